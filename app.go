@@ -1,0 +1,476 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/scrape"
+	"github.com/paperfeed/paperfeed/serve"
+	"github.com/paperfeed/paperfeed/store"
+	"github.com/paperfeed/paperfeed/topic"
+)
+
+// storeFile is the name of the history file inside the data directory.
+const storeFile = "paperfeed.db"
+
+// feedFormats are the files written for every topic, by extension.
+var feedFormats = []struct {
+	ext    string
+	render func(feed.Site, feed.Topic) ([]byte, error)
+}{
+	{"atom", feed.Atom},
+	{"rss", feed.RSS},
+	{"json", feed.JSON},
+}
+
+// source is one configured listing, ready to scrape.
+type source struct {
+	name   string
+	scrape func(ctx context.Context, now time.Time) ([]paper.Paper, error)
+}
+
+// pipeline is what a config compiles to: the sources and the topic router.
+type pipeline struct {
+	cfg     *Config
+	sources []source
+	specs   []topic.Spec
+	router  *topic.Router
+}
+
+// Status is the outcome of the last refresh, for /healthz and index.html.
+type Status struct {
+	Refreshed   time.Time           `json:"last_refresh"`
+	LastSuccess time.Time           `json:"last_success"`
+	Papers      int                 `json:"papers"`
+	Sources     []feed.SourceStatus `json:"sources"`
+}
+
+// App is paperfeed's state: the history, the compiled config and the site.
+type App struct {
+	env   Env
+	log   *slog.Logger
+	now   func() time.Time
+	store *store.Store
+	files *serve.Handler
+
+	mu     sync.Mutex // held for a whole refresh, rebuild or reload: never two at once
+	pipe   *pipeline
+	hits   map[string][]topic.Hit // routing of every paper in the history under pipe.router
+	routed bool                   // hits is complete for pipe.router
+
+	status atomic.Pointer[Status]
+}
+
+// newApp compiles the config and opens the history. It fails when the config
+// does not compile, or the store is locked by another process or damaged.
+func newApp(e Env, cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{env: e, log: log, now: now}
+	p, err := a.compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.pipe = p
+	if err := os.MkdirAll(e.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := os.MkdirAll(e.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	a.store, err = store.Open(filepath.Join(e.DataDir, storeFile))
+	if err != nil {
+		return nil, err
+	}
+	a.files = serve.New(e.OutDir, serve.Options{MaxAge: cacheMaxAge(e.Interval), Logger: log})
+	a.status.Store(&Status{})
+	return a, nil
+}
+
+// cacheMaxAge is how long clients may cache a file: a tenth of the refresh
+// interval, between a minute and an hour, so readers see a refresh soon.
+func cacheMaxAge(interval time.Duration) time.Duration {
+	return min(max(interval/10, time.Minute), time.Hour)
+}
+
+// Close closes the history.
+func (a *App) Close() error {
+	return a.store.Close()
+}
+
+// compile turns a validated config into sources and a router.
+func (a *App) compile(cfg *Config) (*pipeline, error) {
+	p := &pipeline{cfg: cfg}
+	opt := scrape.Options{UserAgent: a.env.UserAgent, Logger: a.log}
+	for _, sc := range cfg.Sources {
+		switch sc.Type {
+		case "huggingface":
+			hf := scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, Days: sc.Days}
+			p.sources = append(p.sources, source{name: sc.Name, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
+				return hf.Scrape(ctx, now, opt)
+			}})
+		default: // ParseConfig rejects these; kept so a new type cannot be silently skipped
+			return nil, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
+		}
+	}
+	for _, t := range cfg.Topics {
+		p.specs = append(p.specs, topic.Spec{
+			Slug: t.Slug, Title: t.Title, Description: t.Description,
+			Keywords: t.Keywords, Exclude: t.Exclude, Query: t.Query,
+			MinUpvotes: t.MinUpvotes, Limit: t.Limit,
+		})
+	}
+	r, err := topic.Compile(p.specs)
+	if err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	p.router = r
+	return p, nil
+}
+
+// errAllFailed means no source answered in a refresh.
+var errAllFailed = errors.New("every source failed")
+
+// Refresh scrapes every source, merges what it got into the history and
+// rebuilds the site from the history. A source that fails adds nothing and
+// removes nothing: the feeds keep every item they had. It returns an error
+// when every source failed or the history could not be written.
+func (a *App) Refresh(ctx context.Context) (Status, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	prev := a.status.Load()
+	st := Status{Refreshed: now, LastSuccess: prev.LastSuccess}
+	var scraped []paper.Paper
+	var failed []error
+	for _, s := range a.pipe.sources {
+		start := time.Now()
+		ps, err := s.scrape(ctx, now)
+		ss := feed.SourceStatus{Name: s.name, OK: err == nil, Papers: len(ps)}
+		if err != nil {
+			ss.Err = err.Error()
+			failed = append(failed, fmt.Errorf("source %s: %w", s.name, err))
+			a.log.Warn("source failed", "source", s.name, "papers", len(ps), "err", err)
+		} else {
+			a.log.Info("source scraped", "source", s.name, "papers", len(ps), "took", time.Since(start).Round(time.Millisecond))
+		}
+		st.Sources = append(st.Sources, ss)
+		scraped = append(scraped, ps...)
+	}
+	if len(failed) < len(a.pipe.sources) {
+		st.LastSuccess = now
+	}
+	// What was scraped is merged even when a source failed part-way: the
+	// history only grows, so a partial answer can add papers but never drop one.
+	res, err := a.store.Merge(scraped, now)
+	if err != nil {
+		return st, fmt.Errorf("merge into history: %w", err)
+	}
+	var pruned []string
+	if a.env.Retention > 0 {
+		pruned, err = a.store.Prune(now.Add(-a.env.Retention))
+		if err != nil {
+			return st, fmt.Errorf("prune history: %w", err)
+		}
+	}
+	st.Papers = a.store.Len()
+	a.status.Store(&st)
+	if err := a.build(res.Changed, pruned); err != nil {
+		return st, err
+	}
+	a.log.Info("refreshed", "added", res.Added, "updated", res.Updated, "pruned", len(pruned), "papers", st.Papers)
+	if len(failed) == len(a.pipe.sources) {
+		return st, fmt.Errorf("%w: %w", errAllFailed, errors.Join(failed...))
+	}
+	return st, nil
+}
+
+// Reload replaces the config with cfg and rebuilds the site from the history,
+// so new and edited topics start with their backlog. On error the running
+// config stays.
+func (a *App) Reload(cfg *Config) error {
+	p, err := a.compile(cfg)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.pipe, a.routed = p, false
+	return a.build(nil, nil)
+}
+
+// build routes the history and writes every file of the site. changed and
+// pruned name the papers that moved since the last build; everything else
+// keeps its cached routing. Callers hold a.mu.
+func (a *App) build(changed, pruned []string) error {
+	papers := a.store.Papers()
+	router := a.pipe.router
+	if !a.routed {
+		a.hits = make(map[string][]topic.Hit, len(papers))
+		for i := range papers {
+			a.hits[papers[i].ID] = router.Route(&papers[i])
+		}
+		a.routed = true
+	} else {
+		for _, id := range pruned {
+			delete(a.hits, id)
+		}
+		for _, id := range changed {
+			if i, ok := slices.BinarySearchFunc(papers, id, func(p paper.Paper, id string) int { return strings.Compare(p.ID, id) }); ok {
+				a.hits[id] = router.Route(&papers[i])
+			}
+		}
+	}
+
+	// Gather each topic's papers as indexes into the history, newest first.
+	specs := a.pipe.specs
+	members := make([][]int, len(specs))
+	var newest time.Time
+	for i := range papers {
+		for _, h := range a.hits[papers[i].ID] {
+			members[h.Topic] = append(members[h.Topic], i)
+		}
+		if d := papers[i].Day; d.After(newest) {
+			newest = d
+		}
+	}
+	site := feed.Site{BaseURL: a.env.BaseURL, Title: "paperfeed"}
+	topics := make([]feed.Topic, len(specs))
+	for t, spec := range specs {
+		idx := members[t]
+		slices.SortFunc(idx, func(i, j int) int { return feed.Compare(&papers[i], &papers[j]) })
+		idx = idx[:min(len(idx), spec.Limit)]
+		items := make([]feed.Item, len(idx))
+		for k, i := range idx {
+			items[k] = feed.Item{Paper: papers[i], Terms: termsOf(a.hits[papers[i].ID], t)}
+		}
+		topics[t] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Items: items, Updated: newest}
+	}
+	written, err := a.writeSite(site, topics)
+	if err != nil {
+		return err
+	}
+	if err := a.files.Reload(); err != nil {
+		return fmt.Errorf("load site for serving: %w", err)
+	}
+	a.log.Debug("site built", "topics", len(topics), "files_written", written)
+	return nil
+}
+
+// termsOf returns the matched terms of topic t among hits.
+func termsOf(hits []topic.Hit, t int) []string {
+	for _, h := range hits {
+		if h.Topic == t {
+			return h.Terms
+		}
+	}
+	return nil
+}
+
+// writeSite renders and writes every file, and removes the feed files of
+// topics that are no longer configured. It returns how many files changed.
+func (a *App) writeSite(site feed.Site, topics []feed.Topic) (int, error) {
+	dir := a.env.OutDir
+	written := 0
+	keep := map[string]bool{}
+	write := func(name string, data []byte, err error) error {
+		if err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		changed, err := feed.WriteFile(dir, name, data)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
+		}
+		if changed {
+			written++
+		}
+		keep[name] = true
+		return nil
+	}
+	for _, t := range topics {
+		for _, f := range feedFormats {
+			data, err := f.render(site, t)
+			if err := write("feeds/"+t.Slug+"."+f.ext, data, err); err != nil {
+				return written, err
+			}
+		}
+	}
+	data, err := feed.OPML(site, topics)
+	if err := write("feeds.opml", data, err); err != nil {
+		return written, err
+	}
+	st := a.status.Load()
+	data, err = feed.Index(site, topics, feed.Status{Refreshed: st.Refreshed, Sources: st.Sources})
+	if err := write("index.html", data, err); err != nil {
+		return written, err
+	}
+	// Feeds of topics removed from the config go away with them.
+	entries, err := os.ReadDir(filepath.Join(dir, "feeds"))
+	if err != nil {
+		return written, fmt.Errorf("list feeds: %w", err)
+	}
+	for _, e := range entries {
+		name := "feeds/" + e.Name()
+		if e.Type().IsRegular() && !keep[name] && !strings.HasPrefix(e.Name(), ".") && isFeedFile(e.Name()) {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return written, fmt.Errorf("remove stale feed: %w", err)
+			}
+			a.log.Info("removed feed of a topic no longer configured", "file", name)
+		}
+	}
+	return written, nil
+}
+
+func isFeedFile(name string) bool {
+	for _, f := range feedFormats {
+		if strings.HasSuffix(name, "."+f.ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// healthy reports whether the last successful refresh is recent enough: within
+// two intervals and a margin for a slow scrape.
+func (a *App) healthy(now time.Time) bool {
+	st := a.status.Load()
+	return !st.LastSuccess.IsZero() && now.Sub(st.LastSuccess) <= 2*a.env.Interval+5*time.Minute
+}
+
+// healthz serves the status as JSON: 200 while healthy, 503 otherwise.
+func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
+	st := a.status.Load()
+	body := struct {
+		Status string `json:"status"`
+		*Status
+	}{"ok", st}
+	code := http.StatusOK
+	if !a.healthy(a.now()) {
+		body.Status, code = "stale", http.StatusServiceUnavailable
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	w.Write(data) //nolint:errcheck // the client went away; nothing to do
+}
+
+// Handler is the whole site: /healthz and the output directory.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("/", a.files)
+	return mux
+}
+
+// jitter spreads refreshes of many instances: the interval plus up to 5%.
+func jitter(d time.Duration) time.Duration {
+	return d + rand.N(d/20+1)
+}
+
+// Serve serves the site and refreshes it at start and then every interval,
+// until ctx is done. SIGHUP reloads the config. On shutdown a running write
+// finishes and the server drains for a few seconds.
+func (a *App) Serve(ctx context.Context, h hooks) error {
+	ln, err := net.Listen("tcp", a.env.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	// Serve what the last run wrote while the first refresh runs.
+	if err := a.files.Reload(); err != nil {
+		a.log.Warn("serving the previous site", "err", err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.env.BaseURL, "out_dir", a.env.OutDir)
+	if h.ready != nil {
+		h.ready(ln.Addr())
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		a.loop(ctx, hup)
+	}()
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	}
+	<-loopDone // a running refresh sees ctx and finishes its write
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// loop refreshes now and then every interval, and reloads on SIGHUP.
+func (a *App) loop(ctx context.Context, hup <-chan os.Signal) {
+	for {
+		if _, err := a.Refresh(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("refresh failed; feeds unchanged, will retry", "err", err)
+		}
+		timer := time.NewTimer(jitter(a.env.Interval))
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-hup:
+				a.reloadConfig()
+			case <-timer.C:
+				break wait
+			}
+		}
+	}
+}
+
+// reloadConfig re-reads the config file; an invalid one is refused and the
+// running config stays.
+func (a *App) reloadConfig() {
+	cfg, err := loadConfig(a.env)
+	if err == nil {
+		err = a.Reload(cfg)
+	}
+	if err != nil {
+		a.log.Error("config reload refused; keeping the running config", "err", err)
+		return
+	}
+	a.log.Info("config reloaded", "topics", len(cfg.Topics), "sources", len(cfg.Sources))
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Config is the YAML configuration: which sources to scrape and which topic
+// feeds to build from the history.
+type Config struct {
+	Sources []SourceConfig `yaml:"sources"`
+	Topics  []TopicConfig  `yaml:"topics"`
+}
+
+// SourceConfig is one listing to scrape. Which fields apply depends on Type.
+type SourceConfig struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"`
+
+	// huggingface
+	Via  string `yaml:"via"`
+	Days int    `yaml:"days"`
+}
+
+// TopicConfig is one topic feed.
+type TopicConfig struct {
+	Slug        string   `yaml:"slug"`
+	Title       string   `yaml:"title"`
+	Description string   `yaml:"description"`
+	Keywords    []string `yaml:"keywords"`
+	Exclude     []string `yaml:"exclude"`
+	Query       string   `yaml:"query"`
+	MinUpvotes  int      `yaml:"min_upvotes"`
+	Limit       int      `yaml:"limit"`
+}
+
+// Defaults applied where the config leaves a field out.
+const (
+	defaultDays  = 3
+	defaultLimit = 100
+	maxDays      = 31
+	maxLimit     = 10000
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// ConfigError is an invalid configuration, located in its file.
+type ConfigError struct {
+	File   string
+	Line   int // 1-based; 0 when unknown
+	Column int
+	Field  string // YAML path of the offending field, e.g. topics[2].slug
+	Msg    string
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// LoadConfig reads and validates the config at path.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig decodes and validates a config. name is the file name used in
+// error messages. Unknown fields, wrong types, bad slugs, duplicate names and
+// unknown source types are errors that give the file, line and field.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField()); err != nil {
+		ce := &ConfigError{File: name, Msg: err.Error()}
+		var ye yaml.Error
+		if errors.As(err, &ye) {
+			ce.Msg = ye.GetMessage()
+			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+				ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
+			}
+		}
+		return nil, ce
+	}
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil { // cannot happen after a successful decode; kept for safety
+		return nil, &ConfigError{File: name, Msg: err.Error()}
+	}
+	v := validator{name: name, file: file}
+	c.validate(&v)
+	if len(v.errs) > 0 {
+		return nil, errors.Join(v.errs...)
+	}
+	return &c, nil
+}
+
+// validator collects validation errors, locating each in the YAML source.
+type validator struct {
+	name string
+	file *ast.File
+	errs []error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	ce := &ConfigError{File: v.name, Field: field, Msg: fmt.Sprintf(format, args...)}
+	// Point at the field itself, or at the closest enclosing node that exists.
+	for p := field; p != ""; p = parentPath(p) {
+		path, err := yaml.PathString("$." + p)
+		if err != nil {
+			continue
+		}
+		n, err := path.FilterFile(v.file)
+		if err != nil || n == nil {
+			continue
+		}
+		if tk := n.GetToken(); tk != nil && tk.Position != nil {
+			ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
+			break
+		}
+	}
+	v.errs = append(v.errs, ce)
+}
+
+// parentPath strips the last element of a YAML path: topics[2].slug ->
+// topics[2] -> topics -> "".
+func parentPath(p string) string {
+	if i := strings.LastIndexAny(p, ".["); i > 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func (c *Config) validate(v *validator) {
+	if len(c.Sources) == 0 {
+		v.fail("sources", "at least one source is required")
+	}
+	names := map[string]bool{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		at := fmt.Sprintf("sources[%d]", i)
+		switch {
+		case s.Name == "":
+			v.fail(at, "name is required")
+		case !slugRE.MatchString(s.Name):
+			v.fail(at+".name", "name %q must match [a-z0-9-]+", s.Name)
+		case names[s.Name]:
+			v.fail(at+".name", "duplicate source name %q", s.Name)
+		}
+		names[s.Name] = true
+		s.validate(v, at)
+	}
+	if len(c.Topics) == 0 {
+		v.fail("topics", "at least one topic is required")
+	}
+	slugs := map[string]bool{}
+	for i := range c.Topics {
+		t := &c.Topics[i]
+		at := fmt.Sprintf("topics[%d]", i)
+		switch {
+		case t.Slug == "":
+			v.fail(at, "slug is required")
+		case !slugRE.MatchString(t.Slug):
+			v.fail(at+".slug", "slug %q must match [a-z0-9-]+", t.Slug)
+		case slugs[t.Slug]:
+			v.fail(at+".slug", "duplicate topic slug %q", t.Slug)
+		}
+		slugs[t.Slug] = true
+		if t.Title == "" {
+			t.Title = t.Slug
+		}
+		switch {
+		case t.Limit == 0:
+			t.Limit = defaultLimit
+		case t.Limit < 0 || t.Limit > maxLimit:
+			v.fail(at+".limit", "limit %d must be between 1 and %d", t.Limit, maxLimit)
+		}
+		if t.MinUpvotes < 0 {
+			v.fail(at+".min_upvotes", "min_upvotes %d must not be negative", t.MinUpvotes)
+		}
+	}
+}
+
+func (s *SourceConfig) validate(v *validator, at string) {
+	switch s.Type {
+	case "huggingface":
+		switch s.Via {
+		case "":
+			s.Via = "api"
+		case "api", "html":
+		default:
+			v.fail(at+".via", "via %q must be api or html", s.Via)
+		}
+		switch {
+		case s.Days == 0:
+			s.Days = defaultDays
+		case s.Days < 0 || s.Days > maxDays:
+			v.fail(at+".days", "days %d must be between 1 and %d", s.Days, maxDays)
+		}
+	case "":
+		v.fail(at, "type is required (huggingface)")
+	default:
+		v.fail(at+".type", "unknown source type %q (want huggingface)", s.Type)
+	}
+}

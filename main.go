@@ -1,0 +1,236 @@
+// Command paperfeed scrapes research paper listings (Hugging Face Daily
+// Papers) on a timer, keeps a history of every paper, routes papers into
+// per-topic feeds by keyword rules and writes Atom, RSS and JSON feeds that it
+// serves as static files.
+//
+// main.go is the only place that reads the environment, parses flags or exits;
+// everything below it gets its configuration passed in.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"reflect"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// defaultConfig is the configuration used when PAPERFEED_CONFIG is empty.
+//
+//go:embed config.yaml
+var defaultConfig []byte
+
+// defaultConfigName names the embedded config in messages.
+const defaultConfigName = "(embedded config.yaml)"
+
+// Env is the process environment paperfeed reads. The desc tags feed -h.
+type Env struct {
+	Config    string        `env:"PAPERFEED_CONFIG" desc:"path of the YAML config (empty: the config embedded in the binary)"`
+	Addr      string        `env:"PAPERFEED_ADDR" envDefault:":8080" desc:"listen address"`
+	BaseURL   string        `env:"PAPERFEED_BASE_URL" envDefault:"http://localhost:8080" desc:"public URL of the site, used in self links and OPML"`
+	OutDir    string        `env:"PAPERFEED_OUT_DIR" envDefault:"public" desc:"where the static site is written"`
+	DataDir   string        `env:"PAPERFEED_DATA_DIR" envDefault:"data" desc:"where state (the paper history) is kept"`
+	Interval  time.Duration `env:"PAPERFEED_INTERVAL" envDefault:"1h" desc:"time between refreshes (Go duration)"`
+	Retention time.Duration `env:"PAPERFEED_RETENTION" envDefault:"2160h" desc:"drop papers whose listing day is older than this (0 keeps everything)"`
+	HFURL     string        `env:"PAPERFEED_HF_URL" envDefault:"https://huggingface.co" desc:"Hugging Face base URL (mirrors, tests)"`
+	UserAgent string        `env:"PAPERFEED_USER_AGENT" envDefault:"paperfeed/0.1 (+https://github.com/paperfeed/paperfeed)" desc:"User-Agent sent to sources"`
+	LogLevel  string        `env:"PAPERFEED_LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
+	LogFormat string        `env:"PAPERFEED_LOG_FORMAT" envDefault:"text" desc:"text or json"`
+}
+
+// parseEnv reads Env from environ and checks every value.
+func parseEnv(environ map[string]string) (Env, error) {
+	var e Env
+	if err := env.ParseWithOptions(&e, env.Options{Environment: environ}); err != nil {
+		return e, fmt.Errorf("environment: %w", err)
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("environment: %s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	if e.Addr == "" {
+		bad("PAPERFEED_ADDR", "must not be empty")
+	}
+	for name, v := range map[string]*string{"PAPERFEED_BASE_URL": &e.BaseURL, "PAPERFEED_HF_URL": &e.HFURL} {
+		u, err := url.Parse(*v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(name, "%q is not an http(s) URL", *v)
+		}
+		*v = strings.TrimRight(*v, "/")
+	}
+	if e.OutDir == "" {
+		bad("PAPERFEED_OUT_DIR", "must not be empty")
+	}
+	if e.DataDir == "" {
+		bad("PAPERFEED_DATA_DIR", "must not be empty")
+	}
+	if e.Interval <= 0 {
+		bad("PAPERFEED_INTERVAL", "%s must be positive", e.Interval)
+	}
+	if e.Retention < 0 {
+		bad("PAPERFEED_RETENTION", "%s must not be negative", e.Retention)
+	}
+	if _, err := logLevel(e.LogLevel); err != nil {
+		bad("PAPERFEED_LOG_LEVEL", "%v", err)
+	}
+	if e.LogFormat != "text" && e.LogFormat != "json" {
+		bad("PAPERFEED_LOG_FORMAT", "%q must be text or json", e.LogFormat)
+	}
+	return e, errors.Join(errs...)
+}
+
+func logLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("unknown log level %q", s)
+	}
+	return l, nil
+}
+
+func newLogger(e Env, w io.Writer) *slog.Logger {
+	level, _ := logLevel(e.LogLevel) // checked by parseEnv
+	opts := &slog.HandlerOptions{Level: level}
+	if e.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadConfig loads the file named by the environment, or the embedded config.
+func loadConfig(e Env) (*Config, error) {
+	if e.Config == "" {
+		return ParseConfig(defaultConfigName, defaultConfig)
+	}
+	return LoadConfig(e.Config)
+}
+
+// usage prints the flags and every environment variable with its default.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "Usage: paperfeed [flags]\n\n")
+	fmt.Fprintf(w, "Scrapes paper listings on a timer and serves per-topic Atom, RSS and JSON feeds.\n\nFlags:\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nEnvironment:\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	t := reflect.TypeFor[Env]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		def := f.Tag.Get("envDefault")
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(tw, "  %s\t%s [default %s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), def)
+	}
+	tw.Flush()
+}
+
+// options are the command-line flags.
+type options struct {
+	once bool
+}
+
+// errUsage means the flags were wrong or -h was given; usage was printed.
+var errUsage = errors.New("usage")
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("paperfeed", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&o.once, "once", false, "run one refresh, write the site and exit (0 when at least one source worked)")
+	if err := fs.Parse(args); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+		}
+		usage(fs, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return o, flag.ErrHelp
+		}
+		return o, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "paperfeed: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return o, errUsage
+	}
+	return o, nil
+}
+
+// hooks lets tests observe a running server.
+type hooks struct {
+	// ready is called with the listening address once the server accepts
+	// connections.
+	ready func(addr net.Addr)
+}
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer, h hooks) int {
+	opts, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	e, err := parseEnv(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+		return 2
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		fmt.Fprintf(stderr, "paperfeed: invalid config: %v\n", err)
+		return 2
+	}
+	log := newLogger(e, stderr)
+	a, err := newApp(e, cfg, log, time.Now)
+	if err != nil {
+		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Error("close", "err", err)
+		}
+	}()
+	if opts.once {
+		if _, err := a.Refresh(ctx); err != nil {
+			fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	if err := a.Serve(ctx, h); err != nil {
+		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func environMap(kv []string) map[string]string {
+	m := make(map[string]string, len(kv))
+	for _, s := range kv {
+		if k, v, ok := strings.Cut(s, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], environMap(os.Environ()), os.Stdout, os.Stderr, hooks{})
+	stop()
+	os.Exit(code)
+}
