@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -139,7 +140,8 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 
 // options are the command-line flags.
 type options struct {
-	once bool
+	once        bool
+	healthcheck bool
 }
 
 // errUsage means the flags were wrong or -h was given; usage was printed.
@@ -150,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("paperfeed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&o.once, "once", false, "run one refresh, write the site and exit (0 when at least one source worked)")
+	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running server's /healthz on PAPERFEED_ADDR and exit 0 when healthy (for container health checks)")
 	if err := fs.Parse(args); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "paperfeed: %v\n", err)
@@ -188,6 +191,13 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
 		return 2
 	}
+	if opts.healthcheck {
+		if err := healthcheck(ctx, e.Addr); err != nil {
+			fmt.Fprintf(stderr, "paperfeed: unhealthy: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	cfg, err := loadConfig(e)
 	if err != nil {
 		fmt.Fprintf(stderr, "paperfeed: invalid config: %v\n", err)
@@ -216,6 +226,32 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		return 1
 	}
 	return 0
+}
+
+// healthcheck asks /healthz of a server listening on addr, over loopback.
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("PAPERFEED_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/healthz answered %s", resp.Status)
+	}
+	return nil
 }
 
 func environMap(kv []string) map[string]string {
