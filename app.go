@@ -65,6 +65,7 @@ type Status struct {
 // App is paperfeed's state: the history, the compiled config and the site.
 type App struct {
 	env   Env
+	opt   scrape.Options // politeness and limits for every source
 	log   *slog.Logger
 	now   func() time.Time
 	store *store.Store
@@ -80,8 +81,8 @@ type App struct {
 
 // newApp compiles the config and opens the history. It fails when the config
 // does not compile, or the store is locked by another process or damaged.
-func newApp(e Env, cfg *Config, log *slog.Logger, now func() time.Time) (*App, error) {
-	a := &App{env: e, log: log, now: now}
+func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{env: e, opt: opt, log: log, now: now}
 	p, err := a.compile(cfg)
 	if err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func (a *App) Close() error {
 // compile turns a validated config into sources and a router.
 func (a *App) compile(cfg *Config) (*pipeline, error) {
 	p := &pipeline{cfg: cfg}
-	opt := scrape.Options{UserAgent: a.env.UserAgent, Logger: a.log}
+	opt := a.opt
 	for _, sc := range cfg.Sources {
 		switch sc.Type {
 		case "huggingface":
@@ -356,12 +357,12 @@ func (a *App) healthy(now time.Time) bool {
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	st := a.status.Load()
 	body := struct {
-		Status string `json:"status"`
-		*Status
-	}{"ok", st}
+		State string `json:"status"`
+		Status
+	}{"ok", *st}
 	code := http.StatusOK
 	if !a.healthy(a.now()) {
-		body.Status, code = "stale", http.StatusServiceUnavailable
+		body.State, code = "stale", http.StatusServiceUnavailable
 	}
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -391,6 +392,9 @@ func jitter(d time.Duration) time.Duration {
 // until ctx is done. SIGHUP reloads the config. On shutdown a running write
 // finishes and the server drains for a few seconds.
 func (a *App) Serve(ctx context.Context, h hooks) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	ln, err := net.Listen("tcp", a.env.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -414,14 +418,10 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 		h.ready(ln.Addr())
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		a.loop(ctx, hup)
+		a.loop(ctx, hup, h)
 	}()
 
 	select {
@@ -440,10 +440,14 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 }
 
 // loop refreshes now and then every interval, and reloads on SIGHUP.
-func (a *App) loop(ctx context.Context, hup <-chan os.Signal) {
+func (a *App) loop(ctx context.Context, hup <-chan os.Signal, h hooks) {
 	for {
-		if _, err := a.Refresh(ctx); err != nil && ctx.Err() == nil {
+		st, err := a.Refresh(ctx)
+		if err != nil && ctx.Err() == nil {
 			a.log.Error("refresh failed; feeds unchanged, will retry", "err", err)
+		}
+		if h.refreshed != nil {
+			h.refreshed(st, err)
 		}
 		timer := time.NewTimer(jitter(a.env.Interval))
 	wait:
@@ -453,7 +457,10 @@ func (a *App) loop(ctx context.Context, hup <-chan os.Signal) {
 				timer.Stop()
 				return
 			case <-hup:
-				a.reloadConfig()
+				err := a.reloadConfig()
+				if h.reloaded != nil {
+					h.reloaded(err)
+				}
 			case <-timer.C:
 				break wait
 			}
@@ -463,14 +470,15 @@ func (a *App) loop(ctx context.Context, hup <-chan os.Signal) {
 
 // reloadConfig re-reads the config file; an invalid one is refused and the
 // running config stays.
-func (a *App) reloadConfig() {
+func (a *App) reloadConfig() error {
 	cfg, err := loadConfig(a.env)
 	if err == nil {
 		err = a.Reload(cfg)
 	}
 	if err != nil {
 		a.log.Error("config reload refused; keeping the running config", "err", err)
-		return
+		return err
 	}
 	a.log.Info("config reloaded", "topics", len(cfg.Topics), "sources", len(cfg.Sources))
+	return nil
 }

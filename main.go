@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/paperfeed/paperfeed/scrape"
 )
 
 // defaultConfig is the configuration used when PAPERFEED_CONFIG is empty.
@@ -62,21 +64,12 @@ func parseEnv(environ map[string]string) (Env, error) {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("environment: %s: %s", name, fmt.Sprintf(format, args...)))
 	}
-	if e.Addr == "" {
-		bad("PAPERFEED_ADDR", "must not be empty")
-	}
 	for name, v := range map[string]*string{"PAPERFEED_BASE_URL": &e.BaseURL, "PAPERFEED_HF_URL": &e.HFURL} {
 		u, err := url.Parse(*v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(name, "%q is not an http(s) URL", *v)
 		}
 		*v = strings.TrimRight(*v, "/")
-	}
-	if e.OutDir == "" {
-		bad("PAPERFEED_OUT_DIR", "must not be empty")
-	}
-	if e.DataDir == "" {
-		bad("PAPERFEED_DATA_DIR", "must not be empty")
 	}
 	if e.Interval <= 0 {
 		bad("PAPERFEED_INTERVAL", "%s must be positive", e.Interval)
@@ -175,6 +168,12 @@ type hooks struct {
 	// ready is called with the listening address once the server accepts
 	// connections.
 	ready func(addr net.Addr)
+	// refreshed is called after every refresh of the server loop.
+	refreshed func(st Status, err error)
+	// reloaded is called after every SIGHUP, with the reload's outcome.
+	reloaded func(err error)
+	// scrape adjusts the scrapers' politeness (delays, backoff) for tests.
+	scrape func(*scrape.Options)
 }
 
 // run is the whole program; it returns the exit code.
@@ -204,7 +203,11 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		return 2
 	}
 	log := newLogger(e, stderr)
-	a, err := newApp(e, cfg, log, time.Now)
+	opt := scrape.Options{UserAgent: e.UserAgent, Logger: log}
+	if h.scrape != nil {
+		h.scrape(&opt)
+	}
+	a, err := newApp(e, cfg, opt, log, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
 		return 1
@@ -216,7 +219,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	}()
 	if opts.once {
 		if _, err := a.Refresh(ctx); err != nil {
-			fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+			fmt.Fprintf(stderr, "paperfeed: %s\n", oneLine(err))
 			return 1
 		}
 		return 0
@@ -252,6 +255,11 @@ func healthcheck(ctx context.Context, addr string) error {
 		return fmt.Errorf("/healthz answered %s", resp.Status)
 	}
 	return nil
+}
+
+// oneLine folds a (joined) error onto one line for a terse exit message.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
 
 func environMap(kv []string) map[string]string {

@@ -46,9 +46,6 @@ func TestParseEnvErrors(t *testing.T) {
 		{"bad hf url", map[string]string{"PAPERFEED_HF_URL": "ftp://x"}, `PAPERFEED_HF_URL: "ftp://x" is not an http(s) URL`},
 		{"bad level", map[string]string{"PAPERFEED_LOG_LEVEL": "loud"}, `PAPERFEED_LOG_LEVEL: unknown log level "loud"`},
 		{"bad format", map[string]string{"PAPERFEED_LOG_FORMAT": "xml"}, `PAPERFEED_LOG_FORMAT: "xml" must be text or json`},
-		{"empty addr", map[string]string{"PAPERFEED_ADDR": ""}, "PAPERFEED_ADDR: must not be empty"},
-		{"empty out dir", map[string]string{"PAPERFEED_OUT_DIR": ""}, "PAPERFEED_OUT_DIR: must not be empty"},
-		{"empty data dir", map[string]string{"PAPERFEED_DATA_DIR": ""}, "PAPERFEED_DATA_DIR: must not be empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
