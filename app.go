@@ -69,7 +69,7 @@ type App struct {
 	log   *slog.Logger
 	now   func() time.Time
 	store *store.Store
-	files *serve.Handler
+	files *serve.Handler // the site as served; nil unless serving (-once writes only)
 
 	mu     sync.Mutex // held for a whole refresh, rebuild or reload: never two at once
 	pipe   *pipeline
@@ -98,7 +98,6 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	a.files = serve.New(e.OutDir, serve.Options{MaxAge: cacheMaxAge(e.Interval), Logger: log})
 	a.status.Store(&Status{})
 	return a, nil
 }
@@ -266,8 +265,10 @@ func (a *App) build(changed, pruned []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.files.Reload(); err != nil {
-		return fmt.Errorf("load site for serving: %w", err)
+	if a.files != nil {
+		if err := a.files.Reload(); err != nil {
+			return fmt.Errorf("load site for serving: %w", err)
+		}
 	}
 	a.log.Debug("site built", "topics", len(topics), "files_written", written)
 	return nil
@@ -400,7 +401,11 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	// Serve what the last run wrote while the first refresh runs.
-	if err := a.files.Reload(); err != nil {
+	a.mu.Lock()
+	a.files = serve.New(a.env.OutDir, serve.Options{MaxAge: cacheMaxAge(a.env.Interval), Logger: a.log})
+	err = a.files.Reload()
+	a.mu.Unlock()
+	if err != nil {
 		a.log.Warn("serving the previous site", "err", err)
 	}
 	srv := &http.Server{
