@@ -164,7 +164,7 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 		ss := feed.SourceStatus{Name: s.name, OK: err == nil, Papers: len(ps)}
 		if err != nil {
 			ss.Err = err.Error()
-			failed = append(failed, fmt.Errorf("source %s: %w", s.name, err))
+			failed = append(failed, err)
 			a.log.Warn("source failed", "source", s.name, "papers", len(ps), "err", err)
 		} else {
 			a.log.Info("source scraped", "source", s.name, "papers", len(ps), "took", time.Since(start).Round(time.Millisecond))

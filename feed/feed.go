@@ -1,0 +1,301 @@
+// Package feed turns a topic and its papers into the bytes of the files
+// paperfeed publishes (Atom, RSS 2.0, JSON Feed 1.1, OPML 2.0 and index.html)
+// and writes those files atomically.
+//
+// Contract:
+//
+//   - Rendering is pure. Nothing reads a clock or iterates a map: the same
+//     Site and Topic always give the same bytes. Items are rendered in the
+//     order given; callers order them with Sort.
+//   - An item's id never changes: https://arxiv.org/abs/<ID> (no version) for
+//     arXiv papers, the item's own link otherwise. It is the same in every
+//     topic and format. The item links to the paper's Hugging Face page.
+//   - An item is dated by Paper.Day, falling back to Paper.Published, then
+//     Paper.FirstSeen, then Topic.Updated; a feed is dated by its newest item
+//     or by Topic.Updated when it has none. A date that cannot be found is an
+//     error, never an empty element.
+//   - Every string that reaches the output is valid UTF-8 without the
+//     characters XML 1.0 forbids or discourages (C0/C1 controls other than
+//     tab, LF and CR, U+FFFE, U+FFFF); text fields also have their whitespace
+//     collapsed. JSON gets the same cleaning so that all formats agree.
+//   - WriteFile replaces a file through a hidden temporary file in the same
+//     directory (".<name>.tmp-*"), fsync and rename, and leaves a file that
+//     already holds the same bytes untouched.
+//
+// github.com/gorilla/feeds provides the structs where they fit (Atom links,
+// people, content; RSS guid and content:encoded; the JSON Feed structs). Where
+// its structs cannot say what readers need, this package declares its own;
+// each such struct says why.
+package feed
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paperfeed/paperfeed/paper"
+)
+
+// Site is what every file needs to know about the site.
+type Site struct {
+	BaseURL string // e.g. http://localhost:8080 (no trailing slash); self links, OPML, index
+	Title   string // "paperfeed"
+}
+
+// Topic is one feed: its papers are already selected, sorted and limited.
+type Topic struct {
+	Slug, Title, Description string
+	Items                    []Item    // already selected, sorted and limited by the caller (see Sort)
+	Updated                  time.Time // feed-level updated when Items is empty (caller passes a stable time)
+}
+
+// Item is one paper in a topic with the terms that routed it there.
+type Item struct {
+	Paper paper.Paper
+	Terms []string // matched keywords -> categories (plus Paper.AIKeywords, deduplicated)
+}
+
+// maxAuthors caps the authors named in feed metadata: collaboration papers
+// list hundreds of names, which readers show in full above every item. The
+// content HTML still lists every author.
+const maxAuthors = 10
+
+// etAl stands for the authors left out after maxAuthors.
+const etAl = "et al."
+
+// defaultTitle names the site and the feeds' author when Site.Title is empty.
+const defaultTitle = "paperfeed"
+
+// Sort orders items newest first by their date (Paper.Day, or the same
+// fallbacks the feeds use), then by upvotes (most first), then by ID. It is
+// stable, so equal items keep their order.
+func Sort(items []Item) {
+	slices.SortStableFunc(items, func(a, b Item) int {
+		return Compare(&a.Paper, &b.Paper)
+	})
+}
+
+// itemDate is the date of a paper's items, or the zero time if it has none.
+func itemDate(p *paper.Paper) time.Time {
+	for _, t := range []time.Time{p.Day, p.Published, p.FirstSeen} {
+		if !t.IsZero() {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// site is a checked Site: an absolute http(s) base URL without trailing
+// slash, and a title.
+type site struct {
+	base  string
+	title string
+}
+
+func checkSite(s Site) (site, error) {
+	base := strings.TrimRight(cleanURL(s.BaseURL), "/")
+	u, err := url.Parse(base)
+	if err != nil {
+		return site{}, fmt.Errorf("base url %q: %w", s.BaseURL, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return site{}, fmt.Errorf("base url %q: %w", s.BaseURL, errNotAbsolute)
+	}
+	title := collapse(s.Title)
+	if title == "" {
+		title = defaultTitle
+	}
+	return site{base: base, title: title}, nil
+}
+
+var (
+	errNotAbsolute = errors.New("not an absolute http or https url")
+	errNoSlug      = errors.New("topic has no slug")
+	errBadSlug     = errors.New("slug must be one path segment not starting with a dot")
+	errNoDate      = errors.New("no date: items and Topic.Updated are all zero")
+	errNoID        = errors.New("item has neither an id nor a link")
+)
+
+// Names of the files the package renders, relative to the output directory.
+// The self links and the OPML point at BaseURL + "/" + these paths.
+const (
+	IndexName = "index.html"
+	OPMLName  = "feeds.opml"
+)
+
+// Path is the slash-separated path of a topic's feed file in one format
+// ("atom", "rss" or "json") relative to the output directory, for WriteFile:
+// feeds/<slug>.<ext>. Its self link is BaseURL/feeds/<slug>.<ext>, with the
+// slug escaped.
+func Path(slug, ext string) string {
+	return "feeds/" + slug + "." + ext
+}
+
+// checkSlug cleans a topic's slug and refuses one that would not name a
+// single file in the feeds directory.
+func checkSlug(raw string) (string, error) {
+	slug := collapse(raw)
+	switch {
+	case slug == "":
+		return "", errNoSlug
+	case strings.ContainsAny(slug, `/\`) || strings.HasPrefix(slug, "."):
+		return "", fmt.Errorf("slug %q: %w", slug, errBadSlug)
+	}
+	return slug, nil
+}
+
+// home is the site's front page.
+func (s site) home() string { return s.base + "/" }
+
+// feedURL is where the file of a topic in one format is served.
+func (s site) feedURL(slug, ext string) string {
+	return s.base + "/feeds/" + url.PathEscape(slug) + "." + ext
+}
+
+// topicURL is the topic's section of the index page.
+func (s site) topicURL(slug string) string {
+	return s.base + "/#" + url.PathEscape(slug)
+}
+
+// channel is a topic made ready for every format: all text cleaned, every
+// item with its id, link and date.
+type channel struct {
+	site        site
+	slug        string
+	title       string
+	description string
+	updated     time.Time
+	entries     []entry
+}
+
+// entry is one item made ready for every format.
+type entry struct {
+	id      string
+	link    string // an http(s) URL, or empty for an item without one
+	title   string
+	summary string // the abstract as plain text
+	content string // HTML
+	authors []string
+	terms   []string
+	image   string
+	date    time.Time
+}
+
+func prepare(s Site, t Topic) (*channel, error) {
+	st, err := checkSite(s)
+	if err != nil {
+		return nil, err
+	}
+	slug, err := checkSlug(t.Slug)
+	if err != nil {
+		return nil, err
+	}
+	ch := &channel{
+		site:        st,
+		slug:        slug,
+		title:       collapse(t.Title),
+		description: collapse(t.Description),
+		updated:     t.Updated.UTC(),
+		entries:     make([]entry, 0, len(t.Items)),
+	}
+	if ch.title == "" {
+		ch.title = slug
+	}
+	var newest time.Time
+	for i := range t.Items {
+		e, err := newEntry(&t.Items[i], t.Updated)
+		if err != nil {
+			return nil, fmt.Errorf("topic %s: item %d: %w", slug, i, err)
+		}
+		if e.date.After(newest) {
+			newest = e.date
+		}
+		ch.entries = append(ch.entries, e)
+	}
+	if !newest.IsZero() {
+		ch.updated = newest
+	}
+	if ch.updated.IsZero() {
+		return nil, fmt.Errorf("topic %s: %w", slug, errNoDate)
+	}
+	ch.updated = ch.updated.Truncate(time.Second)
+	return ch, nil
+}
+
+func newEntry(it *Item, fallback time.Time) (entry, error) {
+	p := &it.Paper
+	id := cleanURL(p.AbsURL())
+	if id == "" {
+		id = cleanURL(p.Link)
+	}
+	if id == "" {
+		return entry{}, fmt.Errorf("paper %q: %w", p.ID, errNoID)
+	}
+	date := itemDate(p)
+	if date.IsZero() {
+		date = fallback.UTC()
+	}
+	if date.IsZero() {
+		return entry{}, fmt.Errorf("paper %s: %w", p.ID, errNoDate)
+	}
+	date = date.Truncate(time.Second)
+	e := entry{
+		id:      id,
+		link:    webURL(p.PageURL()),
+		title:   collapse(p.Title),
+		summary: collapse(p.Abstract),
+		authors: capAuthors(p.Authors),
+		terms:   terms(it.Terms, p.AIKeywords),
+		image:   webURL(p.Thumbnail),
+		date:    date,
+	}
+	if e.title == "" {
+		e.title = id
+	}
+	e.content = renderContent(p, e.summary)
+	return e, nil
+}
+
+// capAuthors returns the cleaned, non-empty author names, at most maxAuthors
+// of them followed by etAl when there were more.
+func capAuthors(names []string) []string {
+	out := cleanList(names)
+	if len(out) > maxAuthors {
+		out = append(out[:maxAuthors:maxAuthors], etAl)
+	}
+	return out
+}
+
+// cleanList collapses every string and drops the empty ones.
+func cleanList(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = collapse(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// terms is the matched terms then the AI keywords, cleaned, without empty
+// strings and without repeats (compared case-insensitively; the first
+// spelling wins).
+func terms(matched, keywords []string) []string {
+	out := make([]string, 0, len(matched)+len(keywords))
+	seen := make(map[string]bool, cap(out))
+	for _, list := range [][]string{matched, keywords} {
+		for _, s := range list {
+			s = collapse(s)
+			k := strings.ToLower(s)
+			if s == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,110 @@
+package feed
+
+import (
+	"encoding/xml"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/gorilla/feeds"
+)
+
+// rssDoc is an RSS 2.0 document. It is declared here rather than taken from
+// feeds.RssFeedXml because readers and the W3C validator want what that
+// struct cannot say: an atom:link rel="self" on the channel, dc:creator for
+// author names (RSS <author> must be an e-mail address), one <category> per
+// term, and no empty <link>. The guid and content:encoded elements are
+// gorilla's.
+type rssDoc struct {
+	XMLName xml.Name   `xml:"rss"`
+	Version string     `xml:"version,attr"`
+	Atom    string     `xml:"xmlns:atom,attr"`
+	DC      string     `xml:"xmlns:dc,attr"`
+	Content string     `xml:"xmlns:content,attr"`
+	Channel rssChannel `xml:"channel"`
+}
+
+type rssChannel struct {
+	Title         string      `xml:"title"`
+	Link          string      `xml:"link"`
+	Description   string      `xml:"description"`
+	Language      string      `xml:"language"`
+	LastBuildDate string      `xml:"lastBuildDate"`
+	SelfLink      rssAtomLink `xml:"atom:link"`
+	Items         []rssItem   `xml:"item"`
+}
+
+type rssAtomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr"`
+}
+
+type rssItem struct {
+	Title       string            `xml:"title"`
+	Link        string            `xml:"link,omitempty"`
+	Description string            `xml:"description"`
+	Content     *feeds.RssContent `xml:"content:encoded"`
+	Creator     string            `xml:"dc:creator,omitempty"`
+	Categories  []string          `xml:"category"`
+	GUID        *feeds.RssGuid    `xml:"guid"`
+	PubDate     string            `xml:"pubDate"`
+}
+
+// RSS renders the topic as an RSS 2.0 feed served at
+// BaseURL/feeds/<slug>.rss. The item guid is the same id as in the other
+// formats, marked isPermaLink="false" since the item links elsewhere.
+func RSS(s Site, t Topic) ([]byte, error) {
+	ch, err := prepare(s, t)
+	if err != nil {
+		return nil, fmt.Errorf("rss: %w", err)
+	}
+	desc := ch.description
+	if desc == "" {
+		desc = ch.title // RSS requires a description
+	}
+	doc := rssDoc{
+		Version: "2.0",
+		Atom:    "http://www.w3.org/2005/Atom",
+		DC:      "http://purl.org/dc/elements/1.1/",
+		Content: "http://purl.org/rss/1.0/modules/content/",
+		Channel: rssChannel{
+			Title:         ch.title,
+			Link:          ch.site.home(),
+			Description:   desc,
+			Language:      "en",
+			LastBuildDate: ch.updated.Format(time.RFC1123Z),
+			SelfLink:      rssAtomLink{Href: ch.site.feedURL(ch.slug, "rss"), Rel: "self", Type: "application/rss+xml"},
+			Items:         make([]rssItem, 0, len(ch.entries)),
+		},
+	}
+	for _, e := range ch.entries {
+		doc.Channel.Items = append(doc.Channel.Items, rssItem{
+			Title: e.title,
+			Link:  e.link,
+			// Readers treat an item's description as HTML: escape the plain
+			// abstract so that "<" and "&" in it stay text.
+			Description: html.EscapeString(e.summary),
+			Content:     &feeds.RssContent{Content: e.content},
+			Creator:     strings.Join(e.authors, ", "),
+			Categories:  e.terms,
+			GUID:        &feeds.RssGuid{Id: e.id, IsPermaLink: "false"},
+			PubDate:     e.date.Format(time.RFC1123Z),
+		})
+	}
+	b, err := marshalXML(doc)
+	if err != nil {
+		return nil, fmt.Errorf("rss: %w", err)
+	}
+	return []byte(rssProfileEscapes.Replace(string(b))), nil
+}
+
+// rssProfileEscapes rewrites "&amp;" and "&lt;" as hexadecimal character
+// references, as the RSS Profile asks: in RSS a plain-text element (title,
+// channel description) holding "&lt;" is ambiguous between text and markup,
+// and readers decide by how it was written. The meaning is unchanged
+// everywhere: in XML text and attributes both spellings are the same
+// character, and inside the content:encoded CDATA every "&" of the
+// html/template output starts a character reference, so the HTML is the same.
+var rssProfileEscapes = strings.NewReplacer("&amp;", "&#x26;", "&lt;", "&#x3C;")

@@ -1,0 +1,100 @@
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteFile writes data to dir/name (creating parent dirs) through a temporary file in the SAME
+// directory, fsync, rename — unless the file already holds exactly these bytes, in which case it
+// does nothing and returns changed=false (readers keep their ETag; mtime unchanged).
+//
+// name is a slash-separated path inside dir ("feeds/ai.atom"); names that
+// leave dir are refused. The temporary file is hidden (".<base>.tmp-*") so the
+// HTTP server can skip it, and it is removed on any error. The new file is
+// readable by all (0644).
+func WriteFile(dir, name string, data []byte) (changed bool, err error) {
+	if !filepath.IsLocal(filepath.FromSlash(name)) {
+		return false, fmt.Errorf("write %q: %w", name, errNotLocal)
+	}
+	path := filepath.Join(dir, filepath.FromSlash(name))
+	if same(path, data) {
+		return false, nil
+	}
+	parent := filepath.Dir(path)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(parent, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, removeTemp(tmp.Name()))
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return false, errors.Join(fmt.Errorf("write %s: %w", name, err), tmp.Close())
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return false, errors.Join(fmt.Errorf("write %s: %w", name, err), tmp.Close())
+	}
+	if err := tmp.Sync(); err != nil {
+		return false, errors.Join(fmt.Errorf("write %s: %w", name, err), tmp.Close())
+	}
+	if err := tmp.Close(); err != nil {
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return false, fmt.Errorf("write %s: %w", name, err)
+	}
+	// The rename is durable only once the directory is synced.
+	if err := syncDir(parent); err != nil {
+		return true, fmt.Errorf("write %s: %w", name, err)
+	}
+	return true, nil
+}
+
+var errNotLocal = errors.New("name is not a local path")
+
+// same reports whether path is a regular file holding exactly data. Any
+// error (no file, a directory, unreadable) means "not the same", and the
+// write goes ahead and reports what really fails.
+func same(path string, data []byte) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
+		return false
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	return bytes.Equal(old, data)
+}
+
+// removeTemp removes a temporary file after a failed write; a file already
+// gone is not an error.
+func removeTemp(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove temporary file: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	if err := d.Sync(); err != nil {
+		return errors.Join(fmt.Errorf("sync dir: %w", err), d.Close())
+	}
+	if err := d.Close(); err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	return nil
+}

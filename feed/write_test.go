@@ -1,0 +1,179 @@
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// noTemp fails if any temporary file is left under dir.
+func noTemp(t *testing.T, dir string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.Contains(d.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", d.Name())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	name := "feeds/ai.atom"
+	path := filepath.Join(dir, "feeds", "ai.atom")
+
+	changed, err := WriteFile(dir, name, []byte("one"))
+	if err != nil || !changed {
+		t.Fatalf("first write: changed=%v err=%v, want true, nil", changed, err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "one" {
+		t.Fatalf("file holds %q (%v), want %q", got, err, "one")
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode = %v, want 0644", fi.Mode().Perm())
+	}
+
+	// Same bytes: nothing is touched. An old mtime shows it without sleeping.
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err = WriteFile(dir, name, []byte("one"))
+	if err != nil || changed {
+		t.Fatalf("same bytes: changed=%v err=%v, want false, nil", changed, err)
+	}
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) || !after.ModTime().Equal(old) {
+		t.Errorf("same bytes rewrote the file: same inode %v, mtime %v, want true, %v", os.SameFile(before, after), after.ModTime(), old)
+	}
+
+	// New bytes of the same length: replaced by rename (a new inode).
+	changed, err = WriteFile(dir, name, []byte("two"))
+	if err != nil || !changed {
+		t.Fatalf("new bytes: changed=%v err=%v, want true, nil", changed, err)
+	}
+	replaced, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.SameFile(before, replaced) {
+		t.Errorf("new bytes were written in place, want a rename")
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "two" {
+		t.Errorf("file holds %q (%v), want %q", got, err, "two")
+	}
+
+	// Empty data is a change from "two" and then not.
+	for i, want := range []bool{true, false} {
+		changed, err := WriteFile(dir, name, nil)
+		if err != nil || changed != want {
+			t.Errorf("empty write %d: changed=%v err=%v, want %v", i, changed, err, want)
+		}
+	}
+	noTemp(t, dir)
+}
+
+func TestWriteFileErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, dir string) // prepares dir
+		file  string
+		want  error // nil: any error
+	}{
+		{"name leaves dir", nil, "../x.atom", errNotLocal},
+		{"absolute name", nil, "/x.atom", errNotLocal},
+		{"empty name", nil, "", errNotLocal},
+		{"parent is a file", func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, "feeds"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "feeds/ai.atom", nil},
+		{"target is a non-empty directory", func(t *testing.T, dir string) {
+			if err := os.MkdirAll(filepath.Join(dir, "ai.atom", "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "ai.atom", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.setup != nil {
+				tt.setup(t, dir)
+			}
+			changed, err := WriteFile(dir, tt.file, []byte("data"))
+			if err == nil || changed {
+				t.Fatalf("changed=%v err=%v, want false and an error", changed, err)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			noTemp(t, dir)
+		})
+	}
+}
+
+func TestWriteFileTempIsHiddenInSameDir(t *testing.T) {
+	// A rename over a non-empty directory fails, and its *os.LinkError names
+	// the temporary file WriteFile used.
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "feeds", "x.rss", "keep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := WriteFile(dir, "feeds/x.rss", []byte("data"))
+	var le *os.LinkError
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v, want a failed rename (*os.LinkError)", err)
+	}
+	if got, want := filepath.Dir(le.Old), filepath.Join(dir, "feeds"); got != want {
+		t.Errorf("temporary file in %s, want the target's directory %s", got, want)
+	}
+	if base := filepath.Base(le.Old); !strings.HasPrefix(base, ".x.rss.tmp-") {
+		t.Errorf("temporary file %q is not hidden as .x.rss.tmp-*", base)
+	}
+	if _, err := os.Stat(le.Old); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file still there after the failed write: %v", err)
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "feeds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "x.rss" {
+		t.Errorf("feeds/ holds %d entries after a failed write, want only x.rss", len(entries))
+	}
+}
+
+func BenchmarkWriteFileUnchanged(b *testing.B) {
+	dir := b.TempDir()
+	data := bytes.Repeat([]byte("paperfeed "), 20000)
+	if _, err := WriteFile(dir, "f.atom", data); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if changed, err := WriteFile(dir, "f.atom", data); err != nil || changed {
+			b.Fatal(changed, err)
+		}
+	}
+}

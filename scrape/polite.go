@@ -1,0 +1,75 @@
+package scrape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/temoto/robotstxt"
+)
+
+// politeFetcher builds the fetcher for an HTML source on page's host and
+// applies that host's robots.txt itself, rather than through Colly, because
+// Colly obeys Disallow but never reads Crawl-delay. robots.txt is fetched
+// through the fetcher (paced, retried, cancellable); a 4xx answer means no
+// rules, as for Colly and RFC 9309, but 429 (after its retries) and 5xx are errors. The page must be allowed
+// for our User-Agent (else ErrDisallowed), and the fetcher's Delay becomes
+// the larger of Options.Delay and the group's Crawl-delay. The fetcher paces
+// from the robots.txt request on, so the page itself waits the Crawl-delay.
+func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, error) {
+	// Colly's own robots check stays off: it would fetch robots.txt a second
+	// time, outside the fetcher's pacing and retries.
+	f, err := newFetcher(ctx, opt, false, "text/html")
+	if err != nil {
+		return nil, err
+	}
+	robotsURL := url.URL{Scheme: page.Scheme, Host: page.Host, Path: "/robots.txt"}
+	data, err := f.fetch(ctx, robotsURL.String())
+	status := http.StatusOK
+	var he *HTTPError
+	switch {
+	case errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != http.StatusTooManyRequests:
+		status, data = he.StatusCode, nil
+	case err != nil:
+		return nil, fmt.Errorf("robots.txt: %w", err)
+	}
+	robots, err := robotstxt.FromStatusAndBytes(status, data)
+	if err != nil {
+		return nil, fmt.Errorf("robots.txt: %w", err)
+	}
+	group := robots.FindGroup(opt.UserAgent)
+	path := page.EscapedPath()
+	if page.RawQuery != "" {
+		path += "?" + page.RawQuery
+	}
+	if !group.Test(path) {
+		return nil, fmt.Errorf("%s: %w", page, ErrDisallowed)
+	}
+	if group.CrawlDelay > f.opt.Delay {
+		f.log.Debug("honouring crawl-delay", "host", page.Host, "delay", group.CrawlDelay)
+		f.opt.Delay = group.CrawlDelay
+	}
+	return f, nil
+}
+
+// baseURL parses raw (or def when raw is empty) as an absolute http(s) URL
+// without a trailing slash.
+func baseURL(raw, def string) (*url.URL, error) {
+	if raw == "" {
+		raw = def
+	}
+	base, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("base url: %w", err)
+	}
+	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("base url %q: %w", raw, errNotHTTP)
+	}
+	base.Path = strings.TrimSuffix(base.Path, "/")
+	return base, nil
+}
+
+var errNotHTTP = errors.New("want an absolute http(s) url")
