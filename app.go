@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -75,6 +78,13 @@ type App struct {
 	pipe   *pipeline
 	hits   map[string][]topic.Hit // routing of every paper in the history under pipe.router
 	routed bool                   // hits is complete for pipe.router
+	// versions counts the changes of each paper seen by this process, and
+	// rendered holds a signature of what each topic's files were last
+	// rendered from (its items, their versions and terms): a topic whose
+	// signature is unchanged is not rendered again.
+	versions map[string]uint64
+	rendered []uint64
+	fresh    []bool // rendered[i] is valid
 
 	status atomic.Pointer[Status]
 }
@@ -210,7 +220,7 @@ func (a *App) Reload(cfg *Config) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.pipe, a.routed = p, false
+	a.pipe, a.routed, a.rendered, a.fresh = p, false, nil, nil
 	return a.build(nil, nil)
 }
 
@@ -222,6 +232,9 @@ func (a *App) build(changed, pruned []string) error {
 	router := a.pipe.router
 	if !a.routed {
 		a.hits = make(map[string][]topic.Hit, len(papers))
+		if a.versions == nil {
+			a.versions = map[string]uint64{}
+		}
 		for i := range papers {
 			a.hits[papers[i].ID] = router.Route(&papers[i])
 		}
@@ -229,21 +242,26 @@ func (a *App) build(changed, pruned []string) error {
 	} else {
 		for _, id := range pruned {
 			delete(a.hits, id)
+			delete(a.versions, id)
 		}
 		for _, id := range changed {
+			a.versions[id]++
 			if i, ok := slices.BinarySearchFunc(papers, id, func(p paper.Paper, id string) int { return strings.Compare(p.ID, id) }); ok {
 				a.hits[id] = router.Route(&papers[i])
 			}
 		}
 	}
 
-	// Gather each topic's papers as indexes into the history, newest first.
+	// Walk the history once, newest first (the feeds' order), handing each
+	// paper to the topics that take it until a topic has its limit.
 	specs := a.pipe.specs
 	members := make([][]int, len(specs))
 	var newest time.Time
-	for i := range papers {
+	for _, i := range feedOrder(papers) {
 		for _, h := range a.hits[papers[i].ID] {
-			members[h.Topic] = append(members[h.Topic], i)
+			if len(members[h.Topic]) < specs[h.Topic].Limit {
+				members[h.Topic] = append(members[h.Topic], i)
+			}
 		}
 		if d := papers[i].Day; d.After(newest) {
 			newest = d
@@ -252,16 +270,17 @@ func (a *App) build(changed, pruned []string) error {
 	site := feed.Site{BaseURL: a.env.BaseURL, Title: "paperfeed"}
 	topics := make([]feed.Topic, len(specs))
 	for t, spec := range specs {
-		idx := members[t]
-		slices.SortFunc(idx, func(i, j int) int { return feed.Compare(&papers[i], &papers[j]) })
-		idx = idx[:min(len(idx), spec.Limit)]
-		items := make([]feed.Item, len(idx))
-		for k, i := range idx {
+		items := make([]feed.Item, len(members[t]))
+		for k, i := range members[t] {
 			items[k] = feed.Item{Paper: papers[i], Terms: termsOf(a.hits[papers[i].ID], t)}
 		}
 		topics[t] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Items: items, Updated: newest}
 	}
-	written, err := a.writeSite(site, topics)
+	sigs := make([]uint64, len(topics))
+	for t := range topics {
+		sigs[t] = a.signature(&topics[t])
+	}
+	written, err := a.writeSite(site, topics, sigs)
 	if err != nil {
 		return err
 	}
@@ -272,6 +291,69 @@ func (a *App) build(changed, pruned []string) error {
 	}
 	a.log.Debug("site built", "topics", len(topics), "files_written", written)
 	return nil
+}
+
+// feedOrder returns the indexes of papers in the order feeds list them
+// (feed.Compare), sorting on precomputed keys: the history is large and the
+// comparison runs n log n times.
+func feedOrder(papers []paper.Paper) []int {
+	type key struct {
+		sec     int64
+		nsec    int
+		upvotes int
+		i       int
+	}
+	keys := make([]key, len(papers))
+	for i := range papers {
+		d := feed.Date(&papers[i])
+		keys[i] = key{d.Unix(), d.Nanosecond(), papers[i].Upvotes, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(b.sec, a.sec); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.nsec, a.nsec); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.upvotes, a.upvotes); c != 0 {
+			return c
+		}
+		return strings.Compare(papers[a.i].ID, papers[b.i].ID)
+	})
+	order := make([]int, len(keys))
+	for k, key := range keys {
+		order[k] = key.i
+	}
+	return order
+}
+
+// signature sums up what a topic's feeds are rendered from: its text, its
+// items with the version of each paper and the matched terms, and, for an
+// empty topic, its date.
+func (a *App) signature(t *feed.Topic) uint64 {
+	h := fnv.New64a()
+	field := func(s string) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	field(t.Slug)
+	field(t.Title)
+	field(t.Description)
+	if len(t.Items) == 0 {
+		field(t.Updated.UTC().Format(time.RFC3339Nano))
+	}
+	var buf [8]byte
+	for i := range t.Items {
+		it := &t.Items[i]
+		field(it.Paper.ID)
+		binary.LittleEndian.PutUint64(buf[:], a.versions[it.Paper.ID])
+		h.Write(buf[:])
+		for _, term := range it.Terms {
+			field(term)
+		}
+		h.Write([]byte{1})
+	}
+	return h.Sum64()
 }
 
 // termsOf returns the matched terms of topic t among hits.
@@ -285,8 +367,10 @@ func termsOf(hits []topic.Hit, t int) []string {
 }
 
 // writeSite renders and writes every file, and removes the feed files of
-// topics that are no longer configured. It returns how many files changed.
-func (a *App) writeSite(site feed.Site, topics []feed.Topic) (int, error) {
+// topics that are no longer configured. A topic whose signature matches the
+// one its files were last rendered from is skipped: its files hold those
+// bytes already. It returns how many files changed.
+func (a *App) writeSite(site feed.Site, topics []feed.Topic, sigs []uint64) (int, error) {
 	dir := a.env.OutDir
 	written := 0
 	keep := map[string]bool{}
@@ -304,21 +388,33 @@ func (a *App) writeSite(site feed.Site, topics []feed.Topic) (int, error) {
 		keep[name] = true
 		return nil
 	}
-	for _, t := range topics {
+	if len(a.rendered) != len(topics) {
+		a.rendered = make([]uint64, len(topics))
+		a.fresh = make([]bool, len(topics))
+	}
+	for i, t := range topics {
+		unchanged := a.fresh[i] && a.rendered[i] == sigs[i]
 		for _, f := range feedFormats {
+			name := feed.Path(t.Slug, f.ext)
+			if unchanged {
+				keep[name] = true
+				continue
+			}
 			data, err := f.render(site, t)
-			if err := write("feeds/"+t.Slug+"."+f.ext, data, err); err != nil {
+			if err := write(name, data, err); err != nil {
+				a.fresh[i] = false
 				return written, err
 			}
 		}
+		a.rendered[i], a.fresh[i] = sigs[i], true
 	}
 	data, err := feed.OPML(site, topics)
-	if err := write("feeds.opml", data, err); err != nil {
+	if err := write(feed.OPMLName, data, err); err != nil {
 		return written, err
 	}
 	st := a.status.Load()
 	data, err = feed.Index(site, topics, feed.Status{Refreshed: st.Refreshed, Sources: st.Sources})
-	if err := write("index.html", data, err); err != nil {
+	if err := write(feed.IndexName, data, err); err != nil {
 		return written, err
 	}
 	// Feeds of topics removed from the config go away with them.

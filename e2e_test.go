@@ -29,7 +29,7 @@ type hfServer struct {
 	requests atomic.Int64
 }
 
-func newHFServer(t *testing.T, answer func(w http.ResponseWriter, r *http.Request)) *hfServer {
+func newHFServer(t testing.TB, answer func(w http.ResponseWriter, r *http.Request)) *hfServer {
 	t.Helper()
 	s := &hfServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -78,8 +78,9 @@ func Sort(items []Item) {
 	})
 }
 
-// itemDate is the date of a paper's items, or the zero time if it has none.
-func itemDate(p *paper.Paper) time.Time {
+// Date is the date of a paper's items in every feed (Paper.Day, else
+// Published, else FirstSeen), in UTC, or the zero time if it has none.
+func Date(p *paper.Paper) time.Time {
 	for _, t := range []time.Time{p.Day, p.Published, p.FirstSeen} {
 		if !t.IsZero() {
 			return t.UTC()
@@ -234,7 +235,7 @@ func newEntry(it *Item, fallback time.Time) (entry, error) {
 	if id == "" {
 		return entry{}, fmt.Errorf("paper %q: %w", p.ID, errNoID)
 	}
-	date := itemDate(p)
+	date := Date(p)
 	if date.IsZero() {
 		date = fallback.UTC()
 	}

@@ -128,7 +128,7 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 			if ip.Title == "" {
 				ip.Title = collapse(p.ID)
 			}
-			if day := itemDate(p); !day.IsZero() {
+			if day := Date(p); !day.IsZero() {
 				ip.Day = day.Format(time.DateOnly)
 			}
 			it.Newest = append(it.Newest, ip)

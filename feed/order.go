@@ -11,7 +11,7 @@ import (
 // then most upvotes, then by ID. Sort uses the same order; callers that
 // select a topic's newest papers from the history sort with it.
 func Compare(a, b *paper.Paper) int {
-	if c := itemDate(b).Compare(itemDate(a)); c != 0 {
+	if c := Date(b).Compare(Date(a)); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(b.Upvotes, a.Upvotes); c != 0 {

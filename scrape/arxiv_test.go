@@ -141,31 +141,45 @@ func TestPoliteFetcher(t *testing.T) {
 		name      string
 		robots    http.HandlerFunc
 		delay     time.Duration // Options.Delay
+		maxWait   time.Duration // Options.MaxWait, default an hour
 		wantDelay time.Duration
 		wantErr   error
 	}{
 		{"crawl-delay raises the delay", text("User-agent: *\nCrawl-delay: 15\nAllow: /list\n"),
-			time.Second, 15 * time.Second, nil},
+			time.Second, 0, 15 * time.Second, nil},
 		{"fractional crawl-delay", text("User-agent: *\nCrawl-delay: 0.5\n"),
-			time.Millisecond, 500 * time.Millisecond, nil},
+			time.Millisecond, 0, 500 * time.Millisecond, nil},
 		{"a longer configured delay stays", text("User-agent: *\nCrawl-delay: 2\n"),
-			time.Minute, time.Minute, nil},
+			time.Minute, 0, time.Minute, nil},
 		{"our own group wins over *", text("User-agent: *\nCrawl-delay: 15\n\nUser-agent: paperfeed\nCrawl-delay: 30\n"),
-			time.Second, 30 * time.Second, nil},
-		{"no crawl-delay", text(robotsAllowing), time.Second, time.Second, nil},
-		{"no robots.txt (404) allows everything", status(http.StatusNotFound), time.Second, time.Second, nil},
+			time.Second, 0, 30 * time.Second, nil},
+		{"no crawl-delay", text(robotsAllowing), time.Second, 0, time.Second, nil},
+		{"no robots.txt (404) allows everything", status(http.StatusNotFound), time.Second, 0, time.Second, nil},
+		{"an absurd crawl-delay is capped by max wait", text("User-agent: *\nCrawl-delay: 86400\n"),
+			time.Second, 2 * time.Minute, 2 * time.Minute, nil},
+		{"robots.txt answering 429 is an error", status(http.StatusTooManyRequests), time.Nanosecond, 0, 0, &HTTPError{}},
 		{"disallowed listing", text("User-agent: *\nCrawl-delay: 15\nDisallow: /list\n"),
-			time.Second, 0, ErrDisallowed},
+			time.Second, 0, 0, ErrDisallowed},
 		{"disallowed for us only", text("User-agent: paperfeed\nDisallow: /\n"),
-			time.Second, 0, ErrDisallowed},
+			time.Second, 0, 0, ErrDisallowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestServer(t, tt.robots)
 			opt := testOptions()
 			opt.Delay = tt.delay
+			opt.MaxWait = time.Hour
+			if tt.maxWait != 0 {
+				opt.MaxWait = tt.maxWait
+			}
 			opt = opt.withDefaults()
 			f, err := politeFetcher(context.Background(), opt, mustURL(t, srv.URL+"/list/cs.LG/new"))
+			if he := (*HTTPError)(nil); errors.As(tt.wantErr, &he) {
+				if !errors.As(err, &he) || he.StatusCode != http.StatusTooManyRequests {
+					t.Fatalf("politeFetcher error = %v, want a 429 *HTTPError", err)
+				}
+				return
+			}
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("politeFetcher error = %v, want %v", err, tt.wantErr)
 			}
@@ -250,5 +264,39 @@ func TestArxivErrors(t *testing.T) {
 				t.Errorf("requests = %q, want %q", uris, tt.wantURIs)
 			}
 		})
+	}
+}
+
+// TestArxivCancelledDuringCrawlDelay cancels while the page waits out an
+// hour-long Crawl-delay: Scrape must return at once, without the page.
+func TestArxivCancelledDuringCrawlDelay(t *testing.T) {
+	srv := arxivServer(t, "User-agent: *\nCrawl-delay: 3600\n", body("text/html", readTestdata(t, arxivFixture)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := testOptions()
+	opt.MaxWait = 2 * time.Hour
+	opt.Logger = slog.New(funcHandler{fn: func(r slog.Record, _ []slog.Attr) {
+		if r.Message == "honouring crawl-delay" {
+			cancel() // the fetcher is about to wait an hour
+		}
+	}})
+	done := make(chan error, 1)
+	go func() {
+		got, err := Arxiv{Name: "ax", BaseURL: srv.URL, Category: "cs.LG"}.Scrape(ctx, sunday, opt)
+		if len(got) != 0 {
+			t.Errorf("got %d papers, want none", len(got))
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got error %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second): // a guard against hanging for the hour, not a timing target
+		t.Fatal("Scrape did not return after cancel")
+	}
+	if uris := srv.uris(); !reflect.DeepEqual(uris, []string{"/robots.txt"}) {
+		t.Errorf("requests = %q, want only /robots.txt", uris)
 	}
 }

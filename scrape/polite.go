@@ -17,7 +17,8 @@ import (
 // through the fetcher (paced, retried, cancellable); a 4xx answer means no
 // rules, as for Colly and RFC 9309, but 429 (after its retries) and 5xx are errors. The page must be allowed
 // for our User-Agent (else ErrDisallowed), and the fetcher's Delay becomes
-// the larger of Options.Delay and the group's Crawl-delay. The fetcher paces
+// the larger of Options.Delay and the group's Crawl-delay (capped by
+// Options.MaxWait). The fetcher paces
 // from the robots.txt request on, so the page itself waits the Crawl-delay.
 func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, error) {
 	// Colly's own robots check stays off: it would fetch robots.txt a second
@@ -48,9 +49,15 @@ func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, e
 	if !group.Test(path) {
 		return nil, fmt.Errorf("%s: %w", page, ErrDisallowed)
 	}
-	if group.CrawlDelay > f.opt.Delay {
-		f.log.Debug("honouring crawl-delay", "host", page.Host, "delay", group.CrawlDelay)
-		f.opt.Delay = group.CrawlDelay
+	if delay := group.CrawlDelay; delay > f.opt.Delay {
+		if delay > f.opt.MaxWait {
+			// Like a Retry-After, an absurd Crawl-delay must not stall a
+			// refresh for hours.
+			f.log.Warn("crawl-delay capped by max wait", "host", page.Host, "crawl_delay", delay, "max_wait", f.opt.MaxWait)
+			delay = max(f.opt.MaxWait, f.opt.Delay)
+		}
+		f.log.Debug("honouring crawl-delay", "host", page.Host, "delay", delay)
+		f.opt.Delay = delay
 	}
 	return f, nil
 }

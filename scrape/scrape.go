@@ -1,5 +1,8 @@
 // Package scrape fetches paper listings and turns them into paper.Paper
-// values. It is the only package that imports Colly.
+// values. It is the only package that imports Colly. Sources: HuggingFace
+// (Daily Papers, in its daily, weekly, monthly, trending and search views),
+// Arxiv (a category's /list/<category>/new page, parsed by scrape/arxiv) and
+// Listing (any page, by CSS selectors, parsed by scrape/listing).
 //
 // Contract:
 //   - Parsers (ParseDailyAPI, ParseDailyHTML) are pure functions over bytes:
@@ -11,6 +14,8 @@
 //   - Politeness: the User-Agent from Options; robots.txt is obeyed for HTML
 //     pages and not applied to the JSON API, which is called as an API client;
 //     one request at a time per collector, at least Delay apart per host.
+//     Arxiv and Listing read robots.txt themselves, because Colly ignores
+//     Crawl-delay: their Delay is raised to it (capped by MaxWait).
 //   - A body larger than MaxBody is an error (ErrBodyTooLarge), never
 //     silently truncated.
 //   - 429, 5xx and timeouts are retried up to Retries times with exponential
@@ -315,8 +320,9 @@ const DefaultHuggingFaceURL = "https://huggingface.co"
 
 // Scrape fetches h's view (by default the last Days days, UTC, ending at
 // now's date) and returns the papers, deduplicated by ID, newest day first,
-// in the site's order within a day. Papers may be non-empty together with a non-nil error when
-// some days failed; the error says which URLs failed and why.
+// in the site's order within a day. Papers may be non-empty together with a
+// non-nil error when some days failed; the error says which URLs failed and
+// why.
 func (h HuggingFace) Scrape(ctx context.Context, now time.Time, opt Options) ([]paper.Paper, error) {
 	opt = opt.withDefaults()
 	urls, html, err := h.urls(now)

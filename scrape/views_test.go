@@ -152,3 +152,22 @@ func TestHuggingFaceViews(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchAPIMatchesHTML reads the same search results from the API and
+// from the search page's searchResults: the papers must be equal.
+func TestSearchAPIMatchesHTML(t *testing.T) {
+	fromAPI, err := ParseDailyAPI(readTestdata(t, searchAPIFixture))
+	if err != nil {
+		t.Fatalf("ParseDailyAPI: %v", err)
+	}
+	fromHTML, err := ParseDailyHTML(readTestdata(t, searchHTMLFixture), mustURL(t, "https://huggingface.co/papers?q=diffusion"))
+	if err != nil {
+		t.Fatalf("ParseDailyHTML: %v", err)
+	}
+	if len(fromAPI) != 3 {
+		t.Errorf("got %d papers from the API, want 3", len(fromAPI))
+	}
+	if !reflect.DeepEqual(fromAPI, fromHTML) {
+		t.Errorf("search page papers differ from the API's:\napi  %+v\nhtml %+v", fromAPI, fromHTML)
+	}
+}

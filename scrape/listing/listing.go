@@ -18,7 +18,7 @@
 //     date that reads neither way is an error, so that a wrong layout is
 //     noticed.
 //   - An arXiv id makes the paper's ID that id without its version, with Link
-//     left empty: one found in the item's link (a /abs/ or /pdf/ path, or a
+//     left empty: one found in the item's link (an /abs/, /pdf/ or /html/ path, or a
 //     huggingface.co/papers/ page), in another link of the item that points to
 //     arxiv.org, or in the item's text as "arXiv:2507.01234v2". Otherwise ID
 //     is paper.LinkID(link) and Link is the link.
@@ -26,8 +26,8 @@
 //     ID, the first kept.
 //   - A page where Item matches nothing, or where Title (or an explicit Link)
 //     matches nothing in every item, is a *SelectorError naming the selector
-//     (errors.Is ErrNoMatch), never an empty list; so is a page whose items
-//     all lack a title or link (ErrNoPapers).
+//     (errors.Is ErrNoMatch), never an empty list; a page whose items all
+//     lack a title or a link is ErrNoPapers.
 package listing
 
 import (
