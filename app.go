@@ -128,15 +128,20 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 	p := &pipeline{cfg: cfg}
 	opt := a.opt
 	for _, sc := range cfg.Sources {
+		var scrapeFn func(ctx context.Context, now time.Time, opt scrape.Options) ([]paper.Paper, error)
 		switch sc.Type {
 		case "huggingface":
-			hf := scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, Days: sc.Days}
-			p.sources = append(p.sources, source{name: sc.Name, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
-				return hf.Scrape(ctx, now, opt)
-			}})
+			scrapeFn = scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, View: sc.View, Days: daysOf(sc), Query: sc.Q}.Scrape
+		case "arxiv":
+			scrapeFn = scrape.Arxiv{Name: sc.Name, BaseURL: a.env.ArxivURL, Category: sc.Category, Include: sc.Include}.Scrape
+		case "html":
+			scrapeFn = scrape.Listing{Name: sc.Name, URL: sc.URL, Selectors: sc.Selectors()}.Scrape
 		default: // ParseConfig rejects these; kept so a new type cannot be silently skipped
 			return nil, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
 		}
+		p.sources = append(p.sources, source{name: sc.Name, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
+			return scrapeFn(ctx, now, opt)
+		}})
 	}
 	for _, t := range cfg.Topics {
 		p.specs = append(p.specs, topic.Spec{
@@ -151,6 +156,15 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 	}
 	p.router = r
 	return p, nil
+}
+
+// daysOf is the days a Hugging Face source asks for: only the daily view
+// takes days.
+func daysOf(sc SourceConfig) int {
+	if sc.View != "daily" {
+		return 0
+	}
+	return sc.Days
 }
 
 // errAllFailed means no source answered in a refresh.

@@ -3,13 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/paperfeed/paperfeed/scrape/listing"
 )
 
 // Config is the YAML configuration: which sources to scrape and which topic
@@ -19,14 +23,66 @@ type Config struct {
 	Topics  []TopicConfig  `yaml:"topics"`
 }
 
-// SourceConfig is one listing to scrape. Which fields apply depends on Type.
+// SourceConfig is one listing to scrape. Which fields apply depends on Type;
+// a field set on a type it does not apply to is an error.
 type SourceConfig struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
 
 	// huggingface
-	Via  string `yaml:"via"`
-	Days int    `yaml:"days"`
+	Via  string `yaml:"via"`  // api (default) or html
+	View string `yaml:"view"` // daily (default), weekly, monthly, trending, search
+	Days int    `yaml:"days"` // daily: how many recent days [3]
+	Q    string `yaml:"q"`    // search: the query
+
+	// arxiv
+	Category string   `yaml:"category"` // cs.LG, cs, math.OC...
+	Include  []string `yaml:"include"`  // sections: new, cross, replace [new, cross]
+
+	// html: any listing page, read by CSS selectors (a trailing @attr takes
+	// an attribute instead of the text)
+	URL        string `yaml:"url"`
+	Item       string `yaml:"item"`
+	Title      string `yaml:"title"`
+	Link       string `yaml:"link"`
+	Abstract   string `yaml:"abstract"`
+	Authors    string `yaml:"authors"`
+	Date       string `yaml:"date"`
+	DateLayout string `yaml:"date_layout"`
+}
+
+// sourceFields are the type-specific fields each source type takes, by YAML
+// name.
+var sourceFields = map[string][]string{
+	"huggingface": {"via", "view", "days", "q"},
+	"arxiv":       {"category", "include"},
+	"html":        {"url", "item", "title", "link", "abstract", "authors", "date", "date_layout"},
+}
+
+// sourceTypes lists the known types for messages.
+const sourceTypes = "huggingface, arxiv or html"
+
+// set returns the YAML names of the type-specific fields that are set.
+func (s *SourceConfig) set() []string {
+	var names []string
+	for name, v := range map[string]bool{
+		"via": s.Via != "", "view": s.View != "", "days": s.Days != 0, "q": s.Q != "",
+		"category": s.Category != "", "include": s.Include != nil,
+		"url": s.URL != "", "item": s.Item != "", "title": s.Title != "", "link": s.Link != "",
+		"abstract": s.Abstract != "", "authors": s.Authors != "", "date": s.Date != "", "date_layout": s.DateLayout != "",
+	} {
+		if v {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Selectors are an html source's selectors.
+func (s *SourceConfig) Selectors() listing.Selectors {
+	return listing.Selectors{Item: s.Item, Title: s.Title, Link: s.Link, Abstract: s.Abstract,
+		Authors: s.Authors, Date: s.Date, DateLayout: s.DateLayout}
 }
 
 // TopicConfig is one topic feed.
@@ -195,6 +251,20 @@ func (c *Config) validate(v *validator) {
 }
 
 func (s *SourceConfig) validate(v *validator, at string) {
+	allowed, known := sourceFields[s.Type]
+	switch {
+	case s.Type == "":
+		v.fail(at, "type is required (%s)", sourceTypes)
+		return
+	case !known:
+		v.fail(at+".type", "unknown source type %q (want %s)", s.Type, sourceTypes)
+		return
+	}
+	for _, name := range s.set() {
+		if !slices.Contains(allowed, name) {
+			v.fail(at+"."+name, "%s does not apply to a %s source", name, s.Type)
+		}
+	}
 	switch s.Type {
 	case "huggingface":
 		switch s.Via {
@@ -204,15 +274,61 @@ func (s *SourceConfig) validate(v *validator, at string) {
 		default:
 			v.fail(at+".via", "via %q must be api or html", s.Via)
 		}
+		switch s.View {
+		case "":
+			s.View = "daily"
+		case "daily", "weekly", "monthly", "trending", "search":
+		default:
+			v.fail(at+".view", "view %q must be daily, weekly, monthly, trending or search", s.View)
+		}
 		switch {
-		case s.Days == 0:
+		case s.View == "search" && strings.TrimSpace(s.Q) == "":
+			v.fail(at, "a search view needs q, the search terms")
+		case s.View != "search" && s.Q != "":
+			v.fail(at+".q", "q applies to the search view only")
+		}
+		switch {
+		case s.View != "daily" && s.Days != 0:
+			v.fail(at+".days", "days applies to the daily view only")
+		case s.View == "daily" && s.Days == 0:
 			s.Days = defaultDays
 		case s.Days < 0 || s.Days > maxDays:
 			v.fail(at+".days", "days %d must be between 1 and %d", s.Days, maxDays)
 		}
-	case "":
-		v.fail(at, "type is required (huggingface)")
-	default:
-		v.fail(at+".type", "unknown source type %q (want huggingface)", s.Type)
+	case "arxiv":
+		if !arxivCategoryRE.MatchString(s.Category) {
+			v.fail(at+".category", "category %q is not an arXiv archive or category (cs, cs.LG, math.OC...)", s.Category)
+		}
+		for i, sec := range s.Include {
+			if sec != "new" && sec != "cross" && sec != "replace" {
+				v.fail(fmt.Sprintf("%s.include[%d]", at, i), "section %q must be new, cross or replace", sec)
+			}
+		}
+	case "html":
+		if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.fail(at+".url", "url %q is not an http(s) URL", s.URL)
+		}
+		if err := s.Selectors().Validate(); err != nil {
+			var se *listing.SelectorError
+			for _, e := range unjoin(err) {
+				if errors.As(e, &se) {
+					v.fail(at+"."+se.Field, "%v", e)
+				} else {
+					v.fail(at, "%v", e)
+				}
+			}
+		}
 	}
+}
+
+// arxivCategoryRE matches arXiv archives and categories: cs, cs.LG,
+// math.OC, hep-th, cond-mat.stat-mech.
+var arxivCategoryRE = regexp.MustCompile(`^[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?$`)
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -34,6 +34,42 @@ topics:
 	}
 }
 
+func TestParseConfigEverySourceType(t *testing.T) {
+	cfg, err := ParseConfig("c.yaml", []byte(`
+sources:
+  - name: hf-search
+    type: huggingface
+    view: search
+    q: diffusion transformers
+  - name: arxiv-lg
+    type: arxiv
+    category: cs.LG
+    include: [new, cross, replace]
+  - name: lab
+    type: html
+    url: https://lab.example.org/publications
+    item: li.paper
+    title: h3
+    link: a.pdf@href
+    abstract: p.abstract
+    authors: span.authors
+    date: time@datetime
+    date_layout: "2006-01-02"
+topics:
+  - slug: all
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Sources[0]; s.Via != "api" || s.Days != 0 || s.Q != "diffusion transformers" {
+		t.Errorf("search source: got %+v", s)
+	}
+	sel := cfg.Sources[2].Selectors()
+	if sel.Item != "li.paper" || sel.Link != "a.pdf@href" || sel.DateLayout != "2006-01-02" {
+		t.Errorf("selectors: got %+v", sel)
+	}
+}
+
 func TestEmbeddedConfigIsValid(t *testing.T) {
 	cfg, err := ParseConfig(defaultConfigName, defaultConfig)
 	if err != nil {
@@ -58,13 +94,24 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad slug", good + "topics:\n  - slug: Bad_Slug\n", `c.yaml:5:11: topics[0].slug: slug "Bad_Slug" must match [a-z0-9-]+`},
 		{"duplicate slug", good + "topics:\n  - slug: a\n  - slug: a\n", `c.yaml:6:11: topics[1].slug: duplicate topic slug "a"`},
 		{"missing slug", good + "topics:\n  - title: A\n", `c.yaml:5:10: topics[0]: slug is required`},
-		{"unknown source type", "sources:\n  - name: x\n    type: rss\ntopics:\n  - slug: a\n", `c.yaml:3:11: sources[0].type: unknown source type "rss" (want huggingface)`},
-		{"missing source type", "sources:\n  - name: x\ntopics:\n  - slug: a\n", `c.yaml:2:9: sources[0]: type is required (huggingface)`},
+		{"unknown source type", "sources:\n  - name: x\n    type: rss\ntopics:\n  - slug: a\n", `c.yaml:3:11: sources[0].type: unknown source type "rss" (want huggingface, arxiv or html)`},
+		{"missing source type", "sources:\n  - name: x\ntopics:\n  - slug: a\n", `c.yaml:2:9: sources[0]: type is required (huggingface, arxiv or html)`},
 		{"duplicate source", good + "  - name: hf\n    type: huggingface\ntopics:\n  - slug: a\n", `c.yaml:4:11: sources[1].name: duplicate source name "hf"`},
 		{"bad via", "sources:\n  - name: x\n    type: huggingface\n    via: rss\ntopics:\n  - slug: a\n", `c.yaml:4:10: sources[0].via: via "rss" must be api or html`},
 		{"bad days", "sources:\n  - name: x\n    type: huggingface\n    days: -1\ntopics:\n  - slug: a\n", `c.yaml:4:11: sources[0].days: days -1 must be between 1 and 31`},
 		{"bad limit", good + "topics:\n  - slug: a\n    limit: -3\n", `c.yaml:6:12: topics[0].limit: limit -3 must be between 1 and 10000`},
 		{"negative upvotes", good + "topics:\n  - slug: a\n    min_upvotes: -1\n", `c.yaml:6:18: topics[0].min_upvotes: min_upvotes -1 must not be negative`},
+		{"field of another type", "sources:\n  - name: x\n    type: huggingface\n    category: cs.LG\ntopics:\n  - slug: a\n", `c.yaml:4:15: sources[0].category: category does not apply to a huggingface source`},
+		{"bad view", "sources:\n  - name: x\n    type: huggingface\n    view: yearly\ntopics:\n  - slug: a\n", `c.yaml:4:11: sources[0].view: view "yearly" must be daily, weekly, monthly, trending or search`},
+		{"search without q", "sources:\n  - name: x\n    type: huggingface\n    view: search\ntopics:\n  - slug: a\n", `c.yaml:2:9: sources[0]: a search view needs q, the search terms`},
+		{"q without search", "sources:\n  - name: x\n    type: huggingface\n    q: llm\ntopics:\n  - slug: a\n", `c.yaml:4:8: sources[0].q: q applies to the search view only`},
+		{"days on weekly", "sources:\n  - name: x\n    type: huggingface\n    view: weekly\n    days: 2\ntopics:\n  - slug: a\n", `c.yaml:5:11: sources[0].days: days applies to the daily view only`},
+		{"bad arxiv category", "sources:\n  - name: x\n    type: arxiv\n    category: \"cs LG\"\ntopics:\n  - slug: a\n", `c.yaml:4:15: sources[0].category: category "cs LG" is not an arXiv archive or category`},
+		{"missing arxiv category", "sources:\n  - name: x\n    type: arxiv\ntopics:\n  - slug: a\n", `c.yaml:2:9: sources[0].category: category "" is not an arXiv archive or category`},
+		{"bad arxiv section", "sources:\n  - name: x\n    type: arxiv\n    category: cs\n    include: [new, old]\ntopics:\n  - slug: a\n", `c.yaml:5:20: sources[0].include[1]: section "old" must be new, cross or replace`},
+		{"bad html url", "sources:\n  - name: x\n    type: html\n    url: example.org\n    item: li\n    title: h3\ntopics:\n  - slug: a\n", `c.yaml:4:10: sources[0].url: url "example.org" is not an http(s) URL`},
+		{"bad selector", "sources:\n  - name: x\n    type: html\n    url: https://example.org/\n    item: \"li[\"\n    title: h3\ntopics:\n  - slug: a\n", `c.yaml:5:11: sources[0].item: `},
+		{"missing selector", "sources:\n  - name: x\n    type: html\n    url: https://example.org/\n    item: li\ntopics:\n  - slug: a\n", `c.yaml:2:9: sources[0].title: `},
 		{"no sources", "topics:\n  - slug: a\n", `c.yaml: sources: at least one source is required`},
 		{"no topics", good, `c.yaml: topics: at least one topic is required`},
 	}

@@ -49,6 +49,7 @@ type Env struct {
 	Interval  time.Duration `env:"PAPERFEED_INTERVAL" envDefault:"1h" desc:"time between refreshes (Go duration)"`
 	Retention time.Duration `env:"PAPERFEED_RETENTION" envDefault:"2160h" desc:"drop papers whose listing day is older than this (0 keeps everything)"`
 	HFURL     string        `env:"PAPERFEED_HF_URL" envDefault:"https://huggingface.co" desc:"Hugging Face base URL (mirrors, tests)"`
+	ArxivURL  string        `env:"PAPERFEED_ARXIV_URL" envDefault:"https://arxiv.org" desc:"arXiv base URL (mirrors, tests)"`
 	UserAgent string        `env:"PAPERFEED_USER_AGENT" envDefault:"paperfeed/0.1 (+https://github.com/paperfeed/paperfeed)" desc:"User-Agent sent to sources"`
 	LogLevel  string        `env:"PAPERFEED_LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
 	LogFormat string        `env:"PAPERFEED_LOG_FORMAT" envDefault:"text" desc:"text or json"`
@@ -64,7 +65,7 @@ func parseEnv(environ map[string]string) (Env, error) {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("environment: %s: %s", name, fmt.Sprintf(format, args...)))
 	}
-	for name, v := range map[string]*string{"PAPERFEED_BASE_URL": &e.BaseURL, "PAPERFEED_HF_URL": &e.HFURL} {
+	for name, v := range map[string]*string{"PAPERFEED_BASE_URL": &e.BaseURL, "PAPERFEED_HF_URL": &e.HFURL, "PAPERFEED_ARXIV_URL": &e.ArxivURL} {
 		u, err := url.Parse(*v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(name, "%q is not an http(s) URL", *v)

@@ -15,7 +15,7 @@ func TestParseEnvDefaults(t *testing.T) {
 	}
 	want := Env{
 		Addr: ":8080", BaseURL: "http://localhost:8080", OutDir: "public", DataDir: "data",
-		Interval: time.Hour, Retention: 2160 * time.Hour, HFURL: "https://huggingface.co",
+		Interval: time.Hour, Retention: 2160 * time.Hour, HFURL: "https://huggingface.co", ArxivURL: "https://arxiv.org",
 		UserAgent: "paperfeed/0.1 (+https://github.com/paperfeed/paperfeed)", LogLevel: "info", LogFormat: "text",
 	}
 	if e != want {
