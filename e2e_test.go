@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -601,5 +602,60 @@ func hup(t *testing.T) {
 	t.Helper()
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSourcesMerge scrapes Hugging Face and an arXiv listing that share a
+// paper: it is one item in the feed, with the fields of both sources.
+func TestSourcesMerge(t *testing.T) {
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	listing, err := os.ReadFile("testdata/arxiv-list-cs.LG-new-with-hf-paper.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arxiv := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/list/cs.LG/new" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(listing)
+	})
+	env := testEnv(t, hf.URL)
+	env["PAPERFEED_ARXIV_URL"] = arxiv.URL
+	path := filepath.Join(t.TempDir(), "paperfeed.yaml")
+	cfg := "sources:\n  - name: hf\n    type: huggingface\n    days: 1\n  - name: arxiv-lg\n    type: arxiv\n    category: cs.LG\ntopics:\n  - slug: all\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env["PAPERFEED_CONFIG"] = path
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	all := parseAtom(t, siteFiles(t, env["PAPERFEED_OUT_DIR"])["feeds/all.atom"])
+	// 30 Hugging Face papers and 5 new and cross-listed arXiv ones, one of
+	// them shared.
+	if len(all.Entries) != 34 {
+		t.Errorf("got %d entries, want 34: %v", len(all.Entries), entryIDs(all))
+	}
+	found := 0
+	for _, e := range all.Entries {
+		if e.ID != "https://arxiv.org/abs/2606.00467" {
+			continue
+		}
+		found++
+		var terms []string
+		for _, c := range e.Category {
+			terms = append(terms, c.Term)
+		}
+		if !slices.Contains(terms, "cs.LG") || !slices.Contains(terms, "LLM-as-a-judge") {
+			t.Errorf("merged paper's categories %q lack the arXiv subject cs.LG or the Hugging Face ai_keywords", terms)
+		}
+		if !strings.HasPrefix(e.Updated, "2026-06-12") {
+			t.Errorf("merged paper dated %s, want the Daily Papers day it was first seen with", e.Updated)
+		}
+	}
+	if found != 1 {
+		t.Errorf("the shared paper appears %d times, want once", found)
 	}
 }

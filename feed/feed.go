@@ -55,7 +55,7 @@ type Topic struct {
 // Item is one paper in a topic with the terms that routed it there.
 type Item struct {
 	Paper paper.Paper
-	Terms []string // matched keywords -> categories (plus Paper.AIKeywords, deduplicated)
+	Terms []string // matched keywords -> categories (then Paper.Categories and Paper.AIKeywords, deduplicated)
 }
 
 // maxAuthors caps the authors named in feed metadata: collaboration papers
@@ -249,7 +249,7 @@ func newEntry(it *Item, fallback time.Time) (entry, error) {
 		title:   collapse(p.Title),
 		summary: collapse(p.Abstract),
 		authors: capAuthors(p.Authors),
-		terms:   terms(it.Terms, p.AIKeywords),
+		terms:   terms(it.Terms, p.Categories, p.AIKeywords),
 		image:   webURL(p.Thumbnail),
 		date:    date,
 	}
@@ -281,13 +281,17 @@ func cleanList(in []string) []string {
 	return out
 }
 
-// terms is the matched terms then the AI keywords, cleaned, without empty
+// terms is the matched terms, then arXiv categories, then AI keywords, cleaned, without empty
 // strings and without repeats (compared case-insensitively; the first
 // spelling wins).
-func terms(matched, keywords []string) []string {
-	out := make([]string, 0, len(matched)+len(keywords))
-	seen := make(map[string]bool, cap(out))
-	for _, list := range [][]string{matched, keywords} {
+func terms(lists ...[]string) []string {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]string, 0, n)
+	seen := make(map[string]bool, n)
+	for _, list := range lists {
 		for _, s := range list {
 			s = collapse(s)
 			k := strings.ToLower(s)

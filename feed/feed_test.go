@@ -708,19 +708,20 @@ func TestAuthorsCapped(t *testing.T) {
 
 func TestTerms(t *testing.T) {
 	tests := []struct {
-		name              string
-		matched, keywords []string
-		want              []string
+		name                          string
+		matched, categories, keywords []string
+		want                          []string
 	}{
-		{"none", nil, nil, []string{}},
-		{"matched then keywords", []string{"LLM"}, []string{"RL"}, []string{"LLM", "RL"}},
-		{"dedupe ignoring case, first spelling wins", []string{"LLM", "agents"}, []string{"llm", " Agents ", "RL"}, []string{"LLM", "agents", "RL"}},
-		{"cleaned and empty dropped", []string{" a\n b ", "", "\x00"}, []string{"a b"}, []string{"a b"}},
+		{"none", nil, nil, nil, []string{}},
+		{"matched then keywords", []string{"LLM"}, nil, []string{"RL"}, []string{"LLM", "RL"}},
+		{"matched, categories, keywords", []string{"LLM"}, []string{"cs.LG", "cs.AI"}, []string{"RL"}, []string{"LLM", "cs.LG", "cs.AI", "RL"}},
+		{"dedupe ignoring case, first spelling wins", []string{"LLM", "agents"}, []string{"CS.LG"}, []string{"llm", " Agents ", "RL", "cs.lg"}, []string{"LLM", "agents", "CS.LG", "RL"}},
+		{"cleaned and empty dropped", []string{" a\n b ", "", "\x00"}, nil, []string{"a b"}, []string{"a b"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := terms(tt.matched, tt.keywords); !slices.Equal(got, tt.want) {
-				t.Errorf("terms(%q, %q) = %q, want %q", tt.matched, tt.keywords, got, tt.want)
+			if got := terms(tt.matched, tt.categories, tt.keywords); !slices.Equal(got, tt.want) {
+				t.Errorf("terms(%q, %q, %q) = %q, want %q", tt.matched, tt.categories, tt.keywords, got, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,185 @@
+package store
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The helper process is this test binary run again with helperEnv set to a
+// mode; it works on the store named by pathEnv and talks over stdin/stdout.
+const (
+	helperEnv = "PAPERFEED_STORE_HELPER"
+	pathEnv   = "PAPERFEED_STORE_PATH"
+	crashSize = 10 // papers per Merge in crash mode
+)
+
+// TestHelperProcess is not a test: it is the child side of the tests below.
+//
+//   - "hold": open the store, print "locked", hold it until stdin closes.
+//   - "crash": open the store and merge batches of crashSize new papers
+//     forever, printing the number of papers after each Merge returns.
+func TestHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperEnv)
+	if mode == "" {
+		t.Skip("helper process for other tests")
+	}
+	if err := helper(t, mode, os.Getenv(pathEnv)); err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(2)
+	}
+	os.Exit(0)
+}
+
+func helper(t *testing.T, mode, path string) error {
+	s, err := Open(path)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case "hold":
+		fmt.Println("locked")
+		if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
+			return err
+		}
+	case "crash":
+		now := t0
+		for n := s.Len(); ; n += crashSize {
+			if _, err := s.Merge(realistic(t, n, crashSize), now); err != nil {
+				return err
+			}
+			now = now.Add(time.Minute)
+			fmt.Println(s.Len())
+		}
+	default:
+		return fmt.Errorf("unknown mode %q", mode)
+	}
+	return s.Close()
+}
+
+func helperCmd(t *testing.T, mode, path string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, pathEnv+"="+path)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+func TestOpenLockedByOtherProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	realStore(t, path, 5)
+	cmd := helperCmd(t, "hold", path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatalf("stdin pipe: %v", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatalf("stdout pipe: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start helper: %v", err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "locked\n" {
+		t.Fatalf("helper said %q, %v; want \"locked\"", line, err)
+	}
+	sum := fileSum(t, path)
+	s, err := Open(path)
+	if !errors.Is(err, ErrLocked) {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("Open while another process holds the file = %v; want ErrLocked", err)
+	}
+	if fileSum(t, path) != sum {
+		t.Errorf("file changed after the refused Open")
+	}
+	if err := stdin.Close(); err != nil {
+		t.Fatalf("close helper stdin: %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	if got := openT(t, path).Len(); got != 5 {
+		t.Errorf("Len once the helper let go = %d, want 5", got)
+	}
+}
+
+// TestCrash kills a writing child with SIGKILL at random moments; after each
+// kill the store must open and hold every paper of every Merge the child saw
+// return.
+func TestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test runs child processes")
+	}
+	path := filepath.Join(t.TempDir(), "history.db")
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 0))
+	committed := 0
+	for round := range 20 {
+		cmd := helperCmd(t, "crash", path)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatalf("stdout pipe: %v", err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start helper: %v", err)
+		}
+		lines := bufio.NewScanner(stdout)
+		// Wait for the first commit so the kill lands while writing,
+		// then let it write for a random 0-50ms.
+		if !lines.Scan() {
+			t.Fatalf("round %d: helper exited before its first Merge: %v", round, cmd.Wait())
+		}
+		last := lines.Text()
+		time.Sleep(time.Duration(r.IntN(50_001)) * time.Microsecond)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatalf("kill helper: %v", err)
+		}
+		for lines.Scan() {
+			last = lines.Text()
+		}
+		if err := cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("round %d: helper ended with %v, want killed", round, err)
+		}
+		n, err := strconv.Atoi(last)
+		if err != nil {
+			t.Fatalf("round %d: helper printed %q", round, last)
+		}
+		if n < committed {
+			t.Fatalf("round %d: helper reported %d papers, fewer than the %d before", round, n, committed)
+		}
+		committed = n
+
+		s, err := Open(path)
+		if err != nil {
+			t.Fatalf("round %d: Open after kill: %v", round, err)
+		}
+		got := s.Papers()
+		// A Merge may have committed without its count being printed.
+		if len(got) < committed || len(got) > committed+crashSize {
+			t.Errorf("round %d: %d papers after kill, want %d to %d", round, len(got), committed, committed+crashSize)
+		}
+		for i := range min(committed, len(got)) {
+			if got[i].ID != realisticID(i) {
+				t.Fatalf("round %d: paper %d is %s, want %s", round, i, got[i].ID, realisticID(i))
+			}
+		}
+		committed = len(got)
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	t.Logf("%d papers after 20 kills", committed)
+}
