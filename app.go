@@ -108,6 +108,14 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
+	// Holding the store's lock, this is the only writer: temporary files
+	// are what a killed process left behind.
+	if n, err := feed.RemoveTemps(e.OutDir); err != nil {
+		a.store.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("removed temporary files of an interrupted write", "files", n)
+	}
 	a.status.Store(&Status{})
 	return a, nil
 }

@@ -85,6 +85,7 @@ func TestKilledRefreshLosesNothing(t *testing.T) {
 	want := siteFiles(t, out)
 	stored := storedPapers(t, dbPath)
 
+	temps := 0
 	rng := rand.New(rand.NewPCG(1, 2))
 	const kills = 15
 	killed := 0
@@ -112,7 +113,8 @@ func TestKilledRefreshLosesNothing(t *testing.T) {
 		}
 		for name, data := range got {
 			if strings.HasPrefix(filepath.Base(name), ".") {
-				continue // a temporary file the killed writer left; never served
+				temps++ // a temporary file the killed writer left; never served
+				continue
 			}
 			if err := wellFormed(name, data); err != nil {
 				t.Errorf("kill %d: %s is not whole: %v", i, name, err)
@@ -122,7 +124,16 @@ func TestKilledRefreshLosesNothing(t *testing.T) {
 	if killed < kills/2 {
 		t.Errorf("only %d of %d runs were killed before they ended", killed, kills)
 	}
-	t.Logf("%d kills during refreshes of ~%s; %d papers stored", killed, full.Round(time.Millisecond), stored)
+	// The next run clears what the killed ones left.
+	if outb, err := child().CombinedOutput(); err != nil {
+		t.Fatalf("run after the kills: %v: %s", err, outb)
+	}
+	for name := range siteFiles(t, out) {
+		if strings.HasPrefix(filepath.Base(name), ".") {
+			t.Errorf("%s left behind after a whole run", name)
+		}
+	}
+	t.Logf("%d kills during refreshes of ~%s; %d papers stored; %d temporary files seen after kills", killed, full.Round(time.Millisecond), stored, temps)
 }
 
 func storedPapers(t *testing.T, path string) int {

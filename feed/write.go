@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 )
 
 // WriteFile writes data to dir/name (creating parent dirs) through a temporary file in the SAME
@@ -97,4 +99,33 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync dir: %w", err)
 	}
 	return nil
+}
+
+// tempPattern matches the names of WriteFile's temporary files.
+var tempPattern = regexp.MustCompile(`^\..+\.tmp-[0-9]+$`)
+
+// RemoveTemps removes the temporary files that writers killed mid-write left
+// in dir and its subdirectories, and returns how many it removed. Call it
+// before writing, while no other writer uses dir.
+func RemoveTemps(dir string) (int, error) {
+	removed := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == dir {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.Type().IsRegular() && tempPattern.MatchString(d.Name()) {
+			if err := removeTemp(path); err != nil {
+				return err
+			}
+			removed++
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("remove temporary files: %w", err)
+	}
+	return removed, nil
 }

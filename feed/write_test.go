@@ -177,3 +177,56 @@ func BenchmarkWriteFileUnchanged(b *testing.B) {
 		}
 	}
 }
+
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]bool{ // name -> removed
+		"index.html":                    false,
+		".index.html.tmp-123":           true,
+		"feeds/all.atom":                false,
+		"feeds/.all.atom.tmp-98765":     true,
+		"feeds/.hidden":                 false,
+		"feeds/all.atom.tmp-1":          false, // not hidden: not ours
+		"feeds/.all.atom.tmp-abc":       false, // not CreateTemp's digits
+		"feeds/deeper/.x.json.tmp-4242": true,
+	}
+	for name := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := RemoveTemps(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("removed %d files, want 3", n)
+	}
+	for name, removed := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if gone := os.IsNotExist(err); gone != removed {
+			t.Errorf("%s: removed=%v, want %v", name, gone, removed)
+		}
+	}
+	// A real temp name as WriteFile makes it matches.
+	tmp, err := os.CreateTemp(dir, ".feeds.opml.tmp-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	if n, err := RemoveTemps(dir); err != nil || n != 1 {
+		t.Errorf("CreateTemp's name: removed %d (%v), want 1", n, err)
+	}
+	// A path through a file is an error, not "nothing to clean".
+	if _, err := RemoveTemps(filepath.Join(dir, "index.html", "x")); err == nil {
+		t.Error("a path through a file: got no error")
+	}
+	// A missing directory has nothing to clean.
+	if n, err := RemoveTemps(filepath.Join(dir, "none")); err != nil || n != 0 {
+		t.Errorf("missing dir: got %d, %v; want 0, nil", n, err)
+	}
+}
