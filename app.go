@@ -152,11 +152,7 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 		}})
 	}
 	for _, t := range cfg.Topics {
-		p.specs = append(p.specs, topic.Spec{
-			Slug: t.Slug, Title: t.Title, Description: t.Description,
-			Keywords: t.Keywords, Exclude: t.Exclude, Query: t.Query,
-			MinUpvotes: t.MinUpvotes, Limit: t.Limit,
-		})
+		p.specs = append(p.specs, t.Spec())
 	}
 	r, err := topic.Compile(p.specs)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/paperfeed/paperfeed/scrape/listing"
+	"github.com/paperfeed/paperfeed/topic"
 )
 
 // Config is the YAML configuration: which sources to scrape and which topic
@@ -95,6 +96,15 @@ type TopicConfig struct {
 	Query       string   `yaml:"query"`
 	MinUpvotes  int      `yaml:"min_upvotes"`
 	Limit       int      `yaml:"limit"`
+}
+
+// Spec is the topic as the router takes it.
+func (t *TopicConfig) Spec() topic.Spec {
+	return topic.Spec{
+		Slug: t.Slug, Title: t.Title, Description: t.Description,
+		Keywords: t.Keywords, Exclude: t.Exclude, Query: t.Query,
+		MinUpvotes: t.MinUpvotes, Limit: t.Limit,
+	}
 }
 
 // Defaults applied where the config leaves a field out.
@@ -246,6 +256,15 @@ func (c *Config) validate(v *validator) {
 		}
 		if t.MinUpvotes < 0 {
 			v.fail(at+".min_upvotes", "min_upvotes %d must not be negative", t.MinUpvotes)
+		}
+		// Compile each topic alone to place its keyword and query errors.
+		if _, err := topic.Compile([]topic.Spec{t.Spec()}); err != nil {
+			var qe *topic.QueryError
+			if errors.As(err, &qe) {
+				v.fail(at+".query", "%v", err)
+			} else {
+				v.fail(at, "%v", err)
+			}
 		}
 	}
 }

@@ -146,3 +146,27 @@ func TestLoadConfigFile(t *testing.T) {
 		t.Errorf("got %v, want an error starting with %s:6:", err, path)
 	}
 }
+
+func TestParseConfigTopicErrors(t *testing.T) {
+	const head = "sources:\n  - name: hf\n    type: huggingface\ntopics:\n"
+	tests := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"unknown field in query", head + "  - slug: robots\n    query: titel:robot\n",
+			"c.yaml:6:12: topics[0].query: topic \"robots\": query: unknown field \"titel\" (did you mean title?) at column 1\n  titel:robot\n  ^"},
+		{"unbalanced parenthesis", head + "  - slug: a\n  - slug: b\n    query: \"(diffusion OR flow\"\n",
+			"c.yaml:7:12: topics[1].query: topic \"b\": query: unbalanced parenthesis"},
+		{"empty query", head + "  - slug: a\n    query: \" \"\n", "c.yaml:6:12: topics[0].query: topic \"a\": query: empty query"},
+		{"keyword without words", head + "  - slug: a\n    keywords: [\"--\"]\n", "c.yaml:5:9: topics[0]: topic \"a\": keyword \"--\" has no words"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("c.yaml", []byte(tt.yaml))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -136,6 +136,8 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 type options struct {
 	once        bool
 	healthcheck bool
+	check       bool
+	explain     string
 }
 
 // errUsage means the flags were wrong or -h was given; usage was printed.
@@ -146,6 +148,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("paperfeed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&o.once, "once", false, "run one refresh, write the site and exit (0 when at least one source worked)")
+	fs.BoolVar(&o.check, "check", false, "validate the config, print each topic with how many papers of the current history it takes, and exit")
+	fs.StringVar(&o.explain, "explain", "", "print the papers topic `slug` takes from the current history and which terms matched in which field, and exit")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running server's /healthz on PAPERFEED_ADDR and exit 0 when healthy (for container health checks)")
 	if err := fs.Parse(args); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -202,6 +206,13 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	if err != nil {
 		fmt.Fprintf(stderr, "paperfeed: invalid config: %v\n", err)
 		return 2
+	}
+	if opts.check || opts.explain != "" {
+		if err := inspect(e, cfg, opts, stdout); err != nil {
+			fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	log := newLogger(e, stderr)
 	opt := scrape.Options{UserAgent: e.UserAgent, Logger: log}

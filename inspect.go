@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/store"
+	"github.com/paperfeed/paperfeed/topic"
+)
+
+// inspect runs -check and -explain: it routes the current history under cfg
+// and prints what each topic takes, or why one topic takes each paper. It
+// reads the history and writes nothing.
+func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
+	specs := make([]topic.Spec, len(cfg.Topics))
+	for i := range cfg.Topics {
+		specs[i] = cfg.Topics[i].Spec()
+	}
+	router, err := topic.Compile(specs)
+	if err != nil {
+		return fmt.Errorf("invalid config: %w", err)
+	}
+	explain := -1
+	if opts.explain != "" {
+		explain = slices.IndexFunc(specs, func(s topic.Spec) bool { return s.Slug == opts.explain })
+		if explain < 0 {
+			slugs := make([]string, len(specs))
+			for i, s := range specs {
+				slugs[i] = s.Slug
+			}
+			return fmt.Errorf("-explain: no topic %q (topics: %s)", opts.explain, strings.Join(slugs, ", "))
+		}
+	}
+	st, err := store.Open(filepath.Join(e.DataDir, storeFile))
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w: a running paperfeed holds the history in %s; stop it, or point PAPERFEED_DATA_DIR at a copy", err, e.DataDir)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	papers := st.Papers()
+
+	if explain >= 0 {
+		return explainTopic(w, router, specs[explain], explain, papers)
+	}
+	taken := make([]int, len(specs))
+	for i := range papers {
+		for _, h := range router.Route(&papers[i]) {
+			taken[h.Topic]++
+		}
+	}
+	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), len(papers), e.DataDir)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "topic\tpapers\tin feed\t\n")
+	for i, s := range specs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", s.Slug, taken[i], min(taken[i], s.Limit))
+	}
+	return tw.Flush()
+}
+
+// explainTopic prints the papers topic t takes, newest first, each with the
+// terms that matched and where.
+func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, papers []paper.Paper) error {
+	var taken []int
+	for _, i := range feedOrder(papers) {
+		if ok, _ := router.Explain(t, &papers[i]); ok {
+			taken = append(taken, i)
+		}
+	}
+	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), len(papers), min(len(taken), spec.Limit))
+	for k, i := range taken {
+		p := &papers[i]
+		_, matches := router.Explain(t, p)
+		mark := " "
+		if k >= spec.Limit {
+			mark = "-" // beyond the feed's limit
+		}
+		date := "no date"
+		if d := feed.Date(p); !d.IsZero() {
+			date = d.Format(time.DateOnly)
+		}
+		fmt.Fprintf(w, "\n%s %s  %s  %s\n", mark, p.ID, date, strings.Join(strings.Fields(p.Title), " "))
+		if len(matches) == 0 {
+			fmt.Fprintf(w, "    takes every paper\n")
+		}
+		for _, m := range matches {
+			against := ""
+			if m.Against {
+				against = " (counts against)"
+			}
+			fmt.Fprintf(w, "    %s in %s%s\n", m.Term, m.Field, against)
+		}
+	}
+	return nil
+}
