@@ -490,12 +490,17 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write(data) //nolint:errcheck // the client went away; nothing to do
 }
 
-// Handler is the whole site: /healthz and the output directory.
+// Handler is the whole site: /healthz and the output directory. It
+// dispatches on the one dynamic path itself rather than through a ServeMux:
+// serving feeds is the hot path and needs no pattern matching.
 func (a *App) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("/", a.files)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			a.healthz(w, r)
+			return
+		}
+		a.files.ServeHTTP(w, r)
+	})
 }
 
 // jitter spreads refreshes of many instances: the interval plus up to 5%.
