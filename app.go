@@ -45,8 +45,9 @@ var feedFormats = []struct {
 
 // source is one configured listing, ready to scrape.
 type source struct {
-	name   string
-	scrape func(ctx context.Context, now time.Time) ([]paper.Paper, error)
+	name    string
+	scrape  func(ctx context.Context, now time.Time) ([]paper.Paper, error)
+	details *scrape.Details // fetch new papers' own pages; nil unless details: true
 }
 
 // pipeline is what a config compiles to: the sources and the topic router.
@@ -83,6 +84,8 @@ type App struct {
 	// rendered from (its items, their versions and terms): a topic whose
 	// signature is unchanged is not rendered again.
 	versions map[string]uint64
+	// detailed holds the papers whose own page was asked for (details: true).
+	detailed map[string]bool
 	rendered []uint64
 	fresh    []bool // rendered[i] is valid
 
@@ -92,7 +95,7 @@ type App struct {
 // newApp compiles the config and opens the history. It fails when the config
 // does not compile, or the store is locked by another process or damaged.
 func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
-	a := &App{env: e, opt: opt, log: log, now: now}
+	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}}
 	p, err := a.compile(cfg)
 	if err != nil {
 		return nil, err
@@ -147,9 +150,13 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 		default: // ParseConfig rejects these; kept so a new type cannot be silently skipped
 			return nil, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
 		}
-		p.sources = append(p.sources, source{name: sc.Name, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
+		src := source{name: sc.Name, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
 			return scrapeFn(ctx, now, opt)
-		}})
+		}}
+		if sc.Details {
+			src.details = &scrape.Details{ArxivURL: a.env.ArxivURL, Selectors: sc.Selectors()}
+		}
+		p.sources = append(p.sources, src)
 	}
 	for _, t := range cfg.Topics {
 		p.specs = append(p.specs, t.Spec())
@@ -189,6 +196,9 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 	for _, s := range a.pipe.sources {
 		start := time.Now()
 		ps, err := s.scrape(ctx, now)
+		if s.details != nil {
+			ps = a.fetchDetails(ctx, s, ps)
+		}
 		ss := feed.SourceStatus{Name: s.name, OK: err == nil, Papers: len(ps)}
 		if err != nil {
 			ss.Err = err.Error()
@@ -228,6 +238,51 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
+// fetchDetails fills the papers of a details source that the history does
+// not know with an abstract from their own pages. Each page is asked for
+// once per process whatever the outcome, and never again once the history
+// holds the paper's abstract. A page that fails is logged; the paper keeps
+// what the listing gave.
+func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []paper.Paper {
+	history := a.store.Papers()
+	var need []paper.Paper
+	at := map[string]int{}
+	for i, p := range ps {
+		if p.Abstract != "" || a.detailed[p.ID] {
+			continue
+		}
+		if known, ok := lookup(history, p.ID); ok && known.Abstract != "" {
+			continue
+		}
+		need = append(need, p)
+		at[p.ID] = i
+	}
+	if len(need) == 0 {
+		return ps
+	}
+	filled, err := s.details.Fetch(ctx, need, a.opt)
+	if err != nil {
+		a.log.Warn("paper pages failed; those papers keep the listing's fields", "source", s.name, "err", err)
+	}
+	for _, p := range filled {
+		ps[at[p.ID]] = p
+	}
+	for _, p := range need {
+		a.detailed[p.ID] = true
+	}
+	a.log.Info("paper pages fetched", "source", s.name, "papers", len(need))
+	return ps
+}
+
+// lookup finds a paper by ID in the history (sorted by ID).
+func lookup(papers []paper.Paper, id string) (*paper.Paper, bool) {
+	i, ok := slices.BinarySearchFunc(papers, id, func(p paper.Paper, id string) int { return strings.Compare(p.ID, id) })
+	if !ok {
+		return nil, false
+	}
+	return &papers[i], true
+}
+
 // Reload replaces the config with cfg and rebuilds the site from the history,
 // so new and edited topics start with their backlog. On error the running
 // config stays.
@@ -264,8 +319,8 @@ func (a *App) build(changed, pruned []string) error {
 		}
 		for _, id := range changed {
 			a.versions[id]++
-			if i, ok := slices.BinarySearchFunc(papers, id, func(p paper.Paper, id string) int { return strings.Compare(p.ID, id) }); ok {
-				a.hits[id] = router.Route(&papers[i])
+			if p, ok := lookup(papers, id); ok {
+				a.hits[id] = router.Route(p)
 			}
 		}
 	}

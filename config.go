@@ -50,14 +50,18 @@ type SourceConfig struct {
 	Authors    string `yaml:"authors"`
 	Date       string `yaml:"date"`
 	DateLayout string `yaml:"date_layout"`
+
+	// arxiv and html: fetch each new paper's own page once for what the
+	// listing lacks (the abstract, above all)
+	Details bool `yaml:"details"`
 }
 
 // sourceFields are the type-specific fields each source type takes, by YAML
 // name.
 var sourceFields = map[string][]string{
 	"huggingface": {"via", "view", "days", "q"},
-	"arxiv":       {"category", "include"},
-	"html":        {"url", "item", "title", "link", "abstract", "authors", "date", "date_layout"},
+	"arxiv":       {"category", "include", "details"},
+	"html":        {"url", "item", "title", "link", "abstract", "authors", "date", "date_layout", "details"},
 }
 
 // sourceTypes lists the known types for messages.
@@ -71,6 +75,7 @@ func (s *SourceConfig) set() []string {
 		"category": s.Category != "", "include": s.Include != nil,
 		"url": s.URL != "", "item": s.Item != "", "title": s.Title != "", "link": s.Link != "",
 		"abstract": s.Abstract != "", "authors": s.Authors != "", "date": s.Date != "", "date_layout": s.DateLayout != "",
+		"details": s.Details,
 	} {
 		if v {
 			names = append(names, name)

@@ -112,6 +112,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad html url", "sources:\n  - name: x\n    type: html\n    url: example.org\n    item: li\n    title: h3\ntopics:\n  - slug: a\n", `c.yaml:4:10: sources[0].url: url "example.org" is not an http(s) URL`},
 		{"bad selector", "sources:\n  - name: x\n    type: html\n    url: https://example.org/\n    item: \"li[\"\n    title: h3\ntopics:\n  - slug: a\n", `c.yaml:5:11: sources[0].item: `},
 		{"missing selector", "sources:\n  - name: x\n    type: html\n    url: https://example.org/\n    item: li\ntopics:\n  - slug: a\n", `c.yaml:2:9: sources[0].title: `},
+		{"details on huggingface", "sources:\n  - name: x\n    type: huggingface\n    details: true\ntopics:\n  - slug: a\n", `c.yaml:4:14: sources[0].details: details does not apply to a huggingface source`},
 		{"no sources", "topics:\n  - slug: a\n", `c.yaml: sources: at least one source is required`},
 		{"no topics", good, `c.yaml: topics: at least one topic is required`},
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -657,5 +658,69 @@ func TestSourcesMerge(t *testing.T) {
 	}
 	if found != 1 {
 		t.Errorf("the shared paper appears %d times, want once", found)
+	}
+}
+
+// TestDetailsFetchedOnce runs a listing without abstracts with details: true
+// twice: the first run reads each new paper's page, the second reads none
+// of the pages that gave an abstract.
+func TestDetailsFetchedOnce(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	lab := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/pubs":
+			io.WriteString(w, `<html><body><ul>
+<li class="paper"><h3><a href="/p/1">Sparse routing for mixtures of experts</a></h3></li>
+<li class="paper"><h3><a href="/p/2">Denoising diffusion for tabular data</a></h3></li>
+<li class="paper"><h3><a href="/p/3">A paper whose page is gone</a></h3></li>
+</ul></body></html>`)
+		case "/p/1", "/p/2":
+			fmt.Fprintf(w, `<html><head><meta name="citation_abstract" content="Abstract of paper %s: we study diffusion."></head><body></body></html>`, r.URL.Path[3:])
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	env := testEnv(t, "http://127.0.0.1:9")
+	path := filepath.Join(t.TempDir(), "paperfeed.yaml")
+	cfg := "sources:\n  - name: lab\n    type: html\n    url: " + lab.URL + "/pubs\n    item: li.paper\n    title: h3\n    details: true\ntopics:\n  - slug: all\n  - slug: diffusion\n    keywords: [diffusion]\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env["PAPERFEED_CONFIG"] = path
+	env["PAPERFEED_LOG_LEVEL"] = "error"
+	for run := 1; run <= 2; run++ {
+		if code, stderr := runOnce(t, env); code != 0 {
+			t.Fatalf("run %d: exit code %d: %s", run, code, stderr)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for page, want := range map[string]int{"/pubs": 2, "/p/1": 1, "/p/2": 1} {
+		if hits[page] != want {
+			t.Errorf("%s fetched %d times, want %d", page, hits[page], want)
+		}
+	}
+	// The paper whose page failed is kept as the listing gave it, and its
+	// page is asked for again by the next run.
+	if hits["/p/3"] != 2 {
+		t.Errorf("/p/3 (404) fetched %d times, want once per run", hits["/p/3"])
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	all := parseAtom(t, files["feeds/all.atom"])
+	if len(all.Entries) != 3 {
+		t.Errorf("all.atom has %d entries, want 3", len(all.Entries))
+	}
+	// Paper 1's abstract says diffusion: it reached the history and the router.
+	diff := parseAtom(t, files["feeds/diffusion.atom"])
+	if len(diff.Entries) != 2 {
+		t.Errorf("diffusion.atom has %d entries, want 2 (one by its title, one by the abstract from its page)", len(diff.Entries))
+	}
+	if !bytes.Contains(files["feeds/all.atom"], []byte("Abstract of paper 1")) {
+		t.Error("all.atom lacks the abstract read from paper 1's page")
 	}
 }

@@ -59,7 +59,7 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), len(papers), e.DataDir)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "topic\tpapers\tin feed\t\n")
 	for i, s := range specs {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", s.Slug, taken[i], min(taken[i], s.Limit))

@@ -21,11 +21,34 @@ import (
 // Options.MaxWait). The fetcher paces
 // from the robots.txt request on, so the page itself waits the Crawl-delay.
 func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, error) {
+	f, group, err := hostFetcher(ctx, opt, page)
+	if err != nil {
+		return nil, err
+	}
+	if !allowed(group, page) {
+		return nil, fmt.Errorf("%s: %w", page, ErrDisallowed)
+	}
+	return f, nil
+}
+
+// allowed reports whether group lets us fetch page.
+func allowed(group *robotstxt.Group, page *url.URL) bool {
+	path := page.EscapedPath()
+	if page.RawQuery != "" {
+		path += "?" + page.RawQuery
+	}
+	return group.Test(path)
+}
+
+// hostFetcher is politeFetcher without the test of one page: it returns the
+// robots.txt group for our User-Agent, for callers that fetch several pages
+// of page's host (Details).
+func hostFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, *robotstxt.Group, error) {
 	// Colly's own robots check stays off: it would fetch robots.txt a second
 	// time, outside the fetcher's pacing and retries.
 	f, err := newFetcher(ctx, opt, false, "text/html")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	robotsURL := url.URL{Scheme: page.Scheme, Host: page.Host, Path: "/robots.txt"}
 	data, err := f.fetch(ctx, robotsURL.String())
@@ -35,20 +58,13 @@ func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, e
 	case errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != http.StatusTooManyRequests:
 		status, data = he.StatusCode, nil
 	case err != nil:
-		return nil, fmt.Errorf("robots.txt: %w", err)
+		return nil, nil, fmt.Errorf("robots.txt: %w", err)
 	}
 	robots, err := robotstxt.FromStatusAndBytes(status, data)
 	if err != nil {
-		return nil, fmt.Errorf("robots.txt: %w", err)
+		return nil, nil, fmt.Errorf("robots.txt: %w", err)
 	}
 	group := robots.FindGroup(opt.UserAgent)
-	path := page.EscapedPath()
-	if page.RawQuery != "" {
-		path += "?" + page.RawQuery
-	}
-	if !group.Test(path) {
-		return nil, fmt.Errorf("%s: %w", page, ErrDisallowed)
-	}
 	if delay := group.CrawlDelay; delay > f.opt.Delay {
 		if delay > f.opt.MaxWait {
 			// Like a Retry-After, an absurd Crawl-delay must not stall a
@@ -59,7 +75,7 @@ func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, e
 		f.log.Debug("honouring crawl-delay", "host", page.Host, "delay", delay)
 		f.opt.Delay = delay
 	}
-	return f, nil
+	return f, group, nil
 }
 
 // baseURL parses raw (or def when raw is empty) as an absolute http(s) URL

@@ -2,7 +2,9 @@
 // values. It is the only package that imports Colly. Sources: HuggingFace
 // (Daily Papers, in its daily, weekly, monthly, trending and search views),
 // Arxiv (a category's /list/<category>/new page, parsed by scrape/arxiv) and
-// Listing (any page, by CSS selectors, parsed by scrape/listing).
+// Listing (any page, by CSS selectors, parsed by scrape/listing). Details
+// fetches single papers' own pages (arXiv abstract pages, parsed by
+// scrape/arxiv, or any paper's link) to fill what a listing lacked.
 //
 // Contract:
 //   - Parsers (ParseDailyAPI, ParseDailyHTML) are pure functions over bytes:
