@@ -340,6 +340,13 @@ func (a *App) build(changed, pruned []string) error {
 			newest = d
 		}
 	}
+	if newest.IsZero() {
+		// An empty history: empty feeds are dated by this refresh.
+		newest = a.status.Load().Refreshed
+		if newest.IsZero() {
+			newest = a.now()
+		}
+	}
 	site := feed.Site{BaseURL: a.env.BaseURL, Title: "paperfeed"}
 	topics := make([]feed.Topic, len(specs))
 	for t, spec := range specs {

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paperfeed/paperfeed/scrape"
 )
@@ -722,5 +723,55 @@ func TestDetailsFetchedOnce(t *testing.T) {
 	}
 	if !bytes.Contains(files["feeds/all.atom"], []byte("Abstract of paper 1")) {
 		t.Error("all.atom lacks the abstract read from paper 1's page")
+	}
+}
+
+// TestBadCharactersInTitles serves titles and abstracts with control
+// characters, escaped and raw, and invalid UTF-8: every feed stays readable.
+func TestBadCharactersInTitles(t *testing.T) {
+	data := fixture(t)
+	data = bytes.Replace(data, []byte(`"title":"On the Limits`), []byte(`"title":"On\u0001 the\u000b Limits `+"\xff\xfe"), 1)
+	data = bytes.Replace(data, []byte(`"summary":"Large Language Models (LLMs) are`), []byte(`"summary":"Large \u001bLanguage\u0000 Models (LLMs) are`), 1)
+	hf := newHFServer(t, serveJSON(data))
+	env := testEnv(t, hf.URL)
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	for _, name := range []string{"feeds/all.atom", "feeds/all.rss", "feeds/all.json", "index.html"} {
+		if err := wellFormed(name, files[name]); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		for _, bad := range []string{"\x01", "\x0b", "\x1b", "\x00", "\\u0001", "\\u001b"} {
+			if bytes.Contains(files[name], []byte(bad)) {
+				t.Errorf("%s holds the control character %q", name, bad)
+			}
+		}
+		if !utf8.Valid(files[name]) {
+			t.Errorf("%s is not valid UTF-8", name)
+		}
+	}
+	if !bytes.Contains(files["feeds/all.atom"], []byte("On the Limits")) {
+		t.Error("the cleaned title is missing from all.atom")
+	}
+}
+
+// TestFirstRunWithSourcesDown: nothing to keep yet, so the site is written
+// with empty feeds and an index that says what failed, and -once fails with
+// the reason on one line.
+func TestFirstRunWithSourcesDown(t *testing.T) {
+	hf := newHFServer(t, serveStatus(http.StatusServiceUnavailable))
+	env := testEnv(t, hf.URL)
+	env["PAPERFEED_LOG_LEVEL"] = "error"
+	code, stderr := runOnce(t, env)
+	if code != 1 || !strings.Contains(stderr, "every source failed") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("got code %d, %q; want 1 and a one-line reason", code, stderr)
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	if got := len(parseAtom(t, files["feeds/all.atom"]).Entries); got != 0 {
+		t.Errorf("all.atom has %d entries, want 0", got)
+	}
+	if !bytes.Contains(files["index.html"], []byte("503")) {
+		t.Errorf("index.html does not say why the source failed")
 	}
 }
