@@ -183,8 +183,10 @@ var errAllFailed = errors.New("every source failed")
 
 // Refresh scrapes every source, merges what it got into the history and
 // rebuilds the site from the history. A source that fails adds nothing and
-// removes nothing: the feeds keep every item they had. It returns an error
-// when every source failed or the history could not be written.
+// removes nothing: the feeds keep every item they had. A source that failed
+// part-way (one day of three, say) still adds what it got, and counts as
+// having worked. It returns an error when no source worked or the history
+// could not be written.
 func (a *App) Refresh(ctx context.Context) (Status, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -193,6 +195,7 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 	st := Status{Refreshed: now, LastSuccess: prev.LastSuccess}
 	var scraped []paper.Paper
 	var failed []error
+	worked := 0
 	for _, s := range a.pipe.sources {
 		start := time.Now()
 		ps, err := s.scrape(ctx, now)
@@ -207,10 +210,13 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 		} else {
 			a.log.Info("source scraped", "source", s.name, "papers", len(ps), "took", time.Since(start).Round(time.Millisecond))
 		}
+		if err == nil || len(ps) > 0 {
+			worked++
+		}
 		st.Sources = append(st.Sources, ss)
 		scraped = append(scraped, ps...)
 	}
-	if len(failed) < len(a.pipe.sources) {
+	if worked > 0 {
 		st.LastSuccess = now
 	}
 	// What was scraped is merged even when a source failed part-way: the
@@ -232,7 +238,7 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 		return st, err
 	}
 	a.log.Info("refreshed", "added", res.Added, "updated", res.Updated, "pruned", len(pruned), "papers", st.Papers)
-	if len(failed) == len(a.pipe.sources) {
+	if worked == 0 {
 		return st, fmt.Errorf("%w: %w", errAllFailed, errors.Join(failed...))
 	}
 	return st, nil

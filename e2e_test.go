@@ -775,3 +775,29 @@ func TestFirstRunWithSourcesDown(t *testing.T) {
 		t.Errorf("index.html does not say why the source failed")
 	}
 }
+
+// TestPartialSourceCountsAsWorking: one day of three fails; the papers of the
+// others are kept and -once succeeds, while the index shows the failure.
+func TestPartialSourceCountsAsWorking(t *testing.T) {
+	good := serveJSON(fixture(t))
+	var n atomic.Int64
+	hf := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			http.Error(w, "gone", http.StatusNotFound)
+			return
+		}
+		good(w, r)
+	})
+	env := testEnv(t, hf.URL)
+	env["PAPERFEED_LOG_LEVEL"] = "error"
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("got code %d, %q; want 0", code, stderr)
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	if got := len(parseAtom(t, files["feeds/all.atom"]).Entries); got != 30 {
+		t.Errorf("all.atom has %d entries, want 30", got)
+	}
+	if !bytes.Contains(files["index.html"], []byte("404")) {
+		t.Error("index.html does not show the failed day")
+	}
+}
