@@ -1,0 +1,164 @@
+package topic
+
+import (
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/paperfeed/paperfeed/paper"
+)
+
+// benchSet is generated topics and papers, built once per size.
+type benchSet struct {
+	router *Router
+	papers []*paper.Paper
+}
+
+var (
+	benchMu   sync.Mutex
+	benchSets = map[string]*benchSet{}
+)
+
+// benchSpecs generates n topics of one kind: "mixed" (keywords, queries,
+// or both, see corpus.spec) or "selective" (see corpus.selectiveSpec).
+func benchSpecs(c *corpus, kind string, n int) []Spec {
+	rng := rand.New(rand.NewPCG(42, uint64(n)))
+	specs := make([]Spec, n)
+	for i := range specs {
+		if kind == "selective" {
+			specs[i] = c.selectiveSpec(rng, i)
+		} else {
+			specs[i] = c.spec(rng, i)
+		}
+	}
+	return specs
+}
+
+func benchPapers(c *corpus, n int) []*paper.Paper {
+	rng := rand.New(rand.NewPCG(7, 7))
+	ps := make([]*paper.Paper, n)
+	for i := range ps {
+		ps[i] = c.paper(rng, i)
+	}
+	return ps
+}
+
+func loadBench(b *testing.B, kind string, topics int) *benchSet {
+	b.Helper()
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	name := fmt.Sprint(kind, topics)
+	if s, ok := benchSets[name]; ok {
+		return s
+	}
+	c := testCorpus(b)
+	r, err := Compile(benchSpecs(c, kind, topics))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &benchSet{router: r, papers: benchPapers(c, 1000)}
+	benchSets[name] = s
+	return s
+}
+
+// BenchmarkRoute routes 1,000 generated papers, one per op, through 100,
+// 10,000 and 100,000 generated topics, with the index and without.
+func BenchmarkRoute(b *testing.B) {
+	for _, kind := range []string{"mixed", "selective"} {
+		for _, n := range []int{100, 10_000, 100_000} {
+			for _, mode := range []string{"indexed", "plain"} {
+				b.Run(fmt.Sprintf("%s/topics=%d/%s", kind, n, mode), func(b *testing.B) {
+					benchRoute(b, loadBench(b, kind, n), mode)
+				})
+			}
+		}
+	}
+}
+
+func benchRoute(b *testing.B, s *benchSet, mode string) {
+	route := s.router.Route
+	if mode == "plain" {
+		route = s.router.RoutePlain
+	}
+	b.ReportAllocs()
+	hits := 0
+	start := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		hits += len(route(s.papers[i%len(s.papers)]))
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(hits)/float64(b.N), "hits/paper")
+}
+
+// BenchmarkCompile compiles 100,000 generated topics and reports the heap
+// the Router keeps.
+func BenchmarkCompile(b *testing.B) {
+	specs := benchSpecs(testCorpus(b), "mixed", 100_000)
+	b.ReportAllocs()
+	var heap uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		r, err := Compile(specs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(r)
+	}
+	b.ReportMetric(float64(heap)/(1<<20), "MB-retained")
+}
+
+func TestBenchStats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("statistics only")
+	}
+	c := testCorpus(t)
+	for _, kind := range []string{"mixed", "selective"} {
+		benchStats(t, c, kind)
+	}
+}
+
+func benchStats(t *testing.T, c *corpus, kind string) {
+	specs := benchSpecs(c, kind, 10_000)
+	r, err := Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := 0
+	for _, w := range r.idx.fallback {
+		fb += bits.OnesCount64(w)
+	}
+	ps := benchPapers(c, 50)
+	cand, hits := 0, 0
+	for _, p := range ps {
+		s := r.pool.Get().(*scratch)
+		r.idx.candidates(NewDoc(p), s)
+		for _, w := range s.set {
+			cand += bits.OnesCount64(w)
+		}
+		r.pool.Put(s)
+		hits += len(r.Route(p))
+	}
+	t.Logf("%s, 10000 topics: %d fallback; per paper %d candidates, %d hits", kind, fb, cand/len(ps), hits/len(ps))
+	for _, s := range specs[:4] {
+		t.Logf("%q %q %q", s.Keywords, s.Exclude, s.Query)
+	}
+}
+
+// BenchmarkNewDoc tokenises one generated paper per op.
+func BenchmarkNewDoc(b *testing.B) {
+	ps := benchPapers(testCorpus(b), 1000)
+	b.ReportAllocs()
+	start := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		NewDoc(ps[i%len(ps)])
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}

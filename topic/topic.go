@@ -1,0 +1,356 @@
+package topic
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+	"sync"
+
+	"github.com/paperfeed/paperfeed/paper"
+)
+
+// Spec is one topic as configured (the config loader fills it from YAML).
+type Spec struct {
+	Slug, Title, Description string
+	Keywords, Exclude        []string
+	Query                    string // optional, in the query language
+	MinUpvotes               int
+	Limit                    int // used by the feed layer, not by routing
+}
+
+// Hit is one topic that takes a paper.
+type Hit struct {
+	Topic int      // index into the specs given to Compile
+	Terms []string // matched keywords and query terms, as written, deduplicated, in config order
+}
+
+// Match is one term found in one field of a paper, for Explain.
+type Match struct {
+	Term  string // the keyword or query term as written
+	Field string // title, abstract, author, category, source, id, upvotes, comments, stars
+	// Against is true when the match counts against the topic: an exclude
+	// keyword, or a query term under NOT.
+	Against bool
+}
+
+// compiled is one topic ready to evaluate.
+type compiled struct {
+	keywords []*node
+	exclude  []*node
+	query    *node // nil without a query
+	min      int
+}
+
+// Router routes papers into compiled topics. It is immutable and safe for
+// concurrent use.
+type Router struct {
+	topics []compiled
+	idx    index
+	pool   sync.Pool // *scratch
+}
+
+// Compile compiles every topic once and indexes them. Errors name the topic
+// by slug (Slug is used for nothing else; duplicate slugs are the config
+// loader's concern); query errors are a *QueryError.
+func Compile(specs []Spec) (*Router, error) {
+	r := &Router{topics: make([]compiled, len(specs))}
+	for i, s := range specs {
+		c, err := compileSpec(s)
+		if err != nil {
+			return nil, err
+		}
+		r.topics[i] = c
+	}
+	r.idx = buildIndex(r.topics)
+	words, keys := (len(specs)+63)/64, (len(r.idx.post)+63)/64
+	r.pool.New = func() any {
+		return &scratch{set: make([]uint64, words), present: make([]uint64, keys)}
+	}
+	return r, nil
+}
+
+func compileSpec(s Spec) (compiled, error) {
+	c := compiled{min: s.MinUpvotes}
+	kw := func(k, what string) (*node, error) {
+		n, qerr := newTerm(fText, k, 0)
+		if qerr != nil {
+			return nil, fmt.Errorf("topic %q: %s %q has no words (letters or digits)", s.Slug, what, k)
+		}
+		return n, nil
+	}
+	for _, k := range s.Keywords {
+		n, err := kw(k, "keyword")
+		if err != nil {
+			return c, err
+		}
+		c.keywords = append(c.keywords, n)
+	}
+	for _, k := range s.Exclude {
+		n, err := kw(k, "exclude keyword")
+		if err != nil {
+			return c, err
+		}
+		c.exclude = append(c.exclude, n)
+	}
+	if s.Query != "" {
+		q, qerr := parseQuery(s.Query)
+		if qerr != nil {
+			qerr.Slug = s.Slug
+			return c, qerr
+		}
+		c.query = q.root
+	}
+	return c, nil
+}
+
+// Route returns the topics that take p, in spec order, each with its matched
+// terms. It evaluates only the topics the index says can match.
+func (r *Router) Route(p *paper.Paper) []Hit {
+	return r.RouteDoc(NewDoc(p))
+}
+
+// RouteDoc is Route over a Doc already built.
+func (r *Router) RouteDoc(d *Doc) []Hit {
+	s := r.pool.Get().(*scratch)
+	r.idx.candidates(d, s)
+	var hits []Hit
+	for w, bitsw := range s.set {
+		for bitsw != 0 {
+			b := bits.TrailingZeros64(bitsw)
+			bitsw &^= 1 << b
+			i := w*64 + b
+			if r.topics[i].eval(d) {
+				hits = append(hits, Hit{Topic: i, Terms: r.topics[i].terms(d)})
+			}
+		}
+	}
+	r.pool.Put(s)
+	return hits
+}
+
+// RoutePlain is Route without the index: it evaluates every topic in turn.
+// It is the baseline of the benchmarks and the oracle of the tests.
+func (r *Router) RoutePlain(p *paper.Paper) []Hit {
+	d := NewDoc(p)
+	var hits []Hit
+	for i := range r.topics {
+		if r.topics[i].eval(d) {
+			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].terms(d)})
+		}
+	}
+	return hits
+}
+
+// Explain tells whether topic takes p and lists every term found in p, in
+// which field; matches that count against the topic are marked Against. An
+// index out of range gives false and no matches.
+func (r *Router) Explain(topic int, p *paper.Paper) (ok bool, matches []Match) {
+	if topic < 0 || topic >= len(r.topics) {
+		return false, nil
+	}
+	c := &r.topics[topic]
+	d := NewDoc(p)
+	for _, k := range c.keywords {
+		for _, f := range k.fieldsMatched(d) {
+			matches = append(matches, Match{Term: k.raw, Field: f})
+		}
+	}
+	for _, k := range c.exclude {
+		for _, f := range k.fieldsMatched(d) {
+			matches = append(matches, Match{Term: k.raw, Field: f, Against: true})
+		}
+	}
+	if c.query != nil {
+		c.query.explain(d, false, &matches)
+	}
+	if c.min > 0 && p.Upvotes >= c.min {
+		matches = append(matches, Match{Term: fmt.Sprintf("min_upvotes %d", c.min), Field: "upvotes"})
+	}
+	return c.eval(d), matches
+}
+
+// eval reports whether the topic takes the paper.
+func (c *compiled) eval(d *Doc) bool {
+	if d.p.Upvotes < c.min {
+		return false
+	}
+	if len(c.keywords) > 0 {
+		any := false
+		for _, k := range c.keywords {
+			if k.eval(d) {
+				any = true
+				break
+			}
+		}
+		if !any {
+			return false
+		}
+	}
+	for _, k := range c.exclude {
+		if k.eval(d) {
+			return false
+		}
+	}
+	return c.query == nil || c.query.eval(d)
+}
+
+// terms lists the matched keywords, then the matched query terms not under
+// NOT, as written and deduplicated.
+func (c *compiled) terms(d *Doc) []string {
+	var out []string
+	add := func(s string) {
+		for _, t := range out {
+			if t == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	for _, k := range c.keywords {
+		if k.eval(d) {
+			add(k.raw)
+		}
+	}
+	if c.query != nil {
+		c.query.positive(d, add)
+	}
+	return out
+}
+
+// positive calls add with every text or regex term outside NOT that
+// matches d.
+func (n *node) positive(d *Doc, add func(string)) {
+	switch n.kind {
+	case nAnd, nOr:
+		for _, k := range n.kids {
+			k.positive(d, add)
+		}
+	case nNot, nNum:
+	default:
+		if n.eval(d) {
+			add(n.raw)
+		}
+	}
+}
+
+func (n *node) explain(d *Doc, against bool, out *[]Match) {
+	switch n.kind {
+	case nAnd, nOr:
+		for _, k := range n.kids {
+			k.explain(d, against, out)
+		}
+	case nNot:
+		n.kids[0].explain(d, !against, out)
+	default:
+		for _, f := range n.fieldsMatched(d) {
+			*out = append(*out, Match{Term: n.raw, Field: f, Against: against})
+		}
+	}
+}
+
+// eval reports whether the query node holds for d.
+func (n *node) eval(d *Doc) bool {
+	switch n.kind {
+	case nAnd:
+		for _, k := range n.kids {
+			if !k.eval(d) {
+				return false
+			}
+		}
+		return true
+	case nOr:
+		for _, k := range n.kids {
+			if k.eval(d) {
+				return true
+			}
+		}
+		return false
+	case nNot:
+		return !n.kids[0].eval(d)
+	case nNum:
+		return n.compare(d)
+	}
+	if n.field == fText {
+		return n.evalClass(d, clTitle) || n.evalClass(d, clAbstract)
+	}
+	if n.field == fID {
+		if n.kind == nRegex {
+			return n.re.MatchString(d.id)
+		}
+		if n.prefix {
+			return strings.HasPrefix(d.id, n.id)
+		}
+		return d.id == n.id
+	}
+	return n.evalClass(d, n.field.class())
+}
+
+// evalClass reports whether a term or regex matches a value of one field.
+func (n *node) evalClass(d *Doc, cl int) bool {
+	v := &d.fields[cl]
+	if n.kind == nRegex {
+		for _, t := range v.texts {
+			if n.re.MatchString(t) {
+				return true
+			}
+		}
+		return false
+	}
+	return d.match(cl, n.words, n.prefix)
+}
+
+func (n *node) compare(d *Doc) bool {
+	var v int
+	switch n.field {
+	case fUpvotes:
+		v = d.p.Upvotes
+	case fComments:
+		v = d.p.Comments
+	case fStars:
+		v = d.p.GitHubStars
+	}
+	switch n.op {
+	case opGt:
+		return v > n.n
+	case opGe:
+		return v >= n.n
+	case opLt:
+		return v < n.n
+	case opLe:
+		return v <= n.n
+	}
+	return v == n.n
+}
+
+var classNames = [nClass]string{"title", "abstract", "author", "category", "source"}
+
+// fieldsMatched lists the fields of d where a leaf (term, regex, number)
+// matches.
+func (n *node) fieldsMatched(d *Doc) []string {
+	switch n.kind {
+	case nNum:
+		if n.compare(d) {
+			return []string{n.field.name()}
+		}
+		return nil
+	}
+	switch n.field {
+	case fText:
+		var out []string
+		for _, cl := range []int{clTitle, clAbstract} {
+			if n.evalClass(d, cl) {
+				out = append(out, classNames[cl])
+			}
+		}
+		return out
+	case fID:
+		if n.eval(d) {
+			return []string{"id"}
+		}
+		return nil
+	}
+	if n.evalClass(d, n.field.class()) {
+		return []string{classNames[n.field.class()]}
+	}
+	return nil
+}
