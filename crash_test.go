@@ -26,6 +26,10 @@ import (
 const childEnv = "PAPERFEED_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "main" {
+		os.Args = []string{"paperfeed"}
+		main()
+	}
 	if os.Getenv(childEnv) == "once" {
 		os.Exit(run(context.Background(), []string{"-once"}, environMap(os.Environ()), os.Stdout, os.Stderr, hooks{scrape: fastScrape}))
 	}
@@ -169,4 +173,64 @@ func wellFormed(name string, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// TestSIGTERMStopsTheServer runs the real program in a child process and
+// stops it with SIGTERM: it exits 0 within seconds.
+func TestSIGTERMStopsTheServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process; skipped with -short")
+	}
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=main")
+	for k, v := range testEnv(t, hf.URL) {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, "PAPERFEED_LOG_LEVEL=info", "PAPERFEED_LOG_FORMAT=json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // already gone when the test passes
+	// Wait for the first refresh, reading the JSON log.
+	dec := json.NewDecoder(stderr)
+	addr := ""
+	for {
+		var line struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("log ended before the first refresh: %v", err)
+		}
+		if line.Msg == "serving" {
+			addr = line.Addr
+		}
+		if line.Msg == "refreshed" {
+			break
+		}
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz before SIGTERM: %v %v", resp, err)
+	}
+	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain the rest of the log
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v, want status 0", err)
+		}
+		t.Logf("stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after SIGTERM")
+	}
 }

@@ -801,3 +801,33 @@ func TestPartialSourceCountsAsWorking(t *testing.T) {
 		t.Error("index.html does not show the failed day")
 	}
 }
+
+// TestRemovedTopicLosesItsFeeds: a topic taken out of the config takes its
+// files with it; the other topics' files stay untouched.
+func TestRemovedTopicLosesItsFeeds(t *testing.T) {
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	env := testEnv(t, hf.URL)
+	path := filepath.Join(t.TempDir(), "paperfeed.yaml")
+	env["PAPERFEED_CONFIG"] = path
+	const base = "sources:\n  - name: hf\n    type: huggingface\n    days: 1\ntopics:\n  - slug: all\n"
+	for i, cfg := range []string{base + "  - slug: llm\n    keywords: [llm]\n", base} {
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, stderr := runOnce(t, env); code != 0 {
+			t.Fatalf("run %d: exit code %d: %s", i, code, stderr)
+		}
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	for _, ext := range []string{"atom", "rss", "json"} {
+		if _, ok := files["feeds/llm."+ext]; ok {
+			t.Errorf("feeds/llm.%s is still there", ext)
+		}
+		if _, ok := files["feeds/all."+ext]; !ok {
+			t.Errorf("feeds/all.%s is gone", ext)
+		}
+	}
+	if bytes.Contains(files["feeds.opml"], []byte("llm")) {
+		t.Error("feeds.opml still lists the removed topic")
+	}
+}
