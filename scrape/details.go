@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/andybalholm/cascadia"
 	"github.com/temoto/robotstxt"
 
 	"github.com/paperfeed/paperfeed/paper"
@@ -299,16 +298,10 @@ func addDetails(p *paper.Paper, got paper.Paper) {
 	}
 }
 
-// pageQuery is one compiled selector of listing's syntax: CSS with an
-// optional "@attr" suffix.
-type pageQuery struct {
-	css  cascadia.Selector // nil: the query is unset
-	attr string            // "": the element's text
-}
-
-// pageQueries are Details.Selectors ready to run on a whole page.
+// pageQueries are Details.Selectors ready to run on a whole page. A query
+// left unset is the zero listing.Query, which matches nothing.
 type pageQueries struct {
-	abstract, authors, date pageQuery
+	abstract, authors, date listing.Query
 	dateLayout              string
 }
 
@@ -320,7 +313,7 @@ func compilePageQueries(s listing.Selectors) (*pageQueries, error) {
 	var errs []error
 	for _, f := range []struct {
 		field, raw string
-		dst        *pageQuery
+		dst        *listing.Query
 	}{
 		{"abstract", s.Abstract, &q.abstract},
 		{"authors", s.Authors, &q.authors},
@@ -330,61 +323,22 @@ func compilePageQueries(s listing.Selectors) (*pageQueries, error) {
 		if raw == "" {
 			continue
 		}
-		css, attr := raw, ""
-		if i := strings.LastIndexByte(raw, '@'); i >= 0 && validAttr(raw[i+1:]) {
-			css, attr = strings.TrimSpace(raw[:i]), raw[i+1:]
+		query, err := listing.CompileQuery(raw)
+		if err == nil && strings.HasPrefix(raw, "@") {
+			// A bare "@attr" that compiles has no CSS: run it on the
+			// root, not on the document node, which has no attributes.
+			query, err = listing.CompileQuery(":root" + raw)
 		}
-		if css == "" {
-			css = ":root"
-		}
-		sel, err := cascadia.Compile(css)
 		if err != nil {
 			errs = append(errs, &listing.SelectorError{Field: f.field, Selector: f.raw, Err: err})
 			continue
 		}
-		*f.dst = pageQuery{css: sel, attr: attr}
+		*f.dst = query
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return q, nil
-}
-
-// validAttr reports an attribute name as listing's "@attr" suffix allows it:
-// no quotes or brackets, so `a[href*="@"]` stays CSS.
-func validAttr(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '_', r == ':':
-		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '.'):
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// values are q's non-empty values on the page, in document order.
-func (q pageQuery) values(doc *goquery.Selection) []string {
-	if q.css == nil {
-		return nil
-	}
-	var vs []string
-	doc.FindMatcher(q.css).Each(func(_ int, el *goquery.Selection) {
-		var v string
-		if q.attr == "" {
-			v = el.Text()
-		} else {
-			v, _ = el.Attr(q.attr)
-		}
-		if v = strings.Join(strings.Fields(v), " "); v != "" {
-			vs = append(vs, v)
-		}
-	})
-	return vs
 }
 
 // metas are the non-empty contents of the meta tags whose name (or
@@ -415,7 +369,7 @@ func parseDetailsPage(data []byte, q *pageQueries) (paper.Paper, error) {
 	}
 	s := doc.Selection
 	var p paper.Paper
-	if vs := q.abstract.values(s); len(vs) > 0 {
+	if vs := q.abstract.Values(s); len(vs) > 0 {
 		p.Abstract = vs[0]
 	}
 	for _, key := range []string{"citation_abstract", "og:description", "description"} {
@@ -426,16 +380,16 @@ func parseDetailsPage(data []byte, q *pageQueries) (paper.Paper, error) {
 			p.Abstract = vs[0]
 		}
 	}
-	for _, v := range q.authors.values(s) {
-		p.Authors = append(p.Authors, splitNames(v)...)
+	for _, v := range q.authors.Values(s) {
+		p.Authors = append(p.Authors, listing.SplitAuthors(v)...)
 	}
 	if len(p.Authors) == 0 {
 		for _, v := range metas(s, "citation_author") {
 			p.Authors = append(p.Authors, citationName(v))
 		}
 	}
-	if vs := q.date.values(s); len(vs) > 0 {
-		day, err := readDate(vs[0], q.dateLayout)
+	if vs := q.date.Values(s); len(vs) > 0 {
+		day, err := listing.ParseDate(vs[0], q.dateLayout)
 		if err != nil {
 			return paper.Paper{}, fmt.Errorf("parse page: date selector: %w", err)
 		}
@@ -450,21 +404,6 @@ func parseDetailsPage(data []byte, q *pageQueries) (paper.Paper, error) {
 	return p, nil
 }
 
-// splitNames splits "A, B and C" (or "A, B, and C") into names, as listing
-// does for its Authors selector.
-func splitNames(s string) []string {
-	var names []string
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimPrefix(strings.TrimSpace(part), "and ")
-		for _, name := range strings.Split(part, " and ") {
-			if name = strings.TrimSpace(name); name != "" {
-				names = append(names, name)
-			}
-		}
-	}
-	return names
-}
-
 // citationName turns a citation_author "Last, First" into "First Last";
 // names in any other form are kept.
 func citationName(s string) string {
@@ -477,23 +416,6 @@ func citationName(s string) string {
 		return s
 	}
 	return first + " " + last
-}
-
-// readDate reads a Date selector's value as RFC 3339, then with layout, and
-// returns it in UTC.
-func readDate(s, layout string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339, s)
-	if err == nil {
-		return t.UTC(), nil
-	}
-	if layout == "" {
-		return time.Time{}, fmt.Errorf("date %q is not RFC 3339 and no date layout is set: %w", s, err)
-	}
-	t, err = time.Parse(layout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("date %q: %w", s, err)
-	}
-	return t.UTC(), nil
 }
 
 // metaDate is the page's publication date from its meta tags, or zero. A

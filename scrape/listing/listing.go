@@ -28,6 +28,11 @@
 //     matches nothing in every item, is a *SelectorError naming the selector
 //     (errors.Is ErrNoMatch), never an empty list; a page whose items all
 //     lack a title or a link is ErrNoPapers.
+//
+// Query (made by CompileQuery), SplitAuthors and ParseDate are the selector
+// syntax and the author and date rules above, exported so that a paper's own
+// page, read with the same Selectors (package scrape's details), is read
+// exactly as a listing is.
 package listing
 
 import (
@@ -84,20 +89,23 @@ func (e *SelectorError) Error() string {
 func (e *SelectorError) Unwrap() error { return e.Err }
 
 // attrSuffix splits "css@attr"; the attribute name cannot hold the quotes or
-// brackets of a CSS attribute selector, so `a[href*="@"]` stays CSS.
-var attrSuffix = regexp.MustCompile(`^(.*?)\s*@([A-Za-z_:][-A-Za-z0-9_:.]*)$`)
+// brackets of a CSS attribute selector, so `a[href*="@"]` stays CSS. The CSS
+// may span lines.
+var attrSuffix = regexp.MustCompile(`(?s)^(.*?)\s*@([A-Za-z_:][-A-Za-z0-9_:.]*)$`)
 
-// query is one compiled selector.
-type query struct {
-	raw  string
-	css  cascadia.Selector // nil: the item itself
+// Query is one compiled selector of the syntax of Selectors: CSS with an
+// optional "@attr" suffix. It is run inside a scope, the item on a listing
+// page. The zero Query matches nothing, so that an optional selector left
+// empty needs no flag beside it.
+type Query struct {
+	css  cascadia.Selector // nil: the scope itself (a bare "@attr"), or nothing
 	attr string            // "": the element's text
 }
 
 // compiled are the Selectors ready to run.
 type compiled struct {
 	item                                   cascadia.Selector
-	title, link, abstract, authors, date   query
+	title, link, abstract, authors, date   Query
 	dateLayout                             string
 	hasLink, hasAbstract, hasAuth, hasDate bool
 }
@@ -124,17 +132,17 @@ func (s Selectors) compile() (*compiled, error) {
 	} else {
 		c.item = sel
 	}
-	one := func(field, raw string, required bool) (query, bool) {
+	one := func(field, raw string, required bool) (Query, bool) {
 		if strings.TrimSpace(raw) == "" {
 			if required {
 				fail(field, raw, errRequired)
 			}
-			return query{}, false
+			return Query{}, false
 		}
-		q, err := compileQuery(raw)
+		q, err := CompileQuery(raw)
 		if err != nil {
 			fail(field, raw, err)
-			return query{}, false
+			return Query{}, false
 		}
 		return q, true
 	}
@@ -152,36 +160,61 @@ func (s Selectors) compile() (*compiled, error) {
 	return c, nil
 }
 
-func compileQuery(raw string) (query, error) {
-	q := query{raw: raw}
+// CompileQuery compiles one selector: CSS, searched inside the scope, with an
+// optional "@attr" suffix that takes that attribute instead of the element's
+// text; a bare "@attr" takes the attribute of the scope itself. An empty
+// selector is an error (its Query would match nothing), as is CSS that does
+// not compile; the error is cascadia's, for the caller to wrap in a
+// *SelectorError naming the field.
+func CompileQuery(raw string) (Query, error) {
+	var q Query
 	css := strings.TrimSpace(raw)
 	if m := attrSuffix.FindStringSubmatch(css); m != nil {
 		css, q.attr = strings.TrimSpace(m[1]), m[2]
 	}
 	if css == "" {
 		if q.attr == "" {
-			return query{}, errRequired
+			return Query{}, errRequired
 		}
 		return q, nil
 	}
 	sel, err := cascadia.Compile(css)
 	if err != nil {
-		return query{}, err
+		return Query{}, err
 	}
 	q.css = sel
 	return q, nil
 }
 
+// Values are q's non-empty values inside scope, in document order, each
+// trimmed and with its white space collapsed: the element's text, or its
+// attribute, where elements without the attribute give none. It is how
+// Authors is read, every element counting, and how a whole page is read,
+// where the first value that says something is wanted.
+func (q Query) Values(scope *goquery.Selection) []string {
+	var vs []string
+	q.elements(scope).Each(func(_ int, el *goquery.Selection) {
+		if v, _ := q.value(el); v != "" {
+			vs = append(vs, collapse(v))
+		}
+	})
+	return vs
+}
+
 // elements are the elements q looks at inside item.
-func (q query) elements(item *goquery.Selection) *goquery.Selection {
-	if q.css == nil {
+func (q Query) elements(item *goquery.Selection) *goquery.Selection {
+	switch {
+	case q.css != nil:
+		return item.FindMatcher(q.css)
+	case q.attr != "":
 		return item
+	default:
+		return item.Slice(0, 0)
 	}
-	return item.FindMatcher(q.css)
 }
 
 // value is the text or attribute of one element.
-func (q query) value(el *goquery.Selection) (string, bool) {
+func (q Query) value(el *goquery.Selection) (string, bool) {
 	if q.attr == "" {
 		return collapse(el.Text()), true
 	}
@@ -191,7 +224,7 @@ func (q query) value(el *goquery.Selection) (string, bool) {
 
 // first is q's value on its first element inside item, and whether q found
 // an element (with the attribute, if it asks for one).
-func (q query) first(item *goquery.Selection) (string, bool) {
+func (q Query) first(item *goquery.Selection) (string, bool) {
 	var v string
 	var found bool
 	q.elements(item).EachWithBreak(func(_ int, el *goquery.Selection) bool {
@@ -277,15 +310,13 @@ func (c *compiled) paper(item *goquery.Selection, pageURL *url.URL) (p paper.Pap
 		p.Abstract, _ = c.abstract.first(item)
 	}
 	if c.hasAuth {
-		c.authors.elements(item).Each(func(_ int, el *goquery.Selection) {
-			if v, ok := c.authors.value(el); ok {
-				p.Authors = append(p.Authors, splitAuthors(v)...)
-			}
-		})
+		for _, v := range c.authors.Values(item) {
+			p.Authors = append(p.Authors, SplitAuthors(v)...)
+		}
 	}
 	if c.hasDate {
 		if v, _ := c.date.first(item); v != "" {
-			day, err := parseDate(v, c.dateLayout)
+			day, err := ParseDate(v, c.dateLayout)
 			if err != nil {
 				return paper.Paper{}, false, f, fmt.Errorf("%q: %w", p.Title, err)
 			}
@@ -390,8 +421,11 @@ func idFromURL(link string, arxivHostOnly bool) (string, bool) {
 	return paper.NormalizeArxivID(m[2])
 }
 
-// parseDate reads s as RFC 3339, then with layout, and returns it in UTC.
-func parseDate(s, layout string) (time.Time, error) {
+// ParseDate reads a Date selector's value s as RFC 3339 or, failing that,
+// with layout (a Go time layout; a date without a zone is UTC), and returns
+// it in UTC. A date that reads neither way is an error, never a zero time,
+// so that a wrong layout is noticed.
+func ParseDate(s, layout string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err == nil {
 		return t.UTC(), nil
@@ -406,8 +440,10 @@ func parseDate(s, layout string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// splitAuthors splits "A, B and C" (or "A, B, and C") into names.
-func splitAuthors(s string) []string {
+// SplitAuthors splits an Authors selector's value, "A, B and C" (or "A, B,
+// and C"), into names, each trimmed and with its white space collapsed;
+// blank names are dropped.
+func SplitAuthors(s string) []string {
 	var names []string
 	for _, part := range strings.Split(s, ",") {
 		part = collapse(part)

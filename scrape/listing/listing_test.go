@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/paperfeed/paperfeed/paper"
 )
 
@@ -353,11 +355,140 @@ func TestSplitAuthors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := splitAuthors(tt.in); !slices.Equal(got, tt.want) {
-				t.Errorf("splitAuthors(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := SplitAuthors(tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("SplitAuthors(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
+}
+
+func TestQueryValues(t *testing.T) {
+	page := `<html lang="en"><body>
+		<p class="a"> x
+		  y </p>
+		<p class="a"></p>
+		<p class="a" title="  t1   t2 ">z</p>
+		<a href="mailto:x@y">mail</a>
+	</body></html>`
+	tests := []struct {
+		name, raw string
+		want      []string
+	}{
+		{"text, collapsed, empty elements dropped", "p.a", []string{"x y", "z"}},
+		{"attribute, collapsed, elements without it dropped", "p.a@title", []string{"t1 t2"}},
+		{"space before the @", "p.a @title", []string{"t1 t2"}},
+		{"CSS over several lines", "body\n  p.a@title", []string{"t1 t2"}},
+		{"bare @attr reads the scope itself", "@lang", []string{"en"}},
+		{"an @ inside CSS stays CSS", `a[href*="@"]`, []string{"mail"}},
+		{"matches nothing", "table", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := CompileQuery(tt.raw)
+			if err != nil {
+				t.Fatalf("CompileQuery(%q): %v", tt.raw, err)
+			}
+			// A bare @attr reads the scope itself, so run it on <html>.
+			scope := doc.Selection
+			if strings.HasPrefix(tt.raw, "@") {
+				scope = doc.Find("html")
+			}
+			if got := q.Values(scope); !slices.Equal(got, tt.want) {
+				t.Errorf("Values of %q = %q, want %q", tt.raw, got, tt.want)
+			}
+		})
+	}
+	t.Run("the zero Query matches nothing", func(t *testing.T) {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := (Query{}).Values(doc.Selection); got != nil {
+			t.Errorf("Values = %q, want none", got)
+		}
+	})
+}
+
+func TestCompileQueryErrors(t *testing.T) {
+	tests := []struct {
+		name, raw, wantMsg string
+	}{
+		{"empty", "", "is required"},
+		{"blank", " \t", "is required"},
+		{"lone @", "@", "@"},
+		{"bad CSS", "p[", "expected identifier"},
+		{"bad CSS before an attribute", "p[@title", "expected identifier"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := CompileQuery(tt.raw)
+			if err == nil {
+				t.Fatalf("CompileQuery(%q) = nil error, want one containing %q", tt.raw, tt.wantMsg)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("CompileQuery(%q) = %q, want it to contain %q", tt.raw, err, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestParseDate(t *testing.T) {
+	tests := []struct {
+		name, in, layout string
+		want             time.Time
+		wantMsg          string // "": no error
+	}{
+		{"RFC 3339 in UTC", "2025-09-02T10:00:00+02:00", "", time.Date(2025, 9, 2, 8, 0, 0, 0, time.UTC), ""},
+		{"RFC 3339 wins over the layout", "2025-09-02T00:00:00Z", "2 January 2006", time.Date(2025, 9, 2, 0, 0, 0, 0, time.UTC), ""},
+		{"layout", "2 September 2025", "2 January 2006", time.Date(2025, 9, 2, 0, 0, 0, 0, time.UTC), ""},
+		{"layout with a zone, in UTC", "2025-09-02 01:00 +0200", "2006-01-02 15:04 -0700", time.Date(2025, 9, 1, 23, 0, 0, 0, time.UTC), ""},
+		{"no layout", "2 September 2025", "", time.Time{}, `date "2 September 2025" is not RFC 3339 and no date layout is set`},
+		{"not in the layout", "Sept 2025", "2006-01-02", time.Time{}, `date "Sept 2025": parsing time`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseDate(tt.in, tt.layout)
+			if tt.wantMsg != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantMsg) {
+					t.Fatalf("ParseDate(%q, %q) error = %v, want one containing %q", tt.in, tt.layout, err, tt.wantMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseDate(%q, %q): %v", tt.in, tt.layout, err)
+			}
+			if !got.Equal(tt.want) || got.Location() != time.UTC {
+				t.Errorf("ParseDate(%q, %q) = %v, want %v", tt.in, tt.layout, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzCompileQuery looks for crashes over selector strings, and checks that
+// a query that compiles gives only non-empty, collapsed values.
+func FuzzCompileQuery(f *testing.F) {
+	for _, raw := range []string{"p.a", "p.a@title", "@lang", `a[href*="@"]`, "@", "p[@x", "body\n p@title"} {
+		f.Add(raw)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(readFile(f, "lab-publications.html")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := CompileQuery(raw)
+		if err != nil {
+			return
+		}
+		for _, v := range q.Values(doc.Selection) {
+			if v == "" || v != strings.Join(strings.Fields(v), " ") {
+				t.Errorf("CompileQuery(%q) gave value %q, empty or not collapsed", raw, v)
+			}
+		}
+	})
 }
 
 // FuzzParse looks for crashes over page bytes and selector strings, and
