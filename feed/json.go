@@ -20,9 +20,13 @@ type jsonFeed struct {
 }
 
 // JSON renders the topic as a JSON Feed 1.1 document served at
-// BaseURL/feeds/<slug>.json. Every item has content_html and summary.
+// BaseURL/feeds/<slug>.json. Every item has content_html and summary. The
+// document is compact (readers ignore layout), one line ending in a newline,
+// with "<", ">" and "&" written as themselves.
 func JSON(s Site, t Topic) ([]byte, error) {
-	ch, err := prepare(s, t)
+	sc := getScratch()
+	defer sc.put()
+	ch, err := prepare(s, t, sc)
 	if err != nil {
 		return nil, fmt.Errorf("json: %w", err)
 	}
@@ -36,28 +40,51 @@ func JSON(s Site, t Topic) ([]byte, error) {
 			Description: ch.description,
 			Authors:     []*feeds.JSONAuthor{{Name: ch.site.title}},
 		},
-		Items: make([]*feeds.JSONItem, 0, len(ch.entries)),
+		Items: make([]*feeds.JSONItem, len(ch.entries)),
 	}
-	for _, e := range ch.entries {
-		item := &feeds.JSONItem{
+	// One string holds every summary and content, and one array every item
+	// and author, rather than one allocation each.
+	text := string(sc.text)
+	items := make([]feeds.JSONItem, len(ch.entries))
+	n := 0
+	for i := range ch.entries {
+		n += ch.entries[i].authors.end - ch.entries[i].authors.start
+	}
+	// authors is never appended beyond its capacity: the pointers into it
+	// stay valid.
+	authors := make([]feeds.JSONAuthor, 0, n)
+	authorPtrs := make([]*feeds.JSONAuthor, 0, n)
+	for i := range ch.entries {
+		e := &ch.entries[i]
+		item := &items[i]
+		*item = feeds.JSONItem{
 			Id:            e.id,
 			Url:           e.link,
 			Title:         e.title,
-			ContentHTML:   e.content,
-			Summary:       e.summary,
+			ContentHTML:   text[e.content.start:e.content.end],
+			Summary:       text[e.summary.start:e.summary.end],
 			Image:         e.image,
 			PublishedDate: &e.date,
-			Tags:          e.terms,
+			Tags:          sc.strsOf(e.terms),
 		}
-		for _, a := range e.authors {
-			item.Authors = append(item.Authors, &feeds.JSONAuthor{Name: a})
+		if len(item.Tags) == 0 {
+			item.Tags = nil
 		}
-		f.Items = append(f.Items, item)
+		first := len(authorPtrs)
+		for _, a := range sc.strsOf(e.authors) {
+			authors = append(authors, feeds.JSONAuthor{Name: a})
+			authorPtrs = append(authorPtrs, &authors[len(authors)-1])
+		}
+		if len(authorPtrs) > first {
+			item.Authors = authorPtrs[first:len(authorPtrs):len(authorPtrs)]
+		}
+		f.Items[i] = item
 	}
+	// The encoder writes the document in one Write, so the buffer is
+	// allocated once at its size.
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(f); err != nil {
 		return nil, fmt.Errorf("json: encode: %w", err)
 	}

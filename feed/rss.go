@@ -1,62 +1,34 @@
 package feed
 
 import (
-	"encoding/xml"
 	"fmt"
-	"html"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/gorilla/feeds"
 )
 
-// rssDoc is an RSS 2.0 document. It is declared here rather than taken from
-// feeds.RssFeedXml because readers and the W3C validator want what that
-// struct cannot say: an atom:link rel="self" on the channel, dc:creator for
-// author names (RSS <author> must be an e-mail address), one <category> per
-// term, and no empty <link>. The guid and content:encoded elements are
-// gorilla's.
-type rssDoc struct {
-	XMLName xml.Name   `xml:"rss"`
-	Version string     `xml:"version,attr"`
-	Atom    string     `xml:"xmlns:atom,attr"`
-	DC      string     `xml:"xmlns:dc,attr"`
-	Content string     `xml:"xmlns:content,attr"`
-	Channel rssChannel `xml:"channel"`
-}
-
-type rssChannel struct {
-	Title         string      `xml:"title"`
-	Link          string      `xml:"link"`
-	Description   string      `xml:"description"`
-	Language      string      `xml:"language"`
-	LastBuildDate string      `xml:"lastBuildDate"`
-	SelfLink      rssAtomLink `xml:"atom:link"`
-	Items         []rssItem   `xml:"item"`
-}
-
-type rssAtomLink struct {
-	Href string `xml:"href,attr"`
-	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
-}
-
-type rssItem struct {
-	Title       string            `xml:"title"`
-	Link        string            `xml:"link,omitempty"`
-	Description string            `xml:"description"`
-	Content     *feeds.RssContent `xml:"content:encoded"`
-	Creator     string            `xml:"dc:creator,omitempty"`
-	Categories  []string          `xml:"category"`
-	GUID        *feeds.RssGuid    `xml:"guid"`
-	PubDate     string            `xml:"pubDate"`
-}
-
 // RSS renders the topic as an RSS 2.0 feed served at
 // BaseURL/feeds/<slug>.rss. The item guid is the same id as in the other
 // formats, marked isPermaLink="false" since the item links elsewhere.
+//
+// The channel is this package's rather than feeds.RssFeedXml because
+// readers and the W3C validator want what that struct cannot say: an
+// atom:link rel="self" on the channel, dc:creator for author names (RSS
+// <author> must be an e-mail address), one <category> per term, and no empty
+// <link>. The guid and content:encoded elements are gorilla's feeds.RssGuid
+// and feeds.RssContent.
+//
+// "&" and "<" are written as the hexadecimal references &#x26; and &#x3C;
+// everywhere, as the RSS Profile asks: in RSS a plain-text element (title,
+// channel description) holding "&lt;" is ambiguous between text and markup,
+// and readers decide by how it was written. Inside the content:encoded CDATA
+// the HTML's own "&amp;" and "&lt;" are respelled the same way; every "&" of
+// that HTML starts a character reference, so its meaning is unchanged.
 func RSS(s Site, t Topic) ([]byte, error) {
-	ch, err := prepare(s, t)
+	sc := getScratch()
+	defer sc.put()
+	ch, err := prepare(s, t, sc)
 	if err != nil {
 		return nil, fmt.Errorf("rss: %w", err)
 	}
@@ -64,47 +36,69 @@ func RSS(s Site, t Topic) ([]byte, error) {
 	if desc == "" {
 		desc = ch.title // RSS requires a description
 	}
-	doc := rssDoc{
-		Version: "2.0",
-		Atom:    "http://www.w3.org/2005/Atom",
-		DC:      "http://purl.org/dc/elements/1.1/",
-		Content: "http://purl.org/rss/1.0/modules/content/",
-		Channel: rssChannel{
-			Title:         ch.title,
-			Link:          ch.site.home(),
-			Description:   desc,
-			Language:      "en",
-			LastBuildDate: ch.updated.Format(time.RFC1123Z),
-			SelfLink:      rssAtomLink{Href: ch.site.feedURL(ch.slug, "rss"), Rel: "self", Type: "application/rss+xml"},
-			Items:         make([]rssItem, 0, len(ch.entries)),
-		},
+	w := xmlWriter{buf: slices.Grow(sc.out[:0], sc.outSize()), rss: true}
+	w.buf = append(w.buf, xmlHeader...)
+	w.startTag("rss",
+		attr{"version", "2.0"},
+		attr{"xmlns:atom", "http://www.w3.org/2005/Atom"},
+		attr{"xmlns:dc", "http://purl.org/dc/elements/1.1/"},
+		attr{"xmlns:content", "http://purl.org/rss/1.0/modules/content/"})
+	w.depth++
+	w.open("channel")
+	w.text("title", ch.title)
+	w.text("link", ch.site.home())
+	w.text("description", desc)
+	w.text("language", "en")
+	w.date("lastBuildDate", ch.updated, time.RFC1123Z)
+	w.text("atom:link", "", attr{"href", ch.site.feedURL(ch.slug, "rss")}, attr{"rel", "self"}, attr{"type", "application/rss+xml"})
+	for i := range ch.entries {
+		e := &ch.entries[i]
+		w.open("item")
+		w.text("title", e.title)
+		if e.link != "" {
+			w.text("link", e.link)
+		}
+		// Readers treat an item's description as HTML: escape the plain
+		// abstract so that "<" and "&" in it stay text.
+		sc.tmp = appendHTML(sc.tmp[:0], sc.textOf(e.summary))
+		w.textBytes("description", sc.tmp)
+		w.rssContent(sc.textOf(e.content))
+		if authors := sc.strsOf(e.authors); len(authors) > 0 {
+			w.line()
+			w.startTag("dc:creator")
+			for i, a := range authors {
+				if i > 0 {
+					w.buf = append(w.buf, ", "...)
+				}
+				w.buf = appendXMLText(w.buf, a, true)
+			}
+			w.endTag("dc:creator")
+		}
+		for _, c := range sc.strsOf(e.terms) {
+			w.text("category", c)
+		}
+		w.rssGUID(feeds.RssGuid{Id: e.id, IsPermaLink: "false"})
+		w.date("pubDate", e.date, time.RFC1123Z)
+		w.close("item")
 	}
-	for _, e := range ch.entries {
-		doc.Channel.Items = append(doc.Channel.Items, rssItem{
-			Title: e.title,
-			Link:  e.link,
-			// Readers treat an item's description as HTML: escape the plain
-			// abstract so that "<" and "&" in it stay text.
-			Description: html.EscapeString(e.summary),
-			Content:     &feeds.RssContent{Content: e.content},
-			Creator:     strings.Join(e.authors, ", "),
-			Categories:  e.terms,
-			GUID:        &feeds.RssGuid{Id: e.id, IsPermaLink: "false"},
-			PubDate:     e.date.Format(time.RFC1123Z),
-		})
-	}
-	b, err := marshalXML(doc)
-	if err != nil {
-		return nil, fmt.Errorf("rss: %w", err)
-	}
-	return []byte(rssProfileEscapes.Replace(string(b))), nil
+	w.close("channel")
+	w.close("rss")
+	w.buf = append(w.buf, '\n')
+	sc.out = w.buf
+	return clone(w.buf), nil
 }
 
-// rssProfileEscapes rewrites "&amp;" and "&lt;" as hexadecimal character
-// references, as the RSS Profile asks: in RSS a plain-text element (title,
-// channel description) holding "&lt;" is ambiguous between text and markup,
-// and readers decide by how it was written. The meaning is unchanged
-// everywhere: in XML text and attributes both spellings are the same
-// character, and inside the content:encoded CDATA every "&" of the
-// html/template output starts a character reference, so the HTML is the same.
-var rssProfileEscapes = strings.NewReplacer("&amp;", "&#x26;", "&lt;", "&#x3C;")
+// rssContent writes html as encoding/xml writes a feeds.RssContent holding
+// it, with the RSS Profile's respelling.
+func (w *xmlWriter) rssContent(html []byte) {
+	w.cdata("content:encoded", html)
+}
+
+// rssGUID writes g as encoding/xml writes it.
+func (w *xmlWriter) rssGUID(g feeds.RssGuid) {
+	if g.IsPermaLink == "" {
+		w.text("guid", g.Id)
+		return
+	}
+	w.text("guid", g.Id, attr{"isPermaLink", g.IsPermaLink})
+}

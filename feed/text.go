@@ -115,14 +115,67 @@ func cleanURL(s string) string {
 	return strings.TrimSpace(clean(s))
 }
 
+// appendCollapse appends collapse(s) to dst.
+func appendCollapse(dst []byte, s string) []byte {
+	if isCollapsedASCII(s) {
+		return append(dst, s...)
+	}
+	start := len(dst)
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			space = true
+		case !xmlAllowed(r):
+		default:
+			if space && len(dst) > start {
+				dst = append(dst, ' ')
+			}
+			space = false
+			dst = utf8.AppendRune(dst, r)
+		}
+	}
+	return dst
+}
+
 // webURL is s cleaned if it is an absolute http or https URL, otherwise "".
 // Scraped links with other schemes (javascript:, data:) or none are left out
 // of the output rather than written as relative references.
 func webURL(s string) string {
 	s = cleanURL(s)
+	if plainWebURL(s) {
+		return s
+	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
 	return s
+}
+
+// plainWebURL reports, without allocating, whether s is "http://" or
+// "https://", a host, and a path made only of letters, digits and "-._~/".
+// url.Parse accepts every such URL with a host (the tests check this), so
+// webURL can skip it for the URLs feeds are made of.
+func plainWebURL(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return false
+		}
+	}
+	host := true
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		case c == '/':
+			if host && i == 0 {
+				return false // no host
+			}
+			host = false
+		default:
+			return false
+		}
+	}
+	return len(rest) > 0
 }

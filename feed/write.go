@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -65,17 +66,40 @@ var errNotLocal = errors.New("name is not a local path")
 
 // same reports whether path is a regular file holding exactly data. Any
 // error (no file, a directory, unreadable) means "not the same", and the
-// write goes ahead and reports what really fails.
+// write goes ahead and reports what really fails. It reads the file in
+// chunks and stops at the first difference, rather than reading the whole
+// file into memory for every feed of every refresh.
 func same(path string, data []byte) bool {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
-		return false
-	}
-	old, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return false
 	}
-	return bytes.Equal(old, data)
+	eq := sameContent(f, data)
+	if err := f.Close(); err != nil {
+		return false
+	}
+	return eq
+}
+
+// sameChunk is how much of the old file same reads at a time.
+const sameChunk = 32 << 10
+
+func sameContent(f *os.File, data []byte) bool {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
+		return false
+	}
+	buf := make([]byte, max(1, min(sameChunk, len(data))))
+	for len(data) > 0 {
+		n, err := io.ReadFull(f, buf[:min(len(buf), len(data))])
+		if err != nil || !bytes.Equal(buf[:n], data[:n]) {
+			return false
+		}
+		data = data[n:]
+	}
+	// The size matched, but the file may have grown since Stat.
+	n, err := f.Read(buf[:cap(buf)])
+	return n == 0 && errors.Is(err, io.EOF)
 }
 
 // removeTemp removes a temporary file after a failed write; a file already

@@ -230,3 +230,45 @@ func TestRemoveTemps(t *testing.T) {
 		t.Errorf("missing dir: got %d, %v; want 0, nil", n, err)
 	}
 }
+
+func TestSame(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 5*sameChunk/16+3) // several chunks and a partial one
+	path := filepath.Join(dir, "f")
+	if err := os.WriteFile(path, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flip := func(i int) []byte {
+		b := bytes.Clone(big)
+		b[i] ^= 1
+		return b
+	}
+	tests := []struct {
+		name string
+		path string
+		data []byte
+		want bool
+	}{
+		{"equal", path, big, true},
+		{"first byte differs", path, flip(0), false},
+		{"differs in a later chunk", path, flip(3*sameChunk + 5), false},
+		{"last byte differs", path, flip(len(big) - 1), false},
+		{"shorter", path, big[:len(big)-1], false},
+		{"longer", path, append(bytes.Clone(big), 'x'), false},
+		{"empty file, empty data", empty, nil, true},
+		{"empty file, data", empty, []byte("x"), false},
+		{"missing", filepath.Join(dir, "missing"), nil, false},
+		{"directory", dir, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := same(tt.path, tt.data); got != tt.want {
+				t.Errorf("same(%s, %d bytes) = %v, want %v", filepath.Base(tt.path), len(tt.data), got, tt.want)
+			}
+		})
+	}
+}
