@@ -81,10 +81,13 @@ func NormalizeArxivID(id string) (string, bool) {
 	return m[2], true
 }
 
-// IsArxiv reports whether p is keyed by an arXiv id.
+// bareArxivID matches an arXiv id in normal form: no prefix, no version.
+var bareArxivID = regexp.MustCompile(`^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})$`)
+
+// IsArxiv reports whether p is keyed by an arXiv id. IDs are kept in normal
+// form, so this is a match without allocation: feeds ask it for every item.
 func (p *Paper) IsArxiv() bool {
-	_, ok := NormalizeArxivID(p.ID)
-	return ok
+	return bareArxivID.MatchString(p.ID)
 }
 
 // LinkID derives a stable ID for an item that has no arXiv id from its link.

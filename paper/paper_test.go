@@ -37,6 +37,17 @@ func TestNormalizeArxivID(t *testing.T) {
 	}
 }
 
+func TestIsArxiv(t *testing.T) {
+	for id, want := range map[string]bool{
+		"2606.00467": true, "hep-th/9901001": true, "math.GT/0309136": true,
+		"2606.00467v2": false, "arXiv:2606.00467": false, "url-0123": false, "": false,
+	} {
+		if got := (&Paper{ID: id}).IsArxiv(); got != want {
+			t.Errorf("IsArxiv(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
+
 func TestLinks(t *testing.T) {
 	p := Paper{ID: "2606.00467"}
 	if p.AbsURL() != "https://arxiv.org/abs/2606.00467" || p.PDFURL() != "https://arxiv.org/pdf/2606.00467" || p.PageURL() != "https://huggingface.co/papers/2606.00467" {
@@ -68,6 +79,9 @@ func FuzzNormalizeArxivID(f *testing.F) {
 		again, ok := NormalizeArxivID(id)
 		if !ok || again != id {
 			t.Fatalf("NormalizeArxivID(%q) = %q, but that normalises to %q, %v", s, id, again, ok)
+		}
+		if !(&Paper{ID: id}).IsArxiv() {
+			t.Fatalf("IsArxiv rejects the normal form %q", id)
 		}
 	})
 }
