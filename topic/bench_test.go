@@ -23,27 +23,45 @@ var (
 )
 
 // benchSpecs generates n topics of one kind: "mixed" (keywords, queries,
-// or both, see corpus.spec) or "selective" (see corpus.selectiveSpec).
+// or both, see corpus.spec), "selective" (see corpus.selectiveSpec), or
+// "realistic" (see realgen_test.go; c must be the realistic corpus).
 func benchSpecs(c *corpus, kind string, n int) []Spec {
 	rng := rand.New(rand.NewPCG(42, uint64(n)))
 	specs := make([]Spec, n)
 	for i := range specs {
-		if kind == "selective" {
+		switch kind {
+		case "realistic":
+			specs[i] = c.realisticSpec(rng, i)
+		case "selective":
 			specs[i] = c.selectiveSpec(rng, i)
-		} else {
+		default:
 			specs[i] = c.spec(rng, i)
 		}
 	}
 	return specs
 }
 
+// benchPapers generates n papers of windows of c, or cycles through the
+// real papers of a realistic corpus.
 func benchPapers(c *corpus, n int) []*paper.Paper {
 	rng := rand.New(rand.NewPCG(7, 7))
 	ps := make([]*paper.Paper, n)
 	for i := range ps {
-		ps[i] = c.paper(rng, i)
+		if c.docs != nil {
+			ps[i] = c.realPaper(rng, i)
+		} else {
+			ps[i] = c.paper(rng, i)
+		}
 	}
 	return ps
+}
+
+// kindCorpus is the corpus a kind of topics is drawn from.
+func kindCorpus(tb testing.TB, kind string) *corpus {
+	if kind == "realistic" {
+		return testRealCorpus(tb)
+	}
+	return testCorpus(tb)
 }
 
 func loadBench(b *testing.B, kind string, topics int) *benchSet {
@@ -54,20 +72,28 @@ func loadBench(b *testing.B, kind string, topics int) *benchSet {
 	if s, ok := benchSets[name]; ok {
 		return s
 	}
-	c := testCorpus(b)
+	c := kindCorpus(b, kind)
 	r, err := Compile(benchSpecs(c, kind, topics))
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &benchSet{router: r, papers: benchPapers(c, 1000)}
+	n := 1000
+	if c.docs != nil {
+		n = len(c.docs) // each real paper once
+	}
+	s := &benchSet{router: r, papers: benchPapers(c, n)}
 	benchSets[name] = s
 	return s
 }
 
-// BenchmarkRoute routes 1,000 generated papers, one per op, through 100,
-// 10,000 and 100,000 generated topics, with the index and without.
+// BenchmarkRoute routes papers, one per op, through 100, 10,000 and 100,000
+// generated topics, with the index and without. The headline is
+// "realistic": the real papers, and topics of distinctive words (see
+// realgen_test.go). "mixed" (1,000 papers of windows of real text, topics of
+// words drawn uniformly, about 5% of papers a topic) and "selective" (two
+// content words ANDed) are kept to compare with earlier figures.
 func BenchmarkRoute(b *testing.B) {
-	for _, kind := range []string{"mixed", "selective"} {
+	for _, kind := range []string{"realistic", "mixed", "selective"} {
 		for _, n := range []int{100, 10_000, 100_000} {
 			for _, mode := range []string{"indexed", "plain"} {
 				b.Run(fmt.Sprintf("%s/topics=%d/%s", kind, n, mode), func(b *testing.B) {
@@ -119,9 +145,8 @@ func TestBenchStats(t *testing.T) {
 	if testing.Short() {
 		t.Skip("statistics only")
 	}
-	c := testCorpus(t)
-	for _, kind := range []string{"mixed", "selective"} {
-		benchStats(t, c, kind)
+	for _, kind := range []string{"realistic", "mixed", "selective"} {
+		benchStats(t, kindCorpus(t, kind), kind)
 	}
 }
 
@@ -155,6 +180,18 @@ func benchStats(t *testing.T, c *corpus, kind string) {
 // BenchmarkNewDoc tokenises one generated paper per op.
 func BenchmarkNewDoc(b *testing.B) {
 	ps := benchPapers(testCorpus(b), 1000)
+	b.ReportAllocs()
+	start := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		NewDoc(ps[i%len(ps)])
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkNewDocReal tokenises one real paper per op.
+func BenchmarkNewDocReal(b *testing.B) {
+	c := testRealCorpus(b)
+	ps := benchPapers(c, len(c.docs))
 	b.ReportAllocs()
 	start := cpuTime()
 	for i := 0; b.Loop(); i++ {

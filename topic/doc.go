@@ -117,6 +117,12 @@
 // NOT, numbers and regexes give none. Route looks up the words of the paper,
 // keeps the topics with a satisfied clause and evaluates only those, plus
 // the topics without clauses (only NOT, numbers or regexes), which it always
-// evaluates. RoutePlain evaluates every topic and is the reference the tests
-// compare Route against.
+// evaluates. Route works out each distinct term once per paper, however
+// many topics share it, and skips a regex on a field value that lacks text
+// every match of it must contain. RoutePlain evaluates every topic and is
+// the reference the tests compare Route against.
+//
+// Tokenising copies ASCII (lower-cased) and runes normalisation leaves as
+// they are, and runs NFKC and folding only on the stretches of other text,
+// with the same result as running them on the whole.
 package topic

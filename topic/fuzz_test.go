@@ -59,6 +59,9 @@ func FuzzKeyword(f *testing.F) {
 	f.Add("Score-matching for ﬁlters", 1)
 	f.Add("naïve ＤＩＦＦＵＳＩＯＮ", 0)
 	f.Fuzz(func(t *testing.T, text string, i int) {
+		if got, want := normalize(text), normalizeSlow(text); got != want {
+			t.Fatalf("normalize(%q) = %q, normalizeSlow = %q", text, got, want)
+		}
 		words := splitWords(normalize(text))
 		if len(words) == 0 {
 			return

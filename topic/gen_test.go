@@ -21,6 +21,11 @@ type corpus struct {
 	common   map[string]bool
 	authors  []string
 	keywords []string // AI keywords
+
+	// The realistic corpus only (see loadRealCorpus): the real papers, and
+	// cumulative weights of vocab, to draw distinctive words more often.
+	docs []*paper.Paper
+	cum  []float64
 }
 
 var categories = []string{"cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.RO", "stat.ML", "eess.AS", "q-bio.NC"}
@@ -83,6 +88,15 @@ func testCorpus(tb testing.TB) *corpus {
 
 func pick[T any](rng *rand.Rand, s []T) T { return s[rng.IntN(len(s))] }
 
+// word draws a content word: uniformly, or by weight when c has weights.
+func (c *corpus) word(rng *rand.Rand) string {
+	if c.cum == nil {
+		return pick(rng, c.vocab)
+	}
+	i, _ := slices.BinarySearch(c.cum, rng.Float64()*c.cum[len(c.cum)-1])
+	return c.vocab[min(i, len(c.vocab)-1)]
+}
+
 // window is n consecutive words of the corpus.
 func (c *corpus) window(rng *rand.Rand, n int) string {
 	i := rng.IntN(len(c.stream) - n)
@@ -135,10 +149,10 @@ func (c *corpus) keyword(rng *rand.Rand) string {
 	case 0:
 		return c.phrase(rng, 2+rng.IntN(2))
 	case 1:
-		w := pick(rng, c.vocab)
+		w := c.word(rng)
 		return w[:min(len(w), 5+rng.IntN(3))] + "*"
 	default:
-		return pick(rng, c.vocab)
+		return c.word(rng)
 	}
 }
 
@@ -151,7 +165,7 @@ func (c *corpus) term(rng *rand.Rand) string {
 	case n < 125:
 		return `"` + c.phrase(rng, 2+rng.IntN(2)) + `"`
 	case n < 140:
-		return pick(rng, []string{"title:", "abstract:"}) + pick(rng, c.vocab)
+		return pick(rng, []string{"title:", "abstract:"}) + c.word(rng)
 	case n < 150:
 		a := strings.Fields(pick(rng, c.authors))
 		return "author:" + a[len(a)-1]
@@ -164,7 +178,7 @@ func (c *corpus) term(rng *rand.Rand) string {
 	case n < 180:
 		return fmt.Sprintf("%s:%s%d", pick(rng, []string{"upvotes", "comments", "stars"}), pick(rng, []string{">", ">="}), rng.IntN(30))
 	case n < 181:
-		return "/" + pick(rng, c.vocab) + `\w*/`
+		return "/" + c.word(rng) + `\w*/`
 	default:
 		return "(" + c.keyword(rng) + " OR " + c.keyword(rng) + ")"
 	}

@@ -1,6 +1,9 @@
 package topic
 
-import "slices"
+import (
+	"hash/maphash"
+	"slices"
+)
 
 // Index key classes: which words of a Doc a key is looked up in.
 const (
@@ -44,8 +47,9 @@ type index struct {
 	prefix   [nKey]map[string]int32 // prefix -> key id
 	preMin   [nKey]int              // shortest and longest prefix, in bytes
 	preMax   [nKey]int
-	post     [][]posting // by key id
-	fallback []uint64    // bitset of topics evaluated always
+	preHead  [nKey][]uint64 // bitset of hashes of the first preMin bytes of prefixes
+	post     [][]posting    // by key id
+	fallback []uint64       // bitset of topics evaluated always
 }
 
 func buildIndex(topics []compiled) index {
@@ -72,8 +76,27 @@ func buildIndex(topics []compiled) index {
 			}
 		}
 	}
+	// Most words start no prefix key: one bit tells, where trying every
+	// prefix length would take a map lookup each.
+	for c := range nKey {
+		if len(x.prefix[c]) == 0 {
+			continue
+		}
+		x.preHead[c] = make([]uint64, preHeadBits/64)
+		for p := range x.prefix[c] {
+			h := preHash(p[:x.preMin[c]])
+			x.preHead[c][h/64] |= 1 << (h % 64)
+		}
+	}
 	return x
 }
+
+// preHeadBits is the size of index.preHead: a few times more bits than a
+// class has distinct prefix heads, so that few words are let through in
+// vain.
+const preHeadBits = 1 << 17
+
+func preHash(s string) uint64 { return maphash.String(wordSeed, s) % preHeadBits }
 
 // id returns the id of k, adding it.
 func (x *index) id(k key) int32 {
@@ -260,6 +283,8 @@ type scratch struct {
 	set     []uint64 // candidate topics
 	present []uint64 // key ids the Doc contains
 	ids     []int32  // the ids set in present
+	memo    memo     // term results for the Doc
+	ends    []int    // end of each hit's terms
 }
 
 // classKeys maps Doc classes to index key classes.
@@ -279,13 +304,20 @@ func (x *index) candidates(d *Doc, s *scratch) {
 		if id, ok := x.exact[c][w]; ok {
 			mark(id)
 		}
-		for n := x.preMin[c]; n <= x.preMax[c] && n <= len(w) && n > 0; n++ {
+		n := x.preMin[c]
+		if n == 0 || n > len(w) {
+			return
+		}
+		if h := preHash(w[:n]); x.preHead[c][h/64]&(1<<(h%64)) == 0 {
+			return
+		}
+		for ; n <= x.preMax[c] && n <= len(w); n++ {
 			if id, ok := x.prefix[c][w[:n]]; ok {
 				mark(id)
 			}
 		}
 	}
-	if d.ids != nil {
+	if d.indexed() {
 		for k, w := range d.words {
 			m := d.mask[k]
 			var done uint8

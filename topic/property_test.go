@@ -150,7 +150,7 @@ func TestHugePaper(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if NewDoc(tt.p).ids != nil {
+			if NewDoc(tt.p).indexed() {
 				t.Fatal("the paper was indexed; the test needs one too large for the index")
 			}
 			got, want := r.Route(tt.p), r.RoutePlain(tt.p)

@@ -101,6 +101,8 @@ type node struct {
 
 	src string // nRegex: the pattern as written, slashes unescaped
 	re  *regexp.Regexp
+	lit string // nRegex: text every match contains, or ""; see requiredLiteral
+	tid int32  // nTerm, nRegex: the number of what it matches in its Router, 0 outside one
 
 	op cmpOp // nNum
 	n  int
@@ -635,7 +637,54 @@ func newRegex(f field, t token) (*node, *QueryError) {
 		return nil, &QueryError{Col: t.col, Msg: "bad regex: " + msg}
 	}
 	raw := (&node{kind: nRegex, src: t.text}).termString()
-	return &node{kind: nRegex, field: f, src: t.text, re: re, raw: raw}, nil
+	n := &node{kind: nRegex, field: f, src: t.text, re: re, raw: raw}
+	if sre, err := syntax.Parse("(?i)"+t.text, syntax.Perl); err == nil {
+		n.lit = requiredLiteral(sre)
+	}
+	return n, nil
+}
+
+// requiredLiteral returns ASCII text that every match of re contains, or
+// "". A regex term is matched against normalised text, which holds no
+// upper-case ASCII, no Kelvin sign and no long s (the only other runes that
+// fold to ASCII letters): there, a case-insensitive ASCII literal can only
+// match as its lower case, so a text without that lower case cannot match
+// and evalClass skips the regex. The tests check the claim about
+// normalised text.
+func requiredLiteral(re *syntax.Regexp) string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		best, run := "", []byte(nil)
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf {
+				run = run[:0]
+				continue
+			}
+			if re.Flags&syntax.FoldCase != 0 {
+				r = unicode.ToLower(r)
+			}
+			run = append(run, byte(r))
+			if len(run) > len(best) {
+				best = string(run)
+			}
+		}
+		return best
+	case syntax.OpConcat:
+		best := ""
+		for _, sub := range re.Sub {
+			if l := requiredLiteral(sub); len(l) > len(best) {
+				best = l
+			}
+		}
+		return best
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiteral(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiteral(re.Sub[0])
+		}
+	}
+	return ""
 }
 
 func (n *node) termString() string {

@@ -1,9 +1,10 @@
 package topic
 
 import (
-	"slices"
+	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -15,18 +16,18 @@ import (
 // normalize returns s in NFKC, case-folded, then NFKC again: the form every
 // term and every field is compared in.
 func normalize(s string) string {
-	ascii := true
 	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+		if s[i] >= utf8.RuneSelf || 'A' <= s[i] && s[i] <= 'Z' {
+			return string(appendNormalize(make([]byte, 0, len(s)), s))
 		}
 	}
-	if ascii {
-		// NFKC is the identity on ASCII and folding is lower-casing, so
-		// the common case skips both transformers.
-		return strings.ToLower(s)
-	}
+	return s // lower-case ASCII is its own normal form
+}
+
+// normalizeSlow is normalize by the book, through the norm and cases
+// transformers for the whole text. appendNormalize must give the same bytes;
+// the tests check that it does.
+func normalizeSlow(s string) string {
 	// Invalid UTF-8 would stop NFKC short; U+FFFD is no word rune, so a
 	// bad byte separates words.
 	s = strings.ToValidUTF8(s, "\uFFFD")
@@ -34,6 +35,101 @@ func normalize(s string) string {
 	// ι followed by a combining mark, which NFKC makes ϊ), so NFKC runs again
 	// to make normalize idempotent.
 	return norm.NFKC.String(strings.Map(cherokee, cases.Fold().String(norm.NFKC.String(s))))
+}
+
+// appendNormalize appends normalize(s) to dst. Most text is ASCII, and most
+// of the rest is runes like ’ or — that normalisation leaves alone, so it
+// copies those (lower-casing ASCII by table) and hands only the runs between
+// them to normalizeSlow. That is exact because a run is cut only before a
+// rune that is a normalisation boundary (it combines with nothing on its
+// left, ASCII always) and that NFKC and folding leave as it is, or lower
+// (ASCII): NFKC and folding then act on each run on its own, as they would
+// on the whole text. A run that needs the slow path takes the rune before it
+// along, since a combining mark may compose with it.
+func appendNormalize(dst []byte, s string) []byte {
+	slow := -1    // start in s of the pending slow run, or -1
+	prevIn := 0   // start in s of the last rune copied on the fast path
+	prevOut := -1 // its start in dst, or -1 when there is none to take back
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if slow >= 0 {
+				dst = append(dst, normalizeSlow(s[slow:i])...)
+				slow = -1
+			}
+			prevIn, prevOut = i, len(dst)
+			dst = append(dst, lower[c])
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError && runeInfo(r)&riStable != 0 {
+			if slow >= 0 {
+				dst = append(dst, normalizeSlow(s[slow:i])...)
+				slow = -1
+			}
+			prevIn, prevOut = i, len(dst)
+			dst = append(dst, s[i:i+n]...)
+			i += n
+			continue
+		}
+		if slow < 0 {
+			slow = i
+			if prevOut >= 0 {
+				slow, dst = prevIn, dst[:prevOut]
+			}
+		}
+		prevOut = -1
+		i += n
+	}
+	if slow >= 0 {
+		dst = append(dst, normalizeSlow(s[slow:])...)
+	}
+	return dst
+}
+
+// lower lower-cases ASCII bytes: NFKC and folding of an ASCII letter.
+var lower = func() (t [utf8.RuneSelf]byte) {
+	for i := range t {
+		t[i] = byte(unicode.ToLower(rune(i)))
+	}
+	return t
+}()
+
+// Rune properties, four bits a rune of the Basic Multilingual Plane, worked
+// out the first time a rune is met.
+const (
+	riKnown  = 1 << iota
+	riStable // normalisation copies it as is, and it is a boundary: see appendNormalize
+	riWord   // isWordRune
+)
+
+var runeInfos [0x10000 / 8]atomic.Uint32
+
+// runeInfo returns the riStable and riWord bits of r (with riKnown).
+func runeInfo(r rune) uint32 {
+	if r >= 0x10000 {
+		if isWordRune(r) {
+			return riKnown | riWord
+		}
+		return riKnown
+	}
+	w := &runeInfos[r/8]
+	shift := uint(r%8) * 4
+	if v := w.Load() >> shift & 0xF; v != 0 {
+		return v
+	}
+	v := uint32(riKnown)
+	if isWordRune(r) {
+		v |= riWord
+	}
+	s := string(r)
+	if r != utf8.RuneError && norm.NFKC.PropertiesString(s).BoundaryBefore() &&
+		norm.NFKC.String(s) == s && cases.Fold().String(s) == s && cherokee(r) == r {
+		v |= riStable
+	}
+	w.Or(v << shift)
+	return v
 }
 
 // cherokee maps Cherokee letters to upper case, which is their case-folded
@@ -56,27 +152,48 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
+// asciiWord tells the ASCII bytes that are word runes.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for i := range t {
+		t[i] = isWordRune(rune(i))
+	}
+	return t
+}()
+
 // splitWords splits already normalised text into its words: maximal runs of
 // word runes. The words are substrings of s.
 func splitWords(s string) []string {
-	words := make([]string, 0, len(s)/7+1) // English averages 6 bytes a word with its space
+	return appendWords(make([]string, 0, len(s)/7+1), s) // English averages 6 bytes a word with its space
+}
+
+// appendWords appends the words of normalised text s to dst.
+func appendWords(dst []string, s string) []string {
 	start := -1
-	for i, r := range s {
-		if isWordRune(r) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		var word bool
+		n := 1
+		if c < utf8.RuneSelf {
+			word = asciiWord[c]
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			word = runeInfo(r)&riWord != 0
+		}
+		if word {
 			if start < 0 {
 				start = i
 			}
-			continue
-		}
-		if start >= 0 {
-			words = append(words, s[start:i])
+		} else if start >= 0 {
+			dst = append(dst, s[start:i])
 			start = -1
 		}
+		i += n
 	}
 	if start >= 0 {
-		words = append(words, s[start:])
+		dst = append(dst, s[start:])
 	}
-	return words
+	return dst
 }
 
 // Text field classes of a Doc.
@@ -96,12 +213,6 @@ type values struct {
 	words [][]string
 }
 
-func (v *values) add(s string) {
-	n := normalize(s)
-	v.texts = append(v.texts, n)
-	v.words = append(v.words, splitWords(n))
-}
-
 // Doc is a paper tokenised once for routing: every text field normalised and
 // split into words. Build it with NewDoc and route it with RouteDoc to share
 // the work between callers; a Doc is safe for concurrent use.
@@ -111,26 +222,46 @@ type Doc struct {
 	id     string // lower-cased
 
 	// The word index: every distinct word, where it occurs and in which
-	// classes. It is nil (and terms scan the fields) for a paper too large
-	// to pack positions in 32 bits.
-	ids   map[string]int32 // word -> distinct word number
-	start []int32          // positions of word k are pos[start[k]:start[k+1]]
-	pos   []uint32         // class<<28 | value<<16 | word index
-	mask  []uint8          // classes word k occurs in, a bit per class
-	words []string         // distinct words, word k at k
+	// classes. It is empty (slots is nil, and terms scan the fields) for a
+	// paper too large to pack positions in 32 bits.
+	slots []int32  // open-addressing hash table of word numbers plus one, 0 when free
+	start []int32  // positions of word k are pos[start[k]:start[k+1]]
+	pos   []uint32 // class<<28 | value<<16 | word index
+	mask  []uint8  // classes word k occurs in, a bit per class
+	words []string // distinct words, word k at k
 
-	sortOnce sync.Once
-	sorted   []string // distinct words sorted, for prefixes; see prefixes
+	headOnce sync.Once
+	heads    *wordHeads // see byHead
 }
 
-// prefixes returns the distinct words sorted, sorting them the first time:
-// many papers meet no single-word prefix term at all.
-func (d *Doc) prefixes() []string {
-	d.sortOnce.Do(func() {
-		d.sorted = slices.Clone(d.words)
-		slices.Sort(d.sorted)
+// wordHeads groups the distinct words of a Doc by first byte: the numbers
+// of those starting with byte b are order[start[b]:start[b+1]].
+type wordHeads struct {
+	start [257]int32
+	order []int32
+}
+
+// byHead groups the distinct words by first byte the first time it is
+// called (many papers meet no single-word prefix term at all), for
+// prefixes: a word has a prefix only if both start alike, and a group is a
+// few words, where sorting all of them for a binary search costs more.
+func (d *Doc) byHead() *wordHeads {
+	d.headOnce.Do(func() {
+		h := &wordHeads{order: make([]int32, len(d.words))}
+		for _, w := range d.words {
+			h.start[int(w[0])+1]++
+		}
+		for b := 1; b < len(h.start); b++ {
+			h.start[b] += h.start[b-1]
+		}
+		next := h.start
+		for k, w := range d.words {
+			h.order[next[w[0]]] = int32(k)
+			next[w[0]]++
+		}
+		d.heads = h
 	})
-	return d.sorted
+	return d.heads
 }
 
 // Limits of a packed position.
@@ -139,29 +270,80 @@ const (
 	maxWords  = 1 << 16
 )
 
+// textBufs holds the buffers NewDoc normalises into before it makes the
+// text one string.
+var textBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// wordSeed seeds the hash of the word index of every Doc.
+var wordSeed = maphash.MakeSeed()
+
 // NewDoc tokenises p. The Doc keeps p; do not change p while the Doc is used.
+//
+// It normalises every field value into one buffer, makes that one string,
+// and splits it into one array of words that the values slice: a Doc costs
+// a few allocations whatever the paper's length.
 func NewDoc(p *paper.Paper) *Doc {
 	d := &Doc{p: p, id: strings.ToLower(p.ID)}
-	d.fields[clTitle].add(p.Title)
-	d.fields[clAbstract].add(p.Abstract)
-	for _, a := range p.Authors {
-		d.fields[clAuthor].add(a)
+	// Values in class order: title, abstract, authors, categories and AI
+	// keywords, sources.
+	counts := [nClass]int{1, 1, len(p.Authors), len(p.Categories) + len(p.AIKeywords), len(p.Sources)}
+	nv := 0
+	for _, c := range counts {
+		nv += c
 	}
-	for _, c := range p.Categories {
-		d.fields[clCategory].add(c)
+	ends := make([]int, 2*nv) // end of each value in the text, then in the words
+	bp := textBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	v := 0
+	add := func(s string) {
+		buf = appendNormalize(buf, s)
+		ends[v] = len(buf)
+		v++
 	}
-	for _, c := range p.AIKeywords {
-		d.fields[clCategory].add(c)
+	add(p.Title)
+	add(p.Abstract)
+	for _, s := range p.Authors {
+		add(s)
+	}
+	for _, s := range p.Categories {
+		add(s)
+	}
+	for _, s := range p.AIKeywords {
+		add(s)
 	}
 	for _, s := range p.Sources {
-		d.fields[clSource].add(s)
+		add(s)
 	}
-	d.buildIndex()
+	text := string(buf)
+	*bp = buf
+	textBufs.Put(bp)
+
+	texts := make([]string, nv)
+	all := make([]string, 0, len(text)/7+nv) // English averages 6 bytes a word with its space
+	prev := 0
+	for v := range nv {
+		texts[v] = text[prev:ends[v]]
+		prev = ends[v]
+		all = appendWords(all, texts[v])
+		ends[nv+v] = len(all)
+	}
+	words := make([][]string, nv)
+	prev = 0
+	for v := range nv {
+		words[v] = all[prev:ends[nv+v]:ends[nv+v]]
+		prev = ends[nv+v]
+	}
+	v = 0
+	for cl, c := range counts {
+		d.fields[cl] = values{texts: texts[v : v+c : v+c], words: words[v : v+c : v+c]}
+		v += c
+	}
+	d.buildIndex(all)
 	return d
 }
 
-func (d *Doc) buildIndex() {
-	total := 0
+// buildIndex indexes all, the words of every value in class order.
+func (d *Doc) buildIndex(all []string) {
 	for cl := range d.fields {
 		if len(d.fields[cl].words) > maxValues {
 			return
@@ -170,51 +352,97 @@ func (d *Doc) buildIndex() {
 			if len(ws) > maxWords {
 				return
 			}
-			total += len(ws)
 		}
 	}
-	d.ids = make(map[string]int32, total)
-	count := make([]int32, 0, total)
+	total := len(all)
+	size := 8
+	for size < 2*total {
+		size *= 2
+	}
+	ints := make([]int32, size+2*total+1)
+	d.slots, ints = ints[:size:size], ints[size:]
+	ids, ints := ints[:total:total], ints[total:] // word number of all[i]
+	count := ints[: 0 : total+1]                  // becomes start
 	d.mask = make([]uint8, 0, total)
 	d.words = make([]string, 0, total)
+	m := uint64(size - 1)
+	i := 0
 	for cl := range d.fields {
 		for _, ws := range d.fields[cl].words {
 			for _, w := range ws {
-				k, ok := d.ids[w]
-				if !ok {
-					k = int32(len(count))
-					d.ids[w] = k
-					count = append(count, 0)
-					d.mask = append(d.mask, 0)
-					d.words = append(d.words, w)
+				h := maphash.String(wordSeed, w) & m
+				var k int32
+				for {
+					if e := d.slots[h]; e == 0 {
+						k = int32(len(d.words))
+						d.slots[h] = k + 1
+						count = append(count, 0)
+						d.mask = append(d.mask, 0)
+						d.words = append(d.words, w)
+						break
+					} else if d.words[e-1] == w {
+						k = e - 1
+						break
+					}
+					h = (h + 1) & m
 				}
+				ids[i] = k
+				i++
 				count[k]++
 				d.mask[k] |= 1 << cl
 			}
 		}
 	}
-	d.start = make([]int32, len(count)+1)
-	for k, c := range count {
-		d.start[k+1] = d.start[k] + c
+	// Turn the counts into starts, shifted by one, and fill pos with start
+	// as the cursor: start[k] ends at the start of word k+1, as it should.
+	n := len(count)
+	d.start = count[:n+1]
+	sum := int32(0)
+	for k := range n {
+		c := d.start[k]
+		d.start[k] = sum
+		sum += c
 	}
+	d.start[n] = sum
 	d.pos = make([]uint32, total)
-	next := count // reused as the fill cursor
-	copy(next, d.start[:len(count)])
+	next := make([]int32, n) // fill cursors
+	copy(next, d.start[:n])
+	i = 0
 	for cl := range d.fields {
 		for v, ws := range d.fields[cl].words {
-			for i, w := range ws {
-				k := d.ids[w]
-				d.pos[next[k]] = uint32(cl)<<28 | uint32(v)<<16 | uint32(i)
+			for j := range ws {
+				k := ids[i]
+				i++
+				d.pos[next[k]] = uint32(cl)<<28 | uint32(v)<<16 | uint32(j)
 				next[k]++
 			}
 		}
 	}
 }
 
+// indexed reports whether d has a word index.
+func (d *Doc) indexed() bool { return d.slots != nil }
+
+// lookup returns the number of word w in d.
+func (d *Doc) lookup(w string) (int32, bool) {
+	m := uint64(len(d.slots) - 1)
+	h := maphash.String(wordSeed, w) & m
+	for {
+		e := d.slots[h]
+		if e == 0 {
+			return 0, false
+		}
+		if d.words[e-1] == w {
+			return e - 1, true
+		}
+		h = (h + 1) & m
+	}
+}
+
 // match reports whether words (the last a prefix if prefix) occur
 // consecutively in one value of class cl.
 func (d *Doc) match(cl int, words []string, prefix bool) bool {
-	if d.ids == nil {
+	if !d.indexed() {
 		for _, have := range d.fields[cl].words {
 			if matchWords(have, words, prefix) {
 				return true
@@ -225,16 +453,15 @@ func (d *Doc) match(cl int, words []string, prefix bool) bool {
 	n := len(words)
 	if n == 1 && prefix {
 		p := words[0]
-		sorted := d.prefixes()
-		i, _ := slices.BinarySearch(sorted, p)
-		for ; i < len(sorted) && strings.HasPrefix(sorted[i], p); i++ {
-			if d.mask[d.ids[sorted[i]]]&(1<<cl) != 0 {
+		h := d.byHead()
+		for _, k := range h.order[h.start[p[0]]:h.start[int(p[0])+1]] {
+			if d.mask[k]&(1<<cl) != 0 && strings.HasPrefix(d.words[k], p) {
 				return true
 			}
 		}
 		return false
 	}
-	k, ok := d.ids[words[0]]
+	k, ok := d.lookup(words[0])
 	if !ok || d.mask[k]&(1<<cl) == 0 {
 		return false
 	}

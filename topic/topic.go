@@ -3,6 +3,7 @@ package topic
 import (
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 
@@ -46,6 +47,7 @@ type compiled struct {
 type Router struct {
 	topics []compiled
 	idx    index
+	terms  int       // distinct leaf terms, numbered from 1 in node.tid
 	pool   sync.Pool // *scratch
 }
 
@@ -62,9 +64,10 @@ func Compile(specs []Spec) (*Router, error) {
 		r.topics[i] = c
 	}
 	r.idx = buildIndex(r.topics)
+	r.terms = numberTerms(r.topics)
 	words, keys := (len(specs)+63)/64, (len(r.idx.post)+63)/64
 	r.pool.New = func() any {
-		return &scratch{set: make([]uint64, words), present: make([]uint64, keys)}
+		return &scratch{set: make([]uint64, words), present: make([]uint64, keys), memo: memo{known: make([]uint8, r.terms+1)}}
 	}
 	return r, nil
 }
@@ -110,20 +113,37 @@ func (r *Router) Route(p *paper.Paper) []Hit {
 }
 
 // RouteDoc is Route over a Doc already built.
+//
+// Many topics share terms, so a term's result is worked out once per Doc
+// (scratch.memo), and the Terms of all hits share one array.
 func (r *Router) RouteDoc(d *Doc) []Hit {
 	s := r.pool.Get().(*scratch)
 	r.idx.candidates(d, s)
+	m := &s.memo
 	var hits []Hit
+	var terms []string
+	ends := s.ends[:0]
 	for w, bitsw := range s.set {
 		for bitsw != 0 {
 			b := bits.TrailingZeros64(bitsw)
 			bitsw &^= 1 << b
 			i := w*64 + b
-			if r.topics[i].eval(d) {
-				hits = append(hits, Hit{Topic: i, Terms: r.topics[i].terms(d)})
+			if r.topics[i].eval(d, m) {
+				hits = append(hits, Hit{Topic: i})
+				terms = r.topics[i].appendTerms(terms, d, m)
+				ends = append(ends, len(terms))
 			}
 		}
 	}
+	start := 0
+	for i, end := range ends {
+		if end > start {
+			hits[i].Terms = terms[start:end:end]
+		}
+		start = end
+	}
+	s.ends = ends
+	m.reset()
 	r.pool.Put(s)
 	return hits
 }
@@ -134,8 +154,8 @@ func (r *Router) RoutePlain(p *paper.Paper) []Hit {
 	d := NewDoc(p)
 	var hits []Hit
 	for i := range r.topics {
-		if r.topics[i].eval(d) {
-			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].terms(d)})
+		if r.topics[i].eval(d, nil) {
+			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].appendTerms(nil, d, nil)})
 		}
 	}
 	return hits
@@ -166,18 +186,19 @@ func (r *Router) Explain(topic int, p *paper.Paper) (ok bool, matches []Match) {
 	if c.min > 0 && p.Upvotes >= c.min {
 		matches = append(matches, Match{Term: fmt.Sprintf("min_upvotes %d", c.min), Field: "upvotes"})
 	}
-	return c.eval(d), matches
+	return c.eval(d, nil), matches
 }
 
-// eval reports whether the topic takes the paper.
-func (c *compiled) eval(d *Doc) bool {
+// eval reports whether the topic takes the paper, remembering term results
+// in m unless m is nil.
+func (c *compiled) eval(d *Doc, m *memo) bool {
 	if d.p.Upvotes < c.min {
 		return false
 	}
 	if len(c.keywords) > 0 {
 		any := false
 		for _, k := range c.keywords {
-			if k.eval(d) {
+			if k.evalm(d, m) {
 				any = true
 				break
 			}
@@ -187,50 +208,51 @@ func (c *compiled) eval(d *Doc) bool {
 		}
 	}
 	for _, k := range c.exclude {
-		if k.eval(d) {
+		if k.evalm(d, m) {
 			return false
 		}
 	}
-	return c.query == nil || c.query.eval(d)
+	return c.query == nil || c.query.evalm(d, m)
 }
 
-// terms lists the matched keywords, then the matched query terms not under
-// NOT, as written and deduplicated.
-func (c *compiled) terms(d *Doc) []string {
-	var out []string
-	add := func(s string) {
-		for _, t := range out {
-			if t == s {
-				return
-			}
-		}
-		out = append(out, s)
-	}
+// appendTerms appends to out the matched keywords, then the matched query
+// terms not under NOT, as written and deduplicated.
+func (c *compiled) appendTerms(out []string, d *Doc, m *memo) []string {
+	start := len(out)
 	for _, k := range c.keywords {
-		if k.eval(d) {
-			add(k.raw)
+		if k.evalm(d, m) {
+			out = addTerm(out, start, k.raw)
 		}
 	}
 	if c.query != nil {
-		c.query.positive(d, add)
+		out = c.query.positive(out, start, d, m)
 	}
 	return out
 }
 
-// positive calls add with every text or regex term outside NOT that
-// matches d.
-func (n *node) positive(d *Doc, add func(string)) {
+// addTerm appends t to out unless out[start:] has it.
+func addTerm(out []string, start int, t string) []string {
+	if slices.Contains(out[start:], t) {
+		return out
+	}
+	return append(out, t)
+}
+
+// positive appends to out every text or regex term outside NOT that
+// matches d, unless out[start:] has it.
+func (n *node) positive(out []string, start int, d *Doc, m *memo) []string {
 	switch n.kind {
 	case nAnd, nOr:
 		for _, k := range n.kids {
-			k.positive(d, add)
+			out = k.positive(out, start, d, m)
 		}
 	case nNot, nNum:
 	default:
-		if n.eval(d) {
-			add(n.raw)
+		if n.evalm(d, m) {
+			out = addTerm(out, start, n.raw)
 		}
 	}
+	return out
 }
 
 func (n *node) explain(d *Doc, against bool, out *[]Match) {
@@ -249,27 +271,50 @@ func (n *node) explain(d *Doc, against bool, out *[]Match) {
 }
 
 // eval reports whether the query node holds for d.
-func (n *node) eval(d *Doc) bool {
+func (n *node) eval(d *Doc) bool { return n.evalm(d, nil) }
+
+// evalm is eval remembering the results of terms in m, unless m is nil.
+func (n *node) evalm(d *Doc, m *memo) bool {
 	switch n.kind {
 	case nAnd:
 		for _, k := range n.kids {
-			if !k.eval(d) {
+			if !k.evalm(d, m) {
 				return false
 			}
 		}
 		return true
 	case nOr:
 		for _, k := range n.kids {
-			if k.eval(d) {
+			if k.evalm(d, m) {
 				return true
 			}
 		}
 		return false
 	case nNot:
-		return !n.kids[0].eval(d)
+		return !n.kids[0].evalm(d, m)
 	case nNum:
 		return n.compare(d)
 	}
+	if m == nil || n.tid == 0 {
+		return n.leaf(d)
+	}
+	switch m.known[n.tid] {
+	case memoFalse:
+		return false
+	case memoTrue:
+		return true
+	}
+	ok := n.leaf(d)
+	m.known[n.tid] = memoFalse
+	if ok {
+		m.known[n.tid] = memoTrue
+	}
+	m.set = append(m.set, n.tid)
+	return ok
+}
+
+// leaf reports whether a term or regex matches d.
+func (n *node) leaf(d *Doc) bool {
 	if n.field == fText {
 		return n.evalClass(d, clTitle) || n.evalClass(d, clAbstract)
 	}
@@ -290,7 +335,7 @@ func (n *node) evalClass(d *Doc, cl int) bool {
 	v := &d.fields[cl]
 	if n.kind == nRegex {
 		for _, t := range v.texts {
-			if n.re.MatchString(t) {
+			if (n.lit == "" || strings.Contains(t, n.lit)) && n.re.MatchString(t) {
 				return true
 			}
 		}
@@ -353,4 +398,77 @@ func (n *node) fieldsMatched(d *Doc) []string {
 		return []string{classNames[n.field.class()]}
 	}
 	return nil
+}
+
+// memo holds the results of the terms of a Router for one Doc.
+type memo struct {
+	known []uint8 // by node.tid: memoUnknown, memoFalse or memoTrue
+	set   []int32 // the tids known, to reset
+}
+
+const (
+	memoUnknown = iota
+	memoFalse
+	memoTrue
+)
+
+func (m *memo) reset() {
+	for _, t := range m.set {
+		m.known[t] = memoUnknown
+	}
+	m.set = m.set[:0]
+}
+
+// termKey identifies a leaf term by what it matches.
+type termKey struct {
+	kind   nodeKind
+	field  field
+	text   string // the words joined by spaces, the id, or the regex
+	prefix bool
+}
+
+// numberTerms gives every term and regex of the topics a tid, the same for
+// terms that match the same, and returns how many there are.
+func numberTerms(topics []compiled) int {
+	ids := map[termKey]int32{}
+	var walk func(n *node)
+	walk = func(n *node) {
+		switch n.kind {
+		case nAnd, nOr, nNot:
+			for _, k := range n.kids {
+				walk(k)
+			}
+			return
+		case nNum:
+			return
+		}
+		k := termKey{kind: n.kind, field: n.field, prefix: n.prefix}
+		switch {
+		case n.kind == nRegex:
+			k.text = n.src
+		case n.field == fID:
+			k.text = n.id
+		default:
+			k.text = strings.Join(n.words, " ")
+		}
+		id, ok := ids[k]
+		if !ok {
+			id = int32(len(ids) + 1)
+			ids[k] = id
+		}
+		n.tid = id
+	}
+	for i := range topics {
+		c := &topics[i]
+		for _, k := range c.keywords {
+			walk(k)
+		}
+		for _, k := range c.exclude {
+			walk(k)
+		}
+		if c.query != nil {
+			walk(c.query)
+		}
+	}
+	return len(ids)
 }
