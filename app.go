@@ -36,11 +36,11 @@ const storeFile = "paperfeed.db"
 // feedFormats are the files written for every topic, by extension.
 var feedFormats = []struct {
 	ext    string
-	render func(feed.Site, feed.Topic) ([]byte, error)
+	render func([]byte, feed.Site, feed.Topic) ([]byte, error)
 }{
-	{"atom", feed.Atom},
-	{"rss", feed.RSS},
-	{"json", feed.JSON},
+	{"atom", feed.AppendAtom},
+	{"rss", feed.AppendRSS},
+	{"json", feed.AppendJSON},
 }
 
 // source is one configured listing, ready to scrape.
@@ -88,6 +88,7 @@ type App struct {
 	detailed map[string]bool
 	rendered []uint64
 	fresh    []bool // rendered[i] is valid
+	buf      []byte // reused by every feed render
 
 	status atomic.Pointer[Status]
 }
@@ -486,8 +487,10 @@ func (a *App) writeSite(site feed.Site, topics []feed.Topic, sigs []uint64) (int
 				keep[name] = true
 				continue
 			}
-			data, err := f.render(site, t)
-			if err := write(name, data, err); err != nil {
+			// One buffer serves every render: WriteFile keeps no reference.
+			var err error
+			a.buf, err = f.render(a.buf[:0], site, t)
+			if err := write(name, a.buf, err); err != nil {
 				a.fresh[i] = false
 				return written, err
 			}

@@ -18,11 +18,18 @@ import (
 // where feeds.AtomFeed holds one, and an entry several authors and term
 // categories where feeds.AtomEntry holds one author and a text category.
 func Atom(s Site, t Topic) ([]byte, error) {
+	return AppendAtom(nil, s, t)
+}
+
+// AppendAtom appends what Atom renders to dst and returns the extended slice:
+// a caller rendering many feeds reuses one buffer instead of allocating a
+// copy of each.
+func AppendAtom(dst []byte, s Site, t Topic) ([]byte, error) {
 	sc := getScratch()
 	defer sc.put()
 	ch, err := prepare(s, t, sc)
 	if err != nil {
-		return nil, fmt.Errorf("atom: %w", err)
+		return dst, fmt.Errorf("atom: %w", err)
 	}
 	self := ch.site.feedURL(ch.slug, "atom")
 	w := xmlWriter{buf: slices.Grow(sc.out[:0], sc.outSize())}
@@ -63,7 +70,7 @@ func Atom(s Site, t Topic) ([]byte, error) {
 	w.close("feed")
 	w.buf = append(w.buf, '\n')
 	sc.out = w.buf
-	return clone(w.buf), nil
+	return append(dst, w.buf...), nil
 }
 
 // atomLink writes l as encoding/xml writes a feeds.AtomLink.
@@ -105,7 +112,3 @@ func (w *xmlWriter) date(name string, t time.Time, layout string) {
 	w.endTag(name)
 }
 
-// clone is a copy of b that the caller owns; b stays in the pool.
-func clone(b []byte) []byte {
-	return append(make([]byte, 0, len(b)), b...)
-}

@@ -1006,3 +1006,42 @@ func TestPathMatchesSelfLink(t *testing.T) {
 		t.Errorf("json feed_url %q, want BaseURL/Path = %q", pj.FeedURL, want)
 	}
 }
+
+// TestAppendRenders checks the Append forms: they extend dst with exactly
+// what the plain forms return, and on error give dst back unchanged.
+func TestAppendRenders(t *testing.T) {
+	topics := fixtureTopics(t)
+	s := Site{BaseURL: "https://feeds.example.org"}
+	for _, f := range []struct {
+		name   string
+		render func(Site, Topic) ([]byte, error)
+		append func([]byte, Site, Topic) ([]byte, error)
+	}{
+		{"atom", Atom, AppendAtom},
+		{"rss", RSS, AppendRSS},
+		{"json", JSON, AppendJSON},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			buf := []byte("prefix")
+			for _, tp := range topics {
+				want, err := f.render(s, tp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := f.append(buf[:len("prefix")], s, tp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got[:6]) != "prefix" || !bytes.Equal(got[6:], want) {
+					t.Errorf("topic %s: Append%s differs from %s", tp.Slug, strings.ToUpper(f.name), f.name)
+				}
+				buf = got // reuse, as the site writer does
+			}
+			bad := Topic{Slug: "../x", Items: topics[0].Items}
+			got, err := f.append([]byte("keep"), s, bad)
+			if err == nil || string(got) != "keep" {
+				t.Errorf("bad slug: got %q, %v; want dst unchanged and an error", got, err)
+			}
+		})
+	}
+}

@@ -24,11 +24,18 @@ type jsonFeed struct {
 // document is compact (readers ignore layout), one line ending in a newline,
 // with "<", ">" and "&" written as themselves.
 func JSON(s Site, t Topic) ([]byte, error) {
+	return AppendJSON(nil, s, t)
+}
+
+// AppendJSON appends what JSON renders to dst and returns the extended slice:
+// a caller rendering many feeds reuses one buffer instead of allocating a
+// copy of each.
+func AppendJSON(dst []byte, s Site, t Topic) ([]byte, error) {
 	sc := getScratch()
 	defer sc.put()
 	ch, err := prepare(s, t, sc)
 	if err != nil {
-		return nil, fmt.Errorf("json: %w", err)
+		return dst, fmt.Errorf("json: %w", err)
 	}
 	f := jsonFeed{
 		JSONFeed: &feeds.JSONFeed{
@@ -80,13 +87,12 @@ func JSON(s Site, t Topic) ([]byte, error) {
 		}
 		f.Items[i] = item
 	}
-	// The encoder writes the document in one Write, so the buffer is
-	// allocated once at its size.
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
+	// The encoder writes the document in one Write, straight after dst.
+	b := bytes.NewBuffer(dst)
+	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(f); err != nil {
-		return nil, fmt.Errorf("json: encode: %w", err)
+		return dst, fmt.Errorf("json: encode: %w", err)
 	}
 	return b.Bytes(), nil
 }

@@ -26,11 +26,18 @@ import (
 // the HTML's own "&amp;" and "&lt;" are respelled the same way; every "&" of
 // that HTML starts a character reference, so its meaning is unchanged.
 func RSS(s Site, t Topic) ([]byte, error) {
+	return AppendRSS(nil, s, t)
+}
+
+// AppendRSS appends what RSS renders to dst and returns the extended slice:
+// a caller rendering many feeds reuses one buffer instead of allocating a
+// copy of each.
+func AppendRSS(dst []byte, s Site, t Topic) ([]byte, error) {
 	sc := getScratch()
 	defer sc.put()
 	ch, err := prepare(s, t, sc)
 	if err != nil {
-		return nil, fmt.Errorf("rss: %w", err)
+		return dst, fmt.Errorf("rss: %w", err)
 	}
 	desc := ch.description
 	if desc == "" {
@@ -85,7 +92,7 @@ func RSS(s Site, t Topic) ([]byte, error) {
 	w.close("rss")
 	w.buf = append(w.buf, '\n')
 	sc.out = w.buf
-	return clone(w.buf), nil
+	return append(dst, w.buf...), nil
 }
 
 // rssContent writes html as encoding/xml writes a feeds.RssContent holding
