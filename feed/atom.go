@@ -111,4 +111,3 @@ func (w *xmlWriter) date(name string, t time.Time, layout string) {
 	w.buf = t.AppendFormat(w.buf, layout)
 	w.endTag(name)
 }
-
