@@ -52,7 +52,6 @@ type source struct {
 
 // pipeline is what a config compiles to: the sources and the topic router.
 type pipeline struct {
-	cfg     *Config
 	sources []source
 	specs   []topic.Spec
 	router  *topic.Router
@@ -84,11 +83,11 @@ type App struct {
 	// rendered from (its items, their versions and terms): a topic whose
 	// signature is unchanged is not rendered again.
 	versions map[string]uint64
-	// detailed holds the papers whose own page was asked for (details: true).
-	detailed map[string]bool
 	rendered []uint64
 	fresh    []bool // rendered[i] is valid
 	buf      []byte // reused by every feed render
+	// detailed holds the papers whose own page was asked for (details: true).
+	detailed map[string]bool
 
 	status atomic.Pointer[Status]
 }
@@ -115,8 +114,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	// Holding the store's lock, this is the only writer: temporary files
 	// are what a killed process left behind.
 	if n, err := feed.RemoveTemps(e.OutDir); err != nil {
-		a.store.Close()
-		return nil, err
+		return nil, errors.Join(err, a.store.Close())
 	} else if n > 0 {
 		log.Info("removed temporary files of an interrupted write", "files", n)
 	}
@@ -137,13 +135,13 @@ func (a *App) Close() error {
 
 // compile turns a validated config into sources and a router.
 func (a *App) compile(cfg *Config) (*pipeline, error) {
-	p := &pipeline{cfg: cfg}
+	p := &pipeline{}
 	opt := a.opt
 	for _, sc := range cfg.Sources {
 		var scrapeFn func(ctx context.Context, now time.Time, opt scrape.Options) ([]paper.Paper, error)
 		switch sc.Type {
 		case "huggingface":
-			scrapeFn = scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, View: sc.View, Days: daysOf(sc), Query: sc.Q}.Scrape
+			scrapeFn = scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, View: sc.View, Days: sc.Days, Query: sc.Q}.Scrape
 		case "arxiv":
 			scrapeFn = scrape.Arxiv{Name: sc.Name, BaseURL: a.env.ArxivURL, Category: sc.Category, Include: sc.Include}.Scrape
 		case "html":
@@ -168,15 +166,6 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 	}
 	p.router = r
 	return p, nil
-}
-
-// daysOf is the days a Hugging Face source asks for: only the daily view
-// takes days.
-func daysOf(sc SourceConfig) int {
-	if sc.View != "daily" {
-		return 0
-	}
-	return sc.Days
 }
 
 // errAllFailed means no source answered in a refresh.
