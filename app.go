@@ -271,12 +271,12 @@ func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []pa
 }
 
 // lookup finds a paper by ID in the history (sorted by ID).
-func lookup(papers []paper.Paper, id string) (*paper.Paper, bool) {
-	i, ok := slices.BinarySearchFunc(papers, id, func(p paper.Paper, id string) int { return strings.Compare(p.ID, id) })
+func lookup(papers []*paper.Paper, id string) (*paper.Paper, bool) {
+	i, ok := slices.BinarySearchFunc(papers, id, func(p *paper.Paper, id string) int { return strings.Compare(p.ID, id) })
 	if !ok {
 		return nil, false
 	}
-	return &papers[i], true
+	return papers[i], true
 }
 
 // Reload replaces the config with cfg and rebuilds the site from the history,
@@ -305,7 +305,7 @@ func (a *App) build(changed, pruned []string) error {
 			a.versions = map[string]uint64{}
 		}
 		for i := range papers {
-			a.hits[papers[i].ID] = router.Route(&papers[i])
+			a.hits[papers[i].ID] = router.Route(papers[i])
 		}
 		a.routed = true
 	} else {
@@ -348,7 +348,7 @@ func (a *App) build(changed, pruned []string) error {
 	for t, spec := range specs {
 		items := make([]feed.Item, len(members[t]))
 		for k, i := range members[t] {
-			items[k] = feed.Item{Paper: papers[i], Terms: termsOf(a.hits[papers[i].ID], t)}
+			items[k] = feed.Item{Paper: *papers[i], Terms: termsOf(a.hits[papers[i].ID], t)}
 		}
 		topics[t] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Items: items, Updated: newest}
 	}
@@ -372,7 +372,7 @@ func (a *App) build(changed, pruned []string) error {
 // feedOrder returns the indexes of papers in the order feeds list them
 // (feed.Compare), sorting on precomputed keys: the history is large and the
 // comparison runs n log n times.
-func feedOrder(papers []paper.Paper) []int {
+func feedOrder(papers []*paper.Paper) []int {
 	type key struct {
 		sec     int64
 		nsec    int
@@ -381,7 +381,7 @@ func feedOrder(papers []paper.Paper) []int {
 	}
 	keys := make([]key, len(papers))
 	for i := range papers {
-		d := feed.Date(&papers[i])
+		d := feed.Date(papers[i])
 		keys[i] = key{d.Unix(), d.Nanosecond(), papers[i].Upvotes, i}
 	}
 	slices.SortFunc(keys, func(a, b key) int {

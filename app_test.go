@@ -42,8 +42,12 @@ func TestFeedOrderMatchesCompare(t *testing.T) {
 			want[i] = sorted[i].ID
 		}
 		var got []string
-		for _, i := range feedOrder(papers) {
-			got = append(got, papers[i].ID)
+		ptrs := make([]*paper.Paper, len(papers))
+		for i := range papers {
+			ptrs[i] = &papers[i]
+		}
+		for _, i := range feedOrder(ptrs) {
+			got = append(got, ptrs[i].ID)
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("round %d:\ngot  %v\nwant %v", round, got, want)

@@ -54,7 +54,7 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 	}
 	taken := make([]int, len(specs))
 	for i := range papers {
-		for _, h := range router.Route(&papers[i]) {
+		for _, h := range router.Route(papers[i]) {
 			taken[h.Topic]++
 		}
 	}
@@ -69,16 +69,16 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 
 // explainTopic prints the papers topic t takes, newest first, each with the
 // terms that matched and where.
-func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, papers []paper.Paper) error {
+func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, papers []*paper.Paper) error {
 	var taken []int
 	for _, i := range feedOrder(papers) {
-		if ok, _ := router.Explain(t, &papers[i]); ok {
+		if ok, _ := router.Explain(t, papers[i]); ok {
 			taken = append(taken, i)
 		}
 	}
 	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), len(papers), min(len(taken), spec.Limit))
 	for k, i := range taken {
-		p := &papers[i]
+		p := papers[i]
 		_, matches := router.Explain(t, p)
 		mark := " "
 		if k >= spec.Limit {

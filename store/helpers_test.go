@@ -154,10 +154,23 @@ func fileSum(tb testing.TB, path string) [32]byte {
 	return sha256.Sum256(data)
 }
 
-func ids(papers []paper.Paper) []string {
+func ids(papers []*paper.Paper) []string {
 	out := make([]string, len(papers))
 	for i := range papers {
 		out[i] = papers[i].ID
+	}
+	return out
+}
+
+// values returns copies of the papers ps points to, nil for a nil ps, so a
+// test can compare what Papers returned with plain values.
+func values(ps []*paper.Paper) []paper.Paper {
+	if ps == nil {
+		return nil
+	}
+	out := make([]paper.Paper, len(ps))
+	for i, p := range ps {
+		out[i] = *p
 	}
 	return out
 }

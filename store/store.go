@@ -13,7 +13,11 @@
 // is opened for writing.
 //
 // The whole history is loaded into memory at Open; Papers and Len answer
-// from that copy without I/O. Merge and Prune each write one bbolt
+// from that copy without I/O. The copy is a slice of pointers to papers that
+// are never modified once stored: Merge stores a changed paper as a new
+// *paper.Paper, and Merge and Prune build a new pointer slice (copying
+// pointers, not papers), so a slice returned by Papers, and every paper it
+// points to, never changes. Merge and Prune each write one bbolt
 // transaction, fsync'd before they return, and only then update the
 // in-memory copy, so a failed or interrupted write changes neither the file
 // nor what Papers returns. A process killed at any moment leaves a file that
@@ -133,8 +137,9 @@ type Store struct {
 	enc encoder
 
 	// mu guards papers, which writers replace (never modify) after commit.
+	// Neither the slice nor the papers it points to are ever modified.
 	mu     sync.RWMutex
-	papers []paper.Paper
+	papers []*paper.Paper
 }
 
 // MergeResult says what a Merge did.
@@ -210,7 +215,7 @@ func create(path string) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create store %s: %w", path, err), closeDB(path, db))
 	}
-	var papers []paper.Paper
+	var papers []*paper.Paper
 	err = guard(path, func() error {
 		return db.View(func(tx *bolt.Tx) error {
 			var err error
@@ -226,7 +231,7 @@ func create(path string) (*Store, error) {
 
 // validate opens path read-only and reads all of it, returning its papers and
 // the transaction ID they were read at.
-func validate(path string) (papers []paper.Paper, txID int, err error) {
+func validate(path string) (papers []*paper.Paper, txID int, err error) {
 	var file *os.File
 	opts := &bolt.Options{
 		ReadOnly:        true,
@@ -436,7 +441,7 @@ func guard(path string, fn func() error) (err error) {
 }
 
 // load checks the format marker and decodes every paper, sorted by ID.
-func load(path string, tx *bolt.Tx) ([]paper.Paper, error) {
+func load(path string, tx *bolt.Tx) ([]*paper.Paper, error) {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
 		return nil, fmt.Errorf("open store %s: %w (a bbolt file without paperfeed's %q bucket); the file was left untouched", path, ErrForeign, bucketMeta)
@@ -467,7 +472,7 @@ func load(path string, tx *bolt.Tx) ([]paper.Paper, error) {
 	if err != nil {
 		return nil, &DamagedError{Path: path, Err: err}
 	}
-	papers := make([]paper.Paper, len(recs))
+	papers := make([]*paper.Paper, len(recs))
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(recs)/1000))
 	chunk := (len(recs) + workers - 1) / workers
 	errs := make([]error, workers)
@@ -482,7 +487,7 @@ func load(path string, tx *bolt.Tx) ([]paper.Paper, error) {
 					if err != nil {
 						return &DamagedError{Path: path, Err: fmt.Errorf("paper %q: %w", recs[i].k, err)}
 					}
-					papers[i] = p
+					papers[i] = &p // one allocation each, so Prune frees what it drops
 				}
 				return nil
 			})
@@ -513,9 +518,11 @@ func (s *Store) Close() error {
 }
 
 // Papers returns every paper in the history, sorted by ID, without I/O.
-// The slice is shared: callers must not modify it or its papers. Later
-// writes replace the store's slice and never change one already returned.
-func (s *Store) Papers() []paper.Paper {
+// The slice and the papers it points to are shared and read-only: callers
+// must not modify either. They never change after being returned: later
+// writes replace the store's slice, and store a changed paper as a new
+// *paper.Paper rather than modifying the old one.
+func (s *Store) Papers() []*paper.Paper {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.papers
@@ -529,8 +536,8 @@ func (s *Store) Len() int {
 }
 
 // find returns the index of id in papers (sorted by ID) and whether it is there.
-func find(papers []paper.Paper, id string) (int, bool) {
-	return slices.BinarySearchFunc(papers, id, func(p paper.Paper, id string) int {
+func find(papers []*paper.Paper, id string) (int, bool) {
+	return slices.BinarySearchFunc(papers, id, func(p *paper.Paper, id string) int {
 		return strings.Compare(p.ID, id)
 	})
 }
@@ -558,9 +565,12 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		in := &papers[i]
 		cur, ok := merged[in.ID]
 		if !ok {
+			// A copy: the stored paper may be in a slice Papers returned.
+			// mergeInto replaces cur's slices rather than writing into them,
+			// so the copy may share them with the stored paper.
 			cur = &paper.Paper{ID: in.ID, FirstSeen: now}
 			if j, found := find(old, in.ID); found {
-				*cur = old[j]
+				*cur = *old[j]
 			}
 			merged[in.ID] = cur
 		}
@@ -581,7 +591,7 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		if j, found := find(old, id); !found {
 			res.Added++
 			res.Changed = append(res.Changed, id)
-		} else if !sameContent(&old[j], p) {
+		} else if !sameContent(old[j], p) {
 			res.Updated++
 			res.Changed = append(res.Changed, id)
 		}
@@ -609,14 +619,16 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		return MergeResult{}, fmt.Errorf("merge into store %s: %w", s.path, err)
 	}
 
-	next := make([]paper.Paper, 0, len(old)+res.Added)
+	// Copy the pointers, not the papers: the new slice shares every
+	// unchanged paper with old and points to the new ones for the rest.
+	next := make([]*paper.Paper, 0, len(old)+res.Added)
 	i := 0
 	for _, id := range ids {
 		for i < len(old) && old[i].ID < id {
 			next = append(next, old[i])
 			i++
 		}
-		next = append(next, *merged[id])
+		next = append(next, merged[id])
 		if i < len(old) && old[i].ID == id {
 			i++
 		}
@@ -630,7 +642,9 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 }
 
 // mergeInto applies the package's merge rules to fold in into cur. It never
-// shares in's slices with cur, so callers may reuse their input.
+// shares in's slices with cur, so callers may reuse their input, and it
+// never writes into cur's slices (it replaces them), so cur may share them
+// with a stored paper.
 func mergeInto(cur, in *paper.Paper) {
 	str := func(dst *string, v string) {
 		if v != "" {
@@ -769,9 +783,9 @@ func (s *Store) Prune(cutoff time.Time) ([]string, error) {
 	old := s.papers
 
 	var dropped []string
-	keep := make([]paper.Paper, 0, len(old))
+	keep := make([]*paper.Paper, 0, len(old))
 	for i := range old {
-		if listingDay(&old[i]).Before(cutoff) {
+		if listingDay(old[i]).Before(cutoff) {
 			dropped = append(dropped, old[i].ID)
 		} else {
 			keep = append(keep, old[i])

@@ -207,14 +207,14 @@ func TestMerge(t *testing.T) {
 			if !reflect.DeepEqual(res, tt.res) {
 				t.Errorf("Merge result = %+v, want %+v", res, tt.res)
 			}
-			if got := s.Papers(); !reflect.DeepEqual(got, tt.want) {
+			if got := values(s.Papers()); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Papers after Merge:\n got %+v\nwant %+v", got, tt.want)
 			}
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
 			again := openT(t, path)
-			if got := again.Papers(); !reflect.DeepEqual(got, tt.want) {
+			if got := values(again.Papers()); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Papers after reopen:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -250,12 +250,32 @@ func TestMergeKeepsReturnedPapersStable(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
 	mergeT(t, s, []paper.Paper{{ID: "a", Upvotes: 1}}, t0)
 	before := s.Papers()
-	mergeT(t, s, []paper.Paper{{ID: "a", Upvotes: 2}, {ID: "0"}}, t0.Add(time.Hour))
-	if len(before) != 1 || before[0].Upvotes != 1 || !before[0].LastSeen.Equal(t0) {
-		t.Errorf("slice returned before a Merge changed to %+v, want the old paper", before)
+	old, oldValue := before[0], *before[0]
+	mergeT(t, s, []paper.Paper{{ID: "a", Upvotes: 2, Sources: []string{"hf"}}, {ID: "0"}}, t0.Add(time.Hour))
+	if len(before) != 1 || before[0] != old || before[0].Upvotes != 1 || !before[0].LastSeen.Equal(t0) {
+		t.Errorf("slice returned before a Merge changed to %+v, want the old paper", values(before))
+	}
+	if !reflect.DeepEqual(*old, oldValue) {
+		t.Errorf("paper returned before a Merge changed to %+v, want %+v", *old, oldValue)
+	}
+	mid := s.Papers()
+	midValues := values(mid)
+	if len(mid) != 2 || mid[1] == old || mid[1].Upvotes != 2 {
+		t.Errorf("Papers after Merge = %+v, want a new paper a with Upvotes 2", midValues)
 	}
 	if got := s.Len(); got != 2 {
 		t.Errorf("Len = %d, want 2", got)
+	}
+	// Prune drops "a" (first seen at t0) and must leave mid alone too.
+	dropped, err := s.Prune(t0.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	if !slices.Equal(dropped, []string{"a"}) || s.Len() != 1 {
+		t.Errorf("Prune dropped %q leaving %d papers, want [a] leaving 1", dropped, s.Len())
+	}
+	if got := values(mid); !reflect.DeepEqual(got, midValues) {
+		t.Errorf("slice returned before a Prune changed to %+v, want %+v", got, midValues)
 	}
 }
 
@@ -535,7 +555,7 @@ func TestConcurrentReadersSeeWholeStates(t *testing.T) {
 		if len(got)%size != 0 || len(got) < last {
 			t.Fatalf("Papers returned %d papers after %d: a partial or older state", len(got), last)
 		}
-		if !slices.IsSortedFunc(got, func(a, b paper.Paper) int { return strings.Compare(a.ID, b.ID) }) {
+		if !slices.IsSortedFunc(got, func(a, b *paper.Paper) int { return strings.Compare(a.ID, b.ID) }) {
 			t.Fatalf("Papers returned an unsorted slice")
 		}
 		last = len(got)
