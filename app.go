@@ -33,14 +33,15 @@ import (
 // storeFile is the name of the history file inside the data directory.
 const storeFile = "paperfeed.db"
 
-// feedFormats are the files written for every topic, by extension.
+// feedFormats are the files written for every topic, by extension, with
+// the document of each in a feed.Rendered.
 var feedFormats = []struct {
-	ext    string
-	render func([]byte, feed.Site, feed.Topic) ([]byte, error)
+	ext string
+	doc func(*feed.Rendered) []byte
 }{
-	{"atom", feed.AppendAtom},
-	{"rss", feed.AppendRSS},
-	{"json", feed.AppendJSON},
+	{"atom", func(r *feed.Rendered) []byte { return r.Atom }},
+	{"rss", func(r *feed.Rendered) []byte { return r.RSS }},
+	{"json", func(r *feed.Rendered) []byte { return r.JSON }},
 }
 
 // source is one configured listing, ready to scrape.
@@ -84,8 +85,8 @@ type App struct {
 	// signature is unchanged is not rendered again.
 	versions map[string]uint64
 	rendered []uint64
-	fresh    []bool // rendered[i] is valid
-	buf      []byte // reused by every feed render
+	fresh    []bool        // rendered[i] is valid
+	docs     feed.Rendered // buffers reused by every topic's render
 	// detailed holds the papers whose own page was asked for (details: true).
 	detailed map[string]bool
 
@@ -469,17 +470,19 @@ func (a *App) writeSite(site feed.Site, topics []feed.Topic, sigs []uint64) (int
 		a.fresh = make([]bool, len(topics))
 	}
 	for i, t := range topics {
-		unchanged := a.fresh[i] && a.rendered[i] == sigs[i]
-		for _, f := range feedFormats {
-			name := feed.Path(t.Slug, f.ext)
-			if unchanged {
-				keep[name] = true
-				continue
+		if a.fresh[i] && a.rendered[i] == sigs[i] {
+			for _, f := range feedFormats {
+				keep[feed.Path(t.Slug, f.ext)] = true
 			}
-			// One buffer serves every render: WriteFile keeps no reference.
-			var err error
-			a.buf, err = f.render(a.buf[:0], site, t)
-			if err := write(name, a.buf, err); err != nil {
+			continue
+		}
+		// One set of buffers serves every topic: WriteFile keeps no
+		// reference, and the topic is prepared once for its three feeds.
+		r := &a.docs
+		r.Atom, r.RSS, r.JSON = r.Atom[:0], r.RSS[:0], r.JSON[:0]
+		err := feed.AppendAll(r, site, t)
+		for _, f := range feedFormats {
+			if err := write(feed.Path(t.Slug, f.ext), f.doc(r), err); err != nil {
 				a.fresh[i] = false
 				return written, err
 			}

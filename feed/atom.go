@@ -31,8 +31,14 @@ func AppendAtom(dst []byte, s Site, t Topic) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("atom: %w", err)
 	}
+	sc.out = appendAtomDoc(slices.Grow(sc.out[:0], sc.outSize()), sc, ch)
+	return append(dst, sc.out...), nil
+}
+
+// appendAtomDoc appends the Atom document of ch, prepared in sc, to buf.
+func appendAtomDoc(buf []byte, sc *scratch, ch *channel) []byte {
 	self := ch.site.feedURL(ch.slug, "atom")
-	w := xmlWriter{buf: slices.Grow(sc.out[:0], sc.outSize())}
+	w := xmlWriter{buf: buf}
 	w.buf = append(w.buf, xmlHeader...)
 	w.startTag("feed", attr{"xmlns", "http://www.w3.org/2005/Atom"}, attr{"xml:lang", "en"})
 	w.depth++
@@ -68,9 +74,7 @@ func AppendAtom(dst []byte, s Site, t Topic) ([]byte, error) {
 		w.close("entry")
 	}
 	w.close("feed")
-	w.buf = append(w.buf, '\n')
-	sc.out = w.buf
-	return append(dst, w.buf...), nil
+	return append(w.buf, '\n')
 }
 
 // atomLink writes l as encoding/xml writes a feeds.AtomLink.

@@ -18,9 +18,12 @@ import (
 
 // checkMatchesReference fails unless Atom and RSS give the reference's bytes
 // and JSON the reference's document for tp, and both XML documents are
-// well-formed.
+// well-formed; and unless JSON gives encoding/json's bytes and AppendAll the
+// separate renders' (see checkJSONMatchesEncoder, checkAllMatchesSeparate).
 func checkMatchesReference(t *testing.T, tp Topic) {
 	t.Helper()
+	checkJSONMatchesEncoder(t, tp)
+	checkAllMatchesSeparate(t, tp)
 	for _, f := range []struct {
 		name      string
 		fast, ref func(Site, Topic) ([]byte, error)
@@ -63,7 +66,16 @@ func checkMatchesReference(t *testing.T, tp Topic) {
 	}
 }
 
-func TestRenderMatchesReference(t *testing.T) {
+// renderCase is a named topic the fast renderers are checked on.
+type renderCase struct {
+	name  string
+	topic Topic
+}
+
+// adversarialCases are the hand-made topics of TestRenderMatchesReference
+// (hostile text, markup, empty fields, long lists, odd URLs, error cases)
+// followed by the fixture topics.
+func adversarialCases(t *testing.T) []renderCase {
 	var manyTerms, manyAuthors []string
 	for i := range 80 {
 		manyTerms = append(manyTerms, fmt.Sprintf("Term %d", i%70), fmt.Sprintf("TERM %d", i))
@@ -77,10 +89,7 @@ func TestRenderMatchesReference(t *testing.T) {
 		f(&p)
 		return []Item{{Paper: p, Terms: []string{"x"}}}
 	}
-	tests := []struct {
-		name  string
-		topic Topic
-	}{
+	tests := []renderCase{
 		{"nasty text everywhere", Topic{Slug: "n", Title: nasty, Description: nasty, Items: with(func(p *paper.Paper) {
 			p.Title, p.Abstract, p.Authors, p.AIKeywords = nasty, nasty, []string{nasty, nasty}, []string{nasty}
 			p.Organization, p.AISummary, p.ArxivComments, p.JournalRef = nasty, nasty, nasty, nasty
@@ -114,12 +123,13 @@ func TestRenderMatchesReference(t *testing.T) {
 		{"no date", Topic{Slug: "d", Items: []Item{{Paper: paper.Paper{ID: "2606.00002"}}}}},
 	}
 	for i, tp := range fixtureTopics(t) {
-		tests = append(tests, struct {
-			name  string
-			topic Topic
-		}{fmt.Sprintf("fixture %d %s", i, tp.Slug), tp})
+		tests = append(tests, renderCase{fmt.Sprintf("fixture %d %s", i, tp.Slug), tp})
 	}
-	for _, tt := range tests {
+	return tests
+}
+
+func TestRenderMatchesReference(t *testing.T) {
+	for _, tt := range adversarialCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			checkMatchesReference(t, tt.topic)
 		})
@@ -273,5 +283,26 @@ func BenchmarkRender100Reference(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestAppendXMLTextEveryByte puts every byte value at every position of a
+// plain 17-byte string, so that each lane of the eight-byte scan sees it,
+// and compares with the byte-at-a-time definition (xmlPlain and the escapes).
+func TestAppendXMLTextEveryByte(t *testing.T) {
+	for c := range 256 {
+		for i := range 17 {
+			for _, rss := range []bool{false, true} {
+				s := []byte("abcdefghijklmnopq")
+				s[i] = byte(c)
+				got := appendXMLText(nil, s, rss)
+				// Every byte but s[i] is plain, so the output is the
+				// prefix, s[i] on its own, then the suffix.
+				want := string(s[:i]) + string(appendXMLText(nil, string(s[i:i+1]), rss)) + string(s[i+1:])
+				if string(got) != want {
+					t.Fatalf("byte %#x at %d (rss %v): got %q, want %q", c, i, rss, got, want)
+				}
+			}
+		}
 	}
 }

@@ -974,6 +974,34 @@ func BenchmarkRender100(b *testing.B) {
 			}
 		})
 	}
+	// Three appends into reused buffers, as the app rendered a topic
+	// before AppendAll, against AppendAll into reused buffers.
+	b.Run("Separate3", func(b *testing.B) {
+		b.ReportAllocs()
+		var atom, rss, js []byte
+		for b.Loop() {
+			var err error
+			if atom, err = AppendAtom(atom[:0], testSite, tp); err != nil {
+				b.Fatal(err)
+			}
+			if rss, err = AppendRSS(rss[:0], testSite, tp); err != nil {
+				b.Fatal(err)
+			}
+			if js, err = AppendJSON(js[:0], testSite, tp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("All", func(b *testing.B) {
+		b.ReportAllocs()
+		var r Rendered
+		for b.Loop() {
+			r.Atom, r.RSS, r.JSON = r.Atom[:0], r.RSS[:0], r.JSON[:0]
+			if err := AppendAll(&r, testSite, tp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func TestIndexNeverRefreshed(t *testing.T) {

@@ -39,11 +39,17 @@ func AppendRSS(dst []byte, s Site, t Topic) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("rss: %w", err)
 	}
+	sc.out = appendRSSDoc(slices.Grow(sc.out[:0], sc.outSize()), sc, ch)
+	return append(dst, sc.out...), nil
+}
+
+// appendRSSDoc appends the RSS document of ch, prepared in sc, to buf.
+func appendRSSDoc(buf []byte, sc *scratch, ch *channel) []byte {
 	desc := ch.description
 	if desc == "" {
 		desc = ch.title // RSS requires a description
 	}
-	w := xmlWriter{buf: slices.Grow(sc.out[:0], sc.outSize()), rss: true}
+	w := xmlWriter{buf: buf, rss: true}
 	w.buf = append(w.buf, xmlHeader...)
 	w.startTag("rss",
 		attr{"version", "2.0"},
@@ -90,9 +96,7 @@ func AppendRSS(dst []byte, s Site, t Topic) ([]byte, error) {
 	}
 	w.close("channel")
 	w.close("rss")
-	w.buf = append(w.buf, '\n')
-	sc.out = w.buf
-	return append(dst, w.buf...), nil
+	return append(w.buf, '\n')
 }
 
 // rssContent writes html as encoding/xml writes a feeds.RssContent holding

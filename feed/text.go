@@ -91,8 +91,35 @@ func collapse(s string) string {
 // return unchanged: the common case, answered without allocating. It says
 // false for any non-ASCII byte and leaves such strings to the full pass.
 func isCollapsedASCII(s string) bool {
-	space := true // a leading space is not collapsed
-	for i := 0; i < len(s); i++ {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' {
+		return false // a leading space is not collapsed
+	}
+	// Eight bytes at a time: any byte below 0x20 or from 0x7F up fails, and
+	// so does a space after a space, in the word or across words.
+	space := false
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x|(x-0x20*ones8)&^x|(x+ones8))&high8 != 0 {
+			return false
+		}
+		// The high bit of every byte that is a space, exactly.
+		y := x ^ ' '*ones8
+		spaces := ^((y&low7 + low7) | y | low7)
+		prev := uint64(0)
+		if space {
+			prev = 0x80
+		}
+		if spaces&(spaces<<8|prev) != 0 {
+			return false
+		}
+		space = spaces>>56 != 0
+	}
+	for ; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == ' ':
 			if space {

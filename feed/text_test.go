@@ -144,3 +144,56 @@ func TestWebURL(t *testing.T) {
 		})
 	}
 }
+
+// isCollapsedASCIIBytewise is isCollapsedASCII one byte at a time, as it was
+// before it looked at eight at once.
+func isCollapsedASCIIBytewise(s string) bool {
+	space := true // a leading space is not collapsed
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ':
+			if space {
+				return false
+			}
+			space = true
+		case c < 0x20 || c >= 0x7F:
+			return false
+		default:
+			space = false
+		}
+	}
+	return !space || s == ""
+}
+
+// TestIsCollapsedASCIIEveryPair puts interesting bytes in every pair of
+// positions of a plain string up to 19 bytes long, so that runs of spaces
+// inside a word, across two words and at the ends all occur.
+func TestIsCollapsedASCIIEveryPair(t *testing.T) {
+	bytes := []byte{' ', 'a', 0x00, 0x1f, '\t', 0x7e, 0x7f, 0x80, 0xff, '!'}
+	for n := range 20 {
+		base := []byte("abcdefghijklmnopqrs"[:n])
+		for i := range n {
+			for j := i; j < n; j++ {
+				for _, ci := range bytes {
+					for _, cj := range bytes {
+						s := append([]byte(nil), base...)
+						s[i], s[j] = ci, cj
+						if got, want := isCollapsedASCII(string(s)), isCollapsedASCIIBytewise(string(s)); got != want {
+							t.Fatalf("isCollapsedASCII(%q) = %v, want %v", s, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzIsCollapsedASCII(f *testing.F) {
+	f.Add("a b  c")
+	f.Add("abcdefg  hijklmno pqrstuvw xyz ")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isCollapsedASCII(s), isCollapsedASCIIBytewise(s); got != want {
+			t.Fatalf("isCollapsedASCII(%q) = %v, want %v", s, got, want)
+		}
+	})
+}

@@ -105,6 +105,14 @@ const (
 func appendXMLText[T string | []byte](dst []byte, s T, rss bool) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain bytes at a time: most of a feed is ASCII text.
+		for i+8 <= len(s) && xmlPlain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if xmlPlain[c] {
 			i++
@@ -240,3 +248,26 @@ func (w *xmlWriter) appendCDATAText(dst, s []byte) []byte {
 
 // xmlHeader is the declaration every XML document starts with.
 const xmlHeader = xml.Header
+
+// Eight bytes in a word, for the scans that look at eight at a time.
+const (
+	ones8 = 0x0101010101010101
+	high8 = 0x8080808080808080
+	low7  = 0x7f7f7f7f7f7f7f7f
+)
+
+// hasByte8 has the high bit of some byte set if one of the eight bytes in x
+// is c, and only then or when a lower byte is c (so "none" is exact).
+func hasByte8(x uint64, c byte) uint64 {
+	y := x ^ uint64(c)*ones8
+	return (y - ones8) &^ y & high8
+}
+
+// xmlPlain8 reports whether all eight bytes in x are xmlPlain: ASCII, none
+// below 0x20, none one of the five markup characters. (A false "no" is
+// harmless: the byte loop then looks at them one by one.)
+func xmlPlain8(x uint64) bool {
+	bad := x | (x-0x20*ones8)&^x | hasByte8(x, '"') | hasByte8(x, '\'') |
+		hasByte8(x, '&') | hasByte8(x, '<') | hasByte8(x, '>')
+	return bad&high8 == 0
+}
