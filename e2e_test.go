@@ -519,6 +519,13 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 
 	resp = get(t, s.url+"/healthz", nil)
+	raw, _ := io.ReadAll(resp.Body)
+	for _, key := range []string{`"status":"ok"`, `"last_refresh":"`, `"last_success":"`, `"papers":30`, `"sources":[{"name":"hf","ok":true,"papers":30}]`} {
+		if !bytes.Contains(raw, []byte(key)) {
+			t.Errorf("healthz body lacks %s: %s", key, raw)
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(raw))
 	var health struct {
 		Status  string `json:"status"`
 		Sources []struct {

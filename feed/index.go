@@ -61,10 +61,10 @@ type Status struct {
 
 // SourceStatus is what one source gave in the last refresh.
 type SourceStatus struct {
-	Name   string
-	OK     bool
-	Papers int
-	Err    string
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Papers int    `json:"papers"`
+	Err    string `json:"error,omitempty"`
 }
 
 type indexData struct {
