@@ -838,3 +838,38 @@ func TestRemovedTopicLosesItsFeeds(t *testing.T) {
 		t.Error("feeds.opml still lists the removed topic")
 	}
 }
+
+// TestWriteFailureIsReported: an output directory whose feeds/ is a file
+// cannot take the feeds; -once says which file and fails.
+func TestWriteFailureIsReported(t *testing.T) {
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	env := testEnv(t, hf.URL)
+	out := env["PAPERFEED_OUT_DIR"]
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "feeds"), []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runOnce(t, env)
+	if code != 1 || !strings.Contains(stderr, "write feeds/all.atom") {
+		t.Errorf("got code %d, %q; want 1 and the file that could not be written", code, stderr)
+	}
+}
+
+// TestListenFailureIsReported: an address already in use stops the server
+// at once with the reason.
+func TestListenFailureIsReported(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := testEnv(t, "http://127.0.0.1:9")
+	env["PAPERFEED_ADDR"] = ln.Addr().String()
+	var stderr bytes.Buffer
+	code := run(context.Background(), nil, env, io.Discard, &stderr, hooks{scrape: fastScrape})
+	if code != 1 || !strings.Contains(stderr.String(), "listen:") {
+		t.Errorf("got code %d, %q; want 1 and a listen error", code, stderr.String())
+	}
+}
