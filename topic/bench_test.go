@@ -168,6 +168,7 @@ func benchStats(t *testing.T, c *corpus, kind string) {
 		for _, w := range s.set {
 			cand += bits.OnesCount64(w)
 		}
+		s.done()
 		r.pool.Put(s)
 		hits += len(r.Route(p))
 	}

@@ -43,21 +43,44 @@ type posting struct {
 // satisfies at least one, so evaluating the topics whose clauses a Doc
 // satisfies, plus fallback, finds every topic that takes it.
 type index struct {
-	exact    [nKey]map[string]int32 // word -> key id
-	prefix   [nKey]map[string]int32 // prefix -> key id
+	exact    [nKey]wordTable        // word -> key id
+	prefix   [nKey]wordTable        // prefix -> key id, on prefixHash
 	preMin   [nKey]int              // shortest and longest prefix, in bytes
 	preMax   [nKey]int
-	preHead  [nKey][]uint64 // bitset of hashes of the first preMin bytes of prefixes
+	preHead  [nKey][]uint64 // bitset of headHash of the prefixes
 	post     [][]posting    // by key id
 	fallback []uint64       // bitset of topics evaluated always
+	info     []termInfo     // by node.tid
 }
 
-func buildIndex(topics []compiled) index {
-	var x index
-	for c := range nKey {
-		x.exact[c] = map[string]int32{}
-		x.prefix[c] = map[string]int32{}
+// termInfo tells what the present keys of a Doc say about a term.
+type termInfo struct {
+	decide int32          // the key whose presence is the term's result, or -1
+	need   [maxKeys]int32 // keys the term cannot match without, or -1
+}
+
+// termInfo registers the keys of leaf term n. A term of one word (or
+// prefix) searched in a whole class (text, author, category, source) or an
+// id holds exactly when its key is present; a phrase, or a word of the
+// title or the abstract alone, needs its keys but may miss with them.
+// Regexes have no keys.
+func (x *index) termInfo(n *node) termInfo {
+	t := termInfo{decide: -1, need: [maxKeys]int32{-1, -1, -1}}
+	if n == nil || n.kind != nTerm {
+		return t
 	}
+	cl := n.clause()
+	for i, k := range cl {
+		t.need[i] = x.id(k)
+	}
+	if n.field == fID || len(n.words) == 1 && n.field != fTitle && n.field != fAbstract {
+		t.decide = t.need[0]
+	}
+	return t
+}
+
+func buildIndex(topics []compiled, terms []*node) index {
+	var x index
 	x.fallback = make([]uint64, (len(topics)+63)/64)
 	for i := range topics {
 		cls, ok := topics[i].needs()
@@ -76,49 +99,78 @@ func buildIndex(topics []compiled) index {
 			}
 		}
 	}
-	// Most words start no prefix key: one bit tells, where trying every
-	// prefix length would take a map lookup each.
+	// Every term's words are keys too, so that a Doc's present bits answer
+	// most terms without looking at the Doc again (see termInfo).
+	x.info = make([]termInfo, len(terms))
+	for t, n := range terms {
+		x.info[t] = x.termInfo(n)
+	}
+	// Most words start no prefix key: a bit per prefix tells, where
+	// trying every prefix length would take a map lookup each.
 	for c := range nKey {
-		if len(x.prefix[c]) == 0 {
+		if x.prefix[c].n == 0 {
 			continue
 		}
 		x.preHead[c] = make([]uint64, preHeadBits/64)
-		for p := range x.prefix[c] {
-			h := preHash(p[:x.preMin[c]])
-			x.preHead[c][h/64] |= 1 << (h % 64)
+		for _, e := range x.prefix[c].slots {
+			if e.id != 0 {
+				h := headHash(e.word) % preHeadBits
+				x.preHead[c][h/64] |= 1 << (h % 64)
+			}
 		}
 	}
 	return x
 }
 
-// preHeadBits is the size of index.preHead: a few times more bits than a
-// class has distinct prefix heads, so that few words are let through in
-// vain.
+// preHeadBits is the size of index.preHead: many times more bits than a
+// class has prefixes, so that few words are let through in vain.
 const preHeadBits = 1 << 17
 
-func preHash(s string) uint64 { return maphash.String(wordSeed, s) % preHeadBits }
+// headHash hashes a prefix for index.preHead: FNV-1a, which a lookup
+// extends a byte at a time to try every length of a word.
+func headHash(s string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 // id returns the id of k, adding it.
 func (x *index) id(k key) int32 {
-	m := x.exact[k.class]
-	if k.prefix {
-		m = x.prefix[k.class]
+	if !k.prefix {
+		h := maphash.String(wordSeed, k.word)
+		if id, ok := x.exact[k.class].get(k.word, h); ok {
+			return id
+		}
+		id := int32(len(x.post))
+		x.exact[k.class].put(k.word, h, id)
+		x.post = append(x.post, nil)
+		return id
 	}
-	if id, ok := m[k.word]; ok {
+	h := prefixHash(headHash(k.word))
+	if id, ok := x.prefix[k.class].get(k.word, h); ok {
 		return id
 	}
 	id := int32(len(x.post))
-	m[k.word] = id
+	x.prefix[k.class].put(k.word, h, id)
 	x.post = append(x.post, nil)
-	if k.prefix {
-		n := len(k.word)
-		if x.preMin[k.class] == 0 || n < x.preMin[k.class] {
-			x.preMin[k.class] = n
-		}
-		x.preMax[k.class] = max(x.preMax[k.class], n)
+	n := len(k.word)
+	if x.preMin[k.class] == 0 || n < x.preMin[k.class] {
+		x.preMin[k.class] = n
 	}
+	x.preMax[k.class] = max(x.preMax[k.class], n)
 	return id
 }
+
+// prefixHash makes the headHash of a prefix its hash in index.prefix,
+// folding the high bits into the low ones that pick a slot.
+func prefixHash(h uint64) uint64 { return h ^ h>>29 }
 
 // needs returns the clauses of a topic, or false when it has none and must
 // be evaluated for every paper. The keywords (any of them) and the query
@@ -290,7 +342,8 @@ type scratch struct {
 // classKeys maps Doc classes to index key classes.
 var classKeys = [nClass]int{clTitle: kText, clAbstract: kText, clAuthor: kAuthor, clCategory: kCategory, clSource: kSource}
 
-// candidates sets in s.set the topics that may take d.
+// candidates sets in s.set the topics that may take d, and in s.present
+// the keys d contains; s.done clears them.
 func (x *index) candidates(d *Doc, s *scratch) {
 	copy(s.set, x.fallback)
 	s.ids = s.ids[:0]
@@ -300,20 +353,25 @@ func (x *index) candidates(d *Doc, s *scratch) {
 			s.ids = append(s.ids, id)
 		}
 	}
-	lookup := func(c int, w string) {
-		if id, ok := x.exact[c][w]; ok {
+	lookup := func(c int, w string, h uint64) {
+		if id, ok := x.exact[c].get(w, h); ok {
 			mark(id)
 		}
-		n := x.preMin[c]
-		if n == 0 || n > len(w) {
+		lo := x.preMin[c]
+		if lo == 0 || lo > len(w) {
 			return
 		}
-		if h := preHash(w[:n]); x.preHead[c][h/64]&(1<<(h%64)) == 0 {
-			return
-		}
-		for ; n <= x.preMax[c] && n <= len(w); n++ {
-			if id, ok := x.prefix[c][w[:n]]; ok {
-				mark(id)
+		bits := x.preHead[c]
+		f := uint64(fnvOffset)
+		for n := 0; n < len(w) && n < x.preMax[c]; n++ {
+			f = (f ^ uint64(w[n])) * fnvPrime
+			if n+1 < lo {
+				continue
+			}
+			if b := f % preHeadBits; bits[b/64]&(1<<(b%64)) != 0 {
+				if id, ok := x.prefix[c].get(w[:n+1], prefixHash(f)); ok {
+					mark(id)
+				}
 			}
 		}
 	}
@@ -325,7 +383,7 @@ func (x *index) candidates(d *Doc, s *scratch) {
 				c := classKeys[cl]
 				if m&(1<<cl) != 0 && done&(1<<c) == 0 {
 					done |= 1 << c
-					lookup(c, w)
+					lookup(c, w, d.hash[k])
 				}
 			}
 		}
@@ -333,13 +391,13 @@ func (x *index) candidates(d *Doc, s *scratch) {
 		for cl := range nClass {
 			for _, ws := range d.fields[cl].words {
 				for _, w := range ws {
-					lookup(classKeys[cl], w)
+					lookup(classKeys[cl], w, maphash.String(wordSeed, w))
 				}
 			}
 		}
 	}
 	if d.id != "" {
-		lookup(kID, d.id)
+		lookup(kID, d.id, maphash.String(wordSeed, d.id))
 	}
 	has := func(id int32) bool { return id < 0 || s.present[id/64]&(1<<(id%64)) != 0 }
 	for _, id := range s.ids {
@@ -349,7 +407,66 @@ func (x *index) candidates(d *Doc, s *scratch) {
 			}
 		}
 	}
+}
+
+// done readies s for the next Doc: it clears the present keys and the
+// memo.
+func (s *scratch) done() {
 	for _, id := range s.ids {
 		s.present[id/64] = 0
 	}
+	s.ids = s.ids[:0]
+	s.memo.reset()
+}
+
+// wordTable maps words to key ids. It is an open-addressing table on the
+// words' wordSeed hashes, so that the hashes a Doc computes once for its own
+// word index serve every lookup of the Router too.
+type wordTable struct {
+	slots []wordSlot // a power of two, at most half full
+	n     int
+}
+
+type wordSlot struct {
+	hash uint64
+	id   int32 // key id plus one; 0 when free
+	word string
+}
+
+// get returns the id of w, whose hash is h.
+func (t *wordTable) get(w string, h uint64) (int32, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	m := uint64(len(t.slots) - 1)
+	for i := h & m; ; i = (i + 1) & m {
+		e := &t.slots[i]
+		if e.id == 0 {
+			return 0, false
+		}
+		if e.hash == h && e.word == w {
+			return e.id - 1, true
+		}
+	}
+}
+
+// put adds w, whose hash is h and which t does not have, as id.
+func (t *wordTable) put(w string, h uint64, id int32) {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]wordSlot, max(16, 2*len(old)))
+		t.n = 0
+		for _, e := range old {
+			if e.id != 0 {
+				t.put(e.word, e.hash, e.id-1)
+			}
+		}
+	}
+	m := uint64(len(t.slots) - 1)
+	i := h & m
+	for t.slots[i].id != 0 {
+		i = (i + 1) & m
+	}
+	t.slots[i] = wordSlot{hash: h, id: id + 1, word: w}
+	t.n++
 }

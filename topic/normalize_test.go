@@ -2,12 +2,15 @@ package topic
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"regexp/syntax"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf16"
+
+	"github.com/paperfeed/paperfeed/paper"
 )
 
 // normalizeCases are texts where normalisation does more than lower-case:
@@ -188,5 +191,37 @@ func TestRequiredLiteralHolds(t *testing.T) {
 	}
 	if matched < 300 {
 		t.Errorf("only %d matches: the cases are too weak", matched)
+	}
+}
+
+// TestDocReuse fills one Doc with papers of every size in turn: each fill
+// must give the Doc NewDoc gives, whatever the Doc held before, and Route
+// (which reuses Docs) must agree with RouteDoc on a fresh one.
+func TestDocReuse(t *testing.T) {
+	c := testRealCorpus(t)
+	r, err := Compile(benchSpecs(c, "realistic", 500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := append([]*paper.Paper{}, c.docs...)
+	huge := *ps[0]
+	huge.Abstract = strings.Repeat(huge.Abstract+" ", 400) // past maxWords: no word index
+	ps = append(ps, &huge, ps[0], &paper.Paper{ID: "x"}, ps[1])
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(ps)-4, func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+	d := new(Doc)
+	for _, p := range ps {
+		d.fill(p)
+		want := NewDoc(p)
+		if !reflect.DeepEqual(d.fields, want.fields) || d.id != want.id || d.indexed() != want.indexed() ||
+			!slices.Equal(d.words, want.words) || !slices.Equal(d.mask, want.mask) || !slices.Equal(d.hash, want.hash) ||
+			!slices.Equal(d.pos, want.pos) || !slices.Equal(d.start, want.start) || !slices.Equal(d.slots, want.slots) {
+			t.Fatalf("paper %s: a refilled Doc differs from NewDoc's", p.ID)
+		}
+		if got, want := r.Route(p), r.RouteDoc(want); !hitsEqual(got, want) {
+			t.Fatalf("paper %s:\nRoute    %v\nRouteDoc %v", p.ID, got, want)
+		}
+	}
+	if NewDoc(&huge).indexed() {
+		t.Fatal("the huge paper was indexed; the test no longer covers a Doc without index")
 	}
 }

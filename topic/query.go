@@ -89,23 +89,24 @@ const (
 var opText = [...]string{opEq: "=", opGt: ">", opGe: ">=", opLt: "<", opLe: "<="}
 
 // node is one node of a compiled query.
+//
+// What evaluation reads comes first, so that it shares a cache line.
 type node struct {
-	kind  nodeKind
-	field field
-	kids  []*node
+	kind   nodeKind
+	field  field
+	prefix bool  // the last word (or the id) is a prefix
+	op     cmpOp // nNum
+	tid    int32 // nTerm, nRegex: the number of what it matches in its Router, 0 outside one
+	kids   []*node
+	n      int // nNum
 
-	raw    string   // the term as written, without field and quotes
-	words  []string // nTerm outside id:
-	id     string   // nTerm in id:, lower-cased, without the trailing *
-	prefix bool     // the last word (or the id) is a prefix
+	raw   string   // the term as written, without field and quotes
+	words []string // nTerm outside id:
+	id    string   // nTerm in id:, lower-cased, without the trailing *
 
 	src string // nRegex: the pattern as written, slashes unescaped
 	re  *regexp.Regexp
 	lit string // nRegex: text every match contains, or ""; see requiredLiteral
-	tid int32  // nTerm, nRegex: the number of what it matches in its Router, 0 outside one
-
-	op cmpOp // nNum
-	n  int
 }
 
 // Query is a compiled query.

@@ -2,6 +2,7 @@ package topic
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,6 +230,15 @@ type Doc struct {
 	pos   []uint32 // class<<28 | value<<16 | word index
 	mask  []uint8  // classes word k occurs in, a bit per class
 	words []string // distinct words, word k at k
+	hash  []uint64 // maphash.String(wordSeed, words[k]), for the Router's lookups
+
+	// Arrays kept for the next fill of a pooled Doc.
+	ends   []int
+	texts  []string
+	all    []string
+	vwords [][]string
+	ints   []int32
+	next   []int32
 
 	headOnce sync.Once
 	heads    *wordHeads // see byHead
@@ -283,7 +293,19 @@ var wordSeed = maphash.MakeSeed()
 // and splits it into one array of words that the values slice: a Doc costs
 // a few allocations whatever the paper's length.
 func NewDoc(p *paper.Paper) *Doc {
-	d := &Doc{p: p, id: strings.ToLower(p.ID)}
+	d := new(Doc)
+	d.fill(p)
+	return d
+}
+
+// docs holds Docs that Route and RoutePlain fill, use and give back, so
+// that routing a paper allocates little more than the text of its Doc.
+var docs = sync.Pool{New: func() any { return new(Doc) }}
+
+// fill tokenises p into d, reusing the arrays d has.
+func (d *Doc) fill(p *paper.Paper) {
+	d.p, d.id = p, strings.ToLower(p.ID)
+	d.headOnce, d.heads = sync.Once{}, nil
 	// Values in class order: title, abstract, authors, categories and AI
 	// keywords, sources.
 	counts := [nClass]int{1, 1, len(p.Authors), len(p.Categories) + len(p.AIKeywords), len(p.Sources)}
@@ -291,7 +313,7 @@ func NewDoc(p *paper.Paper) *Doc {
 	for _, c := range counts {
 		nv += c
 	}
-	ends := make([]int, 2*nv) // end of each value in the text, then in the words
+	ends := resize(d.ends, 2*nv) // end of each value in the text, then in the words
 	bp := textBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	v := 0
@@ -318,8 +340,8 @@ func NewDoc(p *paper.Paper) *Doc {
 	*bp = buf
 	textBufs.Put(bp)
 
-	texts := make([]string, nv)
-	all := make([]string, 0, len(text)/7+nv) // English averages 6 bytes a word with its space
+	texts := resize(d.texts, nv)
+	all := slices.Grow(d.all[:0], len(text)/7+nv) // English averages 6 bytes a word with its space
 	prev := 0
 	for v := range nv {
 		texts[v] = text[prev:ends[v]]
@@ -327,7 +349,7 @@ func NewDoc(p *paper.Paper) *Doc {
 		all = appendWords(all, texts[v])
 		ends[nv+v] = len(all)
 	}
-	words := make([][]string, nv)
+	words := resize(d.vwords, nv)
 	prev = 0
 	for v := range nv {
 		words[v] = all[prev:ends[nv+v]:ends[nv+v]]
@@ -338,12 +360,23 @@ func NewDoc(p *paper.Paper) *Doc {
 		d.fields[cl] = values{texts: texts[v : v+c : v+c], words: words[v : v+c : v+c]}
 		v += c
 	}
+	d.ends, d.texts, d.all, d.vwords = ends, texts, all, words
 	d.buildIndex(all)
-	return d
+}
+
+// resize returns s with length n, reallocated when too small; the elements
+// are left as they were.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // buildIndex indexes all, the words of every value in class order.
 func (d *Doc) buildIndex(all []string) {
+	d.slots, d.start = nil, nil
+	d.pos, d.mask, d.words, d.hash = d.pos[:0], d.mask[:0], d.words[:0], d.hash[:0]
 	for cl := range d.fields {
 		if len(d.fields[cl].words) > maxValues {
 			return
@@ -359,18 +392,22 @@ func (d *Doc) buildIndex(all []string) {
 	for size < 2*total {
 		size *= 2
 	}
-	ints := make([]int32, size+2*total+1)
+	ints := resize(d.ints, size+2*total+1)
+	d.ints = ints
+	clear(ints[:size])
 	d.slots, ints = ints[:size:size], ints[size:]
 	ids, ints := ints[:total:total], ints[total:] // word number of all[i]
 	count := ints[: 0 : total+1]                  // becomes start
-	d.mask = make([]uint8, 0, total)
-	d.words = make([]string, 0, total)
+	d.mask = slices.Grow(d.mask[:0], total)
+	d.words = slices.Grow(d.words[:0], total)
+	d.hash = slices.Grow(d.hash[:0], total)
 	m := uint64(size - 1)
 	i := 0
 	for cl := range d.fields {
 		for _, ws := range d.fields[cl].words {
 			for _, w := range ws {
-				h := maphash.String(wordSeed, w) & m
+				full := maphash.String(wordSeed, w)
+				h := full & m
 				var k int32
 				for {
 					if e := d.slots[h]; e == 0 {
@@ -379,6 +416,7 @@ func (d *Doc) buildIndex(all []string) {
 						count = append(count, 0)
 						d.mask = append(d.mask, 0)
 						d.words = append(d.words, w)
+						d.hash = append(d.hash, full)
 						break
 					} else if d.words[e-1] == w {
 						k = e - 1
@@ -404,8 +442,9 @@ func (d *Doc) buildIndex(all []string) {
 		sum += c
 	}
 	d.start[n] = sum
-	d.pos = make([]uint32, total)
-	next := make([]int32, n) // fill cursors
+	d.pos = resize(d.pos, total)
+	next := resize(d.next, n) // fill cursors
+	d.next = next
 	copy(next, d.start[:n])
 	i = 0
 	for cl := range d.fields {

@@ -46,6 +46,9 @@ type compiled struct {
 // concurrent use.
 type Router struct {
 	topics []compiled
+	code   []instr // the programs of the topics (see prog.go)
+	start  []int32 // by topic: where its program starts in code, or -1
+	min    []int   // by topic: min_upvotes
 	idx    index
 	terms  int       // distinct leaf terms, numbered from 1 in node.tid
 	pool   sync.Pool // *scratch
@@ -63,11 +66,21 @@ func Compile(specs []Spec) (*Router, error) {
 		}
 		r.topics[i] = c
 	}
-	r.idx = buildIndex(r.topics)
-	r.terms = numberTerms(r.topics)
+	terms := numberTerms(r.topics)
+	r.terms = len(terms) - 1
+	r.idx = buildIndex(r.topics, terms)
+	r.start = make([]int32, len(r.topics))
+	r.min = make([]int, len(r.topics))
+	for i := range r.topics {
+		r.code, r.start[i] = program(r.code, &r.topics[i], r.idx.info)
+		r.min[i] = r.topics[i].min
+	}
+	r.code = slices.Clip(r.code)
 	words, keys := (len(specs)+63)/64, (len(r.idx.post)+63)/64
 	r.pool.New = func() any {
-		return &scratch{set: make([]uint64, words), present: make([]uint64, keys), memo: memo{known: make([]uint8, r.terms+1)}}
+		s := &scratch{set: make([]uint64, words), present: make([]uint64, keys)}
+		s.memo = memo{known: make([]uint8, len(terms)), info: r.idx.info, present: s.present}
+		return s
 	}
 	return r, nil
 }
@@ -109,7 +122,12 @@ func compileSpec(s Spec) (compiled, error) {
 // Route returns the topics that take p, in spec order, each with its matched
 // terms. It evaluates only the topics the index says can match.
 func (r *Router) Route(p *paper.Paper) []Hit {
-	return r.RouteDoc(NewDoc(p))
+	d := docs.Get().(*Doc)
+	d.fill(p)
+	hits := r.RouteDoc(d)
+	d.p = nil
+	docs.Put(d)
+	return hits
 }
 
 // RouteDoc is Route over a Doc already built.
@@ -128,7 +146,7 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 			b := bits.TrailingZeros64(bitsw)
 			bitsw &^= 1 << b
 			i := w*64 + b
-			if r.topics[i].eval(d, m) {
+			if d.p.Upvotes >= r.min[i] && (r.start[i] < 0 || run(r.code, r.start[i], d, m)) {
 				hits = append(hits, Hit{Topic: i})
 				terms = r.topics[i].appendTerms(terms, d, m)
 				ends = append(ends, len(terms))
@@ -143,7 +161,7 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 		start = end
 	}
 	s.ends = ends
-	m.reset()
+	s.done()
 	r.pool.Put(s)
 	return hits
 }
@@ -151,13 +169,16 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 // RoutePlain is Route without the index: it evaluates every topic in turn.
 // It is the baseline of the benchmarks and the oracle of the tests.
 func (r *Router) RoutePlain(p *paper.Paper) []Hit {
-	d := NewDoc(p)
+	d := docs.Get().(*Doc)
+	d.fill(p)
 	var hits []Hit
 	for i := range r.topics {
 		if r.topics[i].eval(d, nil) {
 			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].appendTerms(nil, d, nil)})
 		}
 	}
+	d.p = nil
+	docs.Put(d)
 	return hits
 }
 
@@ -298,13 +319,17 @@ func (n *node) evalm(d *Doc, m *memo) bool {
 	if m == nil || n.tid == 0 {
 		return n.leaf(d)
 	}
+	t := &m.info[n.tid]
+	if t.decide >= 0 {
+		return m.has(t.decide)
+	}
 	switch m.known[n.tid] {
 	case memoFalse:
 		return false
 	case memoTrue:
 		return true
 	}
-	ok := n.leaf(d)
+	ok := m.has(t.need[0]) && m.has(t.need[1]) && m.has(t.need[2]) && n.leaf(d)
 	m.known[n.tid] = memoFalse
 	if ok {
 		m.known[n.tid] = memoTrue
@@ -402,8 +427,15 @@ func (n *node) fieldsMatched(d *Doc) []string {
 
 // memo holds the results of the terms of a Router for one Doc.
 type memo struct {
-	known []uint8 // by node.tid: memoUnknown, memoFalse or memoTrue
-	set   []int32 // the tids known, to reset
+	known   []uint8    // by node.tid: memoUnknown, memoFalse or memoTrue
+	set     []int32    // the tids known, to reset
+	info    []termInfo // the Router's, by node.tid
+	present []uint64   // the keys the Doc contains (scratch.present)
+}
+
+// has reports whether the Doc contains key id; -1 is always there.
+func (m *memo) has(id int32) bool {
+	return id < 0 || m.present[id/64]&(1<<(id%64)) != 0
 }
 
 const (
@@ -428,9 +460,10 @@ type termKey struct {
 }
 
 // numberTerms gives every term and regex of the topics a tid, the same for
-// terms that match the same, and returns how many there are.
-func numberTerms(topics []compiled) int {
+// terms that match the same, and returns one node of each by tid (nil at 0).
+func numberTerms(topics []compiled) []*node {
 	ids := map[termKey]int32{}
+	byID := []*node{nil}
 	var walk func(n *node)
 	walk = func(n *node) {
 		switch n.kind {
@@ -453,8 +486,9 @@ func numberTerms(topics []compiled) int {
 		}
 		id, ok := ids[k]
 		if !ok {
-			id = int32(len(ids) + 1)
+			id = int32(len(byID))
 			ids[k] = id
+			byID = append(byID, n)
 		}
 		n.tid = id
 	}
@@ -470,5 +504,5 @@ func numberTerms(topics []compiled) int {
 			walk(c.query)
 		}
 	}
-	return len(ids)
+	return byID
 }
