@@ -43,9 +43,9 @@ type posting struct {
 // satisfies at least one, so evaluating the topics whose clauses a Doc
 // satisfies, plus fallback, finds every topic that takes it.
 type index struct {
-	exact    [nKey]wordTable        // word -> key id
-	prefix   [nKey]wordTable        // prefix -> key id, on prefixHash
-	preMin   [nKey]int              // shortest and longest prefix, in bytes
+	exact    [nKey]wordTable // word -> key id
+	prefix   [nKey]wordTable // prefix -> key id, on prefixHash
+	preMin   [nKey]int       // shortest and longest prefix, in bytes
 	preMax   [nKey]int
 	preHead  [nKey][]uint64 // bitset of headHash of the prefixes
 	post     [][]posting    // by key id
