@@ -112,9 +112,9 @@ func buildIndex(topics []compiled, terms []*node) index {
 			continue
 		}
 		x.preHead[c] = make([]uint64, preHeadBits/64)
-		for _, e := range x.prefix[c].slots {
-			if e.id != 0 {
-				h := headHash(e.word) % preHeadBits
+		for i := range x.prefix[c].slots {
+			if e := &x.prefix[c].slots[i]; e.id != 0 {
+				h := headHash(x.prefix[c].word(e)) % preHeadBits
 				x.preHead[c][h/64] |= 1 << (h % 64)
 			}
 		}
@@ -420,17 +420,31 @@ func (s *scratch) done() {
 }
 
 // wordTable maps words to key ids. It is an open-addressing table on the
-// words' wordSeed hashes, so that the hashes a Doc computes once for its own
-// word index serve every lookup of the Router too.
+// words' hashes, so that the hashes a Doc computes once for its own word
+// index serve every lookup of the Router too. A slot holds a word of up to
+// inlineWord bytes itself, so that checking a found word reads no other
+// memory; longer words are kept aside.
 type wordTable struct {
 	slots []wordSlot // a power of two, at most half full
 	n     int
+	long  map[int32]string // by id: words longer than inlineWord
 }
+
+const inlineWord = 19
 
 type wordSlot struct {
 	hash uint64
 	id   int32 // key id plus one; 0 when free
-	word string
+	n    uint8 // length of the word, or inlineWord+1 when it is in long
+	b    [inlineWord]byte
+}
+
+// word returns the word of slot e.
+func (t *wordTable) word(e *wordSlot) string {
+	if e.n > inlineWord {
+		return t.long[e.id-1]
+	}
+	return string(e.b[:e.n])
 }
 
 // get returns the id of w, whose hash is h.
@@ -444,7 +458,14 @@ func (t *wordTable) get(w string, h uint64) (int32, bool) {
 		if e.id == 0 {
 			return 0, false
 		}
-		if e.hash == h && e.word == w {
+		if e.hash != h {
+			continue
+		}
+		if len(w) <= inlineWord {
+			if int(e.n) == len(w) && string(e.b[:e.n]) == w {
+				return e.id - 1, true
+			}
+		} else if e.n > inlineWord && t.long[e.id-1] == w {
 			return e.id - 1, true
 		}
 	}
@@ -456,9 +477,9 @@ func (t *wordTable) put(w string, h uint64, id int32) {
 		old := t.slots
 		t.slots = make([]wordSlot, max(16, 2*len(old)))
 		t.n = 0
-		for _, e := range old {
-			if e.id != 0 {
-				t.put(e.word, e.hash, e.id-1)
+		for i := range old {
+			if e := &old[i]; e.id != 0 {
+				t.put(t.word(e), e.hash, e.id-1)
 			}
 		}
 	}
@@ -467,6 +488,16 @@ func (t *wordTable) put(w string, h uint64, id int32) {
 	for t.slots[i].id != 0 {
 		i = (i + 1) & m
 	}
-	t.slots[i] = wordSlot{hash: h, id: id + 1, word: w}
+	e := wordSlot{hash: h, id: id + 1}
+	if len(w) <= inlineWord {
+		e.n = uint8(copy(e.b[:], w))
+	} else {
+		e.n = inlineWord + 1
+		if t.long == nil {
+			t.long = map[int32]string{}
+		}
+		t.long[id] = w
+	}
+	t.slots[i] = e
 	t.n++
 }

@@ -10,6 +10,7 @@ package topic
 // instr is one step of a program.
 type instr struct {
 	kind   nodeKind
+	pos    bool           // leaf outside every NOT: its match is one of the hit's terms
 	end    int32          // the index after this step and its operands
 	decide int32          // leaf: termInfo.decide
 	need   [maxKeys]int32 // leaf: termInfo.need
@@ -20,24 +21,24 @@ type instr struct {
 // or -1 when the topic takes every paper (no keywords, exclude or query).
 func program(code []instr, c *compiled, info []termInfo) ([]instr, int32) {
 	var parts []func()
-	emitAll := func(kind nodeKind, ns []*node) {
+	emitAll := func(kind nodeKind, ns []*node, pos bool) {
 		start := len(code)
 		code = append(code, instr{kind: kind})
 		for _, n := range ns {
-			code = emit(code, n, info)
+			code = emit(code, n, info, pos)
 		}
 		code[start].end = int32(len(code))
 	}
 	if len(c.keywords) == 1 {
-		parts = append(parts, func() { code = emit(code, c.keywords[0], info) })
+		parts = append(parts, func() { code = emit(code, c.keywords[0], info, true) })
 	} else if len(c.keywords) > 1 {
-		parts = append(parts, func() { emitAll(nOr, c.keywords) })
+		parts = append(parts, func() { emitAll(nOr, c.keywords, true) })
 	}
 	for _, k := range c.exclude {
-		parts = append(parts, func() { emitAll(nNot, []*node{k}) })
+		parts = append(parts, func() { emitAll(nNot, []*node{k}, false) })
 	}
 	if c.query != nil {
-		parts = append(parts, func() { code = emit(code, c.query, info) })
+		parts = append(parts, func() { code = emit(code, c.query, info, true) })
 	}
 	start := int32(len(code))
 	switch len(parts) {
@@ -55,22 +56,22 @@ func program(code []instr, c *compiled, info []termInfo) ([]instr, int32) {
 	return code, start
 }
 
-// emit appends the program of node n.
-func emit(code []instr, n *node, info []termInfo) []instr {
+// emit appends the program of node n; pos is false under a NOT.
+func emit(code []instr, n *node, info []termInfo, pos bool) []instr {
 	start := len(code)
 	in := instr{kind: n.kind, decide: -1, need: [maxKeys]int32{-1, -1, -1}}
 	switch n.kind {
 	case nAnd, nOr, nNot:
 		code = append(code, in)
 		for _, k := range n.kids {
-			code = emit(code, k, info)
+			code = emit(code, k, info, pos && n.kind != nNot)
 		}
 		code[start].end = int32(len(code))
 		return code
 	case nNum:
 		in.node = n
 	default:
-		in.node = n
+		in.node, in.pos = n, pos
 		if n.tid > 0 {
 			in.decide, in.need = info[n.tid].decide, info[n.tid].need
 		}
@@ -103,6 +104,11 @@ func run(code []instr, i int32, d *Doc, m *memo) bool {
 	case nNum:
 		return in.node.compare(d)
 	}
+	return in.leaf(d, m)
+}
+
+// leaf evaluates a leaf step.
+func (in *instr) leaf(d *Doc, m *memo) bool {
 	if in.decide >= 0 {
 		return m.has(in.decide)
 	}
@@ -110,4 +116,17 @@ func run(code []instr, i int32, d *Doc, m *memo) bool {
 		return false
 	}
 	return in.node.evalm(d, m)
+}
+
+// appendTerms appends to out the terms of the program at code[i] that are
+// outside every NOT and match d, each once, in program order: what
+// compiled.appendTerms gives, without walking the nodes.
+func appendTerms(out []string, code []instr, i int32, d *Doc, m *memo) []string {
+	start := len(out)
+	for j := i; j < code[i].end; j++ {
+		if in := &code[j]; in.pos && in.leaf(d, m) {
+			out = addTerm(out, start, in.node.raw)
+		}
+	}
+	return out
 }

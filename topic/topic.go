@@ -148,7 +148,9 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 			i := w*64 + b
 			if d.p.Upvotes >= r.min[i] && (r.start[i] < 0 || run(r.code, r.start[i], d, m)) {
 				hits = append(hits, Hit{Topic: i})
-				terms = r.topics[i].appendTerms(terms, d, m)
+				if r.start[i] >= 0 {
+					terms = appendTerms(terms, r.code, r.start[i], d, m)
+				}
 				ends = append(ends, len(terms))
 			}
 		}
