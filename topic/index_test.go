@@ -14,7 +14,7 @@ func TestWordTable(t *testing.T) {
 	}
 	const n = 5000
 	hash := func(i int) uint64 { return uint64(i % 97) } // many words share a hash
-	word := func(i int) string { // every tenth word too long to keep in its slot
+	word := func(i int) string {                         // every tenth word too long to keep in its slot
 		if i%10 == 0 {
 			return fmt.Sprint("a-word-longer-than-a-slot-", i)
 		}
