@@ -109,18 +109,27 @@
 // # Speed
 //
 // Each paper is tokenised once per Route call into a Doc, which also
-// indexes its words. The Router indexes each topic under clauses: one or
-// two keys (words, or prefixes, in a class of fields) that a paper the topic
-// takes must all contain, for at least one of the clauses. A term gives its
-// two longest words; OR gives the clauses of all its operands; AND gives the
-// clauses of its most selective operand, narrowed by the key of another;
-// NOT, numbers and regexes give none. Route looks up the words of the paper,
-// keeps the topics with a satisfied clause and evaluates only those, plus
-// the topics without clauses (only NOT, numbers or regexes), which it always
-// evaluates. Route works out each distinct term once per paper, however
-// many topics share it, and skips a regex on a field value that lacks text
-// every match of it must contain. RoutePlain evaluates every topic and is
-// the reference the tests compare Route against.
+// indexes its words (Route fills pooled Docs, so routing allocates little
+// more than the paper's normalised text). The Router indexes each topic
+// under clauses: up to three keys (words, or prefixes, in a class of
+// fields) that a paper the topic takes must all contain, for at least one
+// of the clauses. A term gives its longest words; OR gives the clauses of
+// all its operands; AND gives the clauses of its most selective operand,
+// narrowed by the keys of others; NOT, numbers and regexes give none. Route
+// looks up the words of the paper (in tables on the hashes the Doc computed
+// for its own index), keeps the topics with a satisfied clause and
+// evaluates only those, plus the topics without clauses (only NOT, numbers
+// or regexes), which it always evaluates.
+//
+// The words of every term are keys too, so the keys a paper contains decide
+// most terms outright: a word, prefix or id searched in a whole class holds
+// exactly when its key is present, and a phrase cannot hold without its
+// words. Candidate topics run as programs flattened into one array (no
+// pointer chasing through node trees); a term the keys do not decide is
+// worked out once per paper, however many topics share it, and a regex is
+// skipped on a field value that lacks text every match of it must contain.
+// RoutePlain evaluates every topic's nodes in turn and is the reference the
+// tests compare Route against.
 //
 // Tokenising copies ASCII (lower-cased) and runes normalisation leaves as
 // they are, and runs NFKC and folding only on the stretches of other text,

@@ -47,7 +47,8 @@ type index struct {
 	prefix   [nKey]wordTable // prefix -> key id, on prefixHash
 	preMin   [nKey]int       // shortest and longest prefix, in bytes
 	preMax   [nKey]int
-	preHead  [nKey][]uint64 // bitset of headHash of the prefixes
+	preHead  [nKey][]uint64 // bitset of headHash of the first preMin bytes of the prefixes
+	preFull  [nKey][]uint64 // bitset of headHash of the prefixes
 	post     [][]posting    // by key id
 	fallback []uint64       // bitset of topics evaluated always
 	info     []termInfo     // by node.tid
@@ -112,10 +113,14 @@ func buildIndex(topics []compiled, terms []*node) index {
 			continue
 		}
 		x.preHead[c] = make([]uint64, preHeadBits/64)
+		x.preFull[c] = make([]uint64, preHeadBits/64)
 		for i := range x.prefix[c].slots {
 			if e := &x.prefix[c].slots[i]; e.id != 0 {
-				h := headHash(x.prefix[c].word(e)) % preHeadBits
+				w := x.prefix[c].word(e)
+				h := headHash(w[:x.preMin[c]]) % preHeadBits
 				x.preHead[c][h/64] |= 1 << (h % 64)
+				h = headHash(w) % preHeadBits
+				x.preFull[c][h/64] |= 1 << (h % 64)
 			}
 		}
 	}
@@ -361,14 +366,19 @@ func (x *index) candidates(d *Doc, s *scratch) {
 		if lo == 0 || lo > len(w) {
 			return
 		}
-		bits := x.preHead[c]
 		f := uint64(fnvOffset)
-		for n := 0; n < len(w) && n < x.preMax[c]; n++ {
+		for n := 0; n < lo; n++ {
 			f = (f ^ uint64(w[n])) * fnvPrime
-			if n+1 < lo {
-				continue
+		}
+		if b := f % preHeadBits; x.preHead[c][b/64]&(1<<(b%64)) == 0 {
+			return // no prefix starts like w
+		}
+		full := x.preFull[c]
+		for n := lo - 1; n < len(w) && n < x.preMax[c]; n++ {
+			if n >= lo {
+				f = (f ^ uint64(w[n])) * fnvPrime
 			}
-			if b := f % preHeadBits; bits[b/64]&(1<<(b%64)) != 0 {
+			if b := f % preHeadBits; full[b/64]&(1<<(b%64)) != 0 {
 				if id, ok := x.prefix[c].get(w[:n+1], prefixHash(f)); ok {
 					mark(id)
 				}
