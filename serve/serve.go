@@ -26,6 +26,13 @@
 //     only when it is absent, If-Modified-Since give 304 Not Modified, as
 //     RFC 9110 orders them. Range requests are not supported: the whole body
 //     is always sent.
+//   - Over a Coalesce listener, with ConnContext as the http.Server's
+//     ConnContext, a 200 answer to an HTTP/1.x GET whose body is at most 64 KB
+//     (the gzip feeds) leaves in one write: status line, headers and body
+//     together, where net/http alone writes its 4 KB buffer and then the
+//     rest. The bytes sent are the same either way. Larger bodies, HEAD, 304,
+//     errors, HTTP/2 and servers without the listener are written by net/http
+//     as usual. A failed write of a held response closes the connection.
 package serve
 
 import (
@@ -385,10 +392,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	// A short write means the client went away; there is no one to tell.
-	if _, err := w.Write(v.body); err != nil {
+	// A failed write means the client went away; there is no one to tell.
+	if err := writeBody(w, r, v.body); err != nil {
 		return
 	}
+}
+
+// writeBody writes the body of a 200 response whose header is set. When the
+// request came on a Coalesce conn it holds the conn, so the status line,
+// headers and body leave in one write: net/http sends nothing before the
+// first Write.
+func writeBody(w http.ResponseWriter, r *http.Request, body []byte) error {
+	var c *conn
+	if len(body) <= maxHeldBody && r.ProtoMajor == 1 {
+		if c = requestConn(r.Context()); c != nil && !c.hold() {
+			c = nil
+		}
+	}
+	_, err := w.Write(body)
+	if c == nil {
+		return err
+	}
+	// net/http may still buffer the end of the body: push it into the held
+	// bytes, then send them. A held conn is always released.
+	if err == nil {
+		err = http.NewResponseController(w).Flush()
+	}
+	return errors.Join(err, c.release())
 }
 
 // notModified applies RFC 9110 section 13.2.2: If-None-Match when present,
