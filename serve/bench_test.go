@@ -2,7 +2,9 @@ package serve
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -60,15 +62,18 @@ func BenchmarkServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := (*h.set.Load())["/feed.atom"]
+	gzipHdr := http.Header{"Accept-Encoding": {"gzip, deflate, br"}}
 	cases := []struct {
 		name   string
 		hdr    http.Header
+		held   bool // the request came on a Coalesce conn
 		status int
 		n      int
 	}{
-		{"plain", http.Header{}, 200, len(feed)},
-		{"gzip", http.Header{"Accept-Encoding": {"gzip, deflate, br"}}, 200, len(e.gz.body)},
-		{"304", http.Header{"If-None-Match": {e.plain.etag}}, 304, 0},
+		{"plain", http.Header{}, false, 200, len(feed)},
+		{"gzip", gzipHdr, false, 200, len(e.gz.body)},
+		{"304", http.Header{"If-None-Match": {e.plain.etag}}, false, 304, 0},
+		{"gzip-held", gzipHdr, true, 200, len(e.gz.body)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -78,18 +83,55 @@ func BenchmarkServe(b *testing.B) {
 			}
 			req.Header = c.hdr
 			w := &discardWriter{h: http.Header{}}
+			var rw http.ResponseWriter = w
+			var sink *discardConn
+			if c.held {
+				sink = &discardConn{}
+				hc := &conn{Conn: sink}
+				req = req.WithContext(ConnContext(req.Context(), hc))
+				rw = connWriter{w, hc}
+			}
 			b.ReportAllocs()
 			b.SetBytes(int64(c.n))
 			for b.Loop() {
 				clear(w.h)
 				w.n = 0
-				h.ServeHTTP(w, req)
+				h.ServeHTTP(rw, req)
 			}
 			if w.status != c.status || w.n != c.n {
 				b.Fatalf("got status %d with %d bytes, want %d with %d", w.status, w.n, c.status, c.n)
 			}
+			if sink != nil && sink.writes != b.N {
+				b.Fatalf("got %d writes on the conn for %d responses", sink.writes, b.N)
+			}
 		})
 	}
+}
+
+// connWriter writes the body to its conn as net/http does, and counts it in
+// its discardWriter.
+type connWriter struct {
+	*discardWriter
+	c *conn
+}
+
+func (w connWriter) Write(b []byte) (int, error) {
+	w.discardWriter.Write(b) //nolint:errcheck // never fails
+	return w.c.Write(b)
+}
+
+func (w connWriter) Flush() {}
+
+// discardConn is a net.Conn that counts and drops what is written to it; its
+// other methods are not called.
+type discardConn struct {
+	net.Conn
+	writes int
+}
+
+func (c *discardConn) Write(b []byte) (int, error) {
+	c.writes++
+	return len(b), nil
 }
 
 func BenchmarkReload(b *testing.B) {
@@ -120,4 +162,51 @@ func BenchmarkReload(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkServeConn serves the 100 KB feed over a real loopback connection,
+// one request at a time on a kept-alive conn, over a bare listener and a
+// Coalesce one. writes/op counts the server's write calls per response; the
+// allocations are the whole process's, client included.
+func BenchmarkServeConn(b *testing.B) {
+	dir := b.TempDir()
+	writeFile(b, filepath.Join(dir, "feed.atom"), sampleFeed(100_000, 1), fileTime)
+	h := New(dir, Options{MaxAge: time.Hour})
+	if err := h.Reload(); err != nil {
+		b.Fatal(err)
+	}
+	for _, lst := range []struct {
+		name     string
+		coalesce bool
+	}{{"bare", false}, {"coalesced", true}} {
+		_, addr, cl := countedServer(b, h, lst.coalesce)
+		for _, c := range []struct{ name, hdr string }{
+			{"plain", ""},
+			{"gzip", "Accept-Encoding: gzip\r\n"},
+		} {
+			b.Run(c.name+"/"+lst.name, func(b *testing.B) {
+				rc := dialRaw(b, addr)
+				// The first response gives the length of every one: Date
+				// has a fixed width.
+				resp, _, raw := rc.do(b, "GET", "/feed.atom", c.hdr)
+				if resp.StatusCode != 200 {
+					b.Fatalf("status %d", resp.StatusCode)
+				}
+				req := []byte("GET /feed.atom HTTP/1.1\r\nHost: 127.0.0.1\r\n" + c.hdr + "\r\n")
+				buf := make([]byte, len(raw))
+				b.SetBytes(int64(len(raw)))
+				b.ReportAllocs()
+				writes := cl.writes.Load()
+				for b.Loop() {
+					if _, err := rc.conn.Write(req); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := io.ReadFull(rc.conn, buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(cl.writes.Load()-writes)/float64(b.N), "writes/op")
+			})
+		}
+	}
 }
