@@ -592,6 +592,7 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 	}
 	srv := &http.Server{
 		Handler:           a.Handler(),
+		ConnContext:       serve.ConnContext, // with serve.Coalesce below: a gzip feed leaves in one write
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -599,7 +600,7 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(serve.Coalesce(ln)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.env.BaseURL, "out_dir", a.env.OutDir)
 	if h.ready != nil {
 		h.ready(ln.Addr())

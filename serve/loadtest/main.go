@@ -70,11 +70,17 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	// Served as the service serves: writes coalesced, see serve.Coalesce.
+	srv := &http.Server{
+		Handler:           h,
+		ConnContext:       serve.ConnContext,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(serve.Coalesce(ln)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "dir", *dir)
 
 	select {
