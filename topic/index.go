@@ -341,7 +341,8 @@ type scratch struct {
 	present []uint64 // key ids the Doc contains
 	ids     []int32  // the ids set in present
 	memo    memo     // term results for the Doc
-	ends    []int    // end of each hit's terms
+	ends    []int    // end of each hit's terms in tids
+	tids    []int32  // the terms of the hits, by number in Router.raws
 }
 
 // classKeys maps Doc classes to index key classes.

@@ -1,5 +1,7 @@
 package topic
 
+import "slices"
+
 // The indexed router evaluates a candidate topic as a program: its nodes
 // flattened in prefix order into one array of the Router (code), each leaf
 // carrying what the index knows of it (termInfo), so that evaluating a
@@ -7,30 +9,31 @@ package topic
 // pointers of its node tree. RoutePlain and Explain keep evaluating the
 // nodes; the property tests hold the two to the same answers.
 
-// instr is one step of a program.
+// instr is one step of a program, 20 bytes: most topics fit in two cache
+// lines.
 type instr struct {
 	kind   nodeKind
-	pos    bool           // leaf outside every NOT: its match is one of the hit's terms
-	end    int32          // the index after this step and its operands
-	decide int32          // leaf: termInfo.decide
-	need   [maxKeys]int32 // leaf: termInfo.need
-	node   *node          // leaf and nNum: evaluated when the keys do not decide
+	pos    bool  // leaf outside every NOT: its match is one of the hit's terms
+	end    int32 // the index after this step and its operands
+	raw    int32 // leaf: the term as written, by number in Router.raws
+	decide int32 // leaf: termInfo.decide
+	ref    int32 // leaf: its node.tid (memo.terms); nNum: its number in memo.nums
 }
 
 // program appends the program of topic c to code and returns its start,
 // or -1 when the topic takes every paper (no keywords, exclude or query).
-func program(code []instr, c *compiled, info []termInfo) ([]instr, int32) {
+func program(code []instr, c *compiled, info []termInfo, raws *rawTable, nums *[]*node) ([]instr, int32) {
 	var parts []func()
 	emitAll := func(kind nodeKind, ns []*node, pos bool) {
 		start := len(code)
 		code = append(code, instr{kind: kind})
 		for _, n := range ns {
-			code = emit(code, n, info, pos)
+			code = emit(code, n, info, raws, nums, pos)
 		}
 		code[start].end = int32(len(code))
 	}
 	if len(c.keywords) == 1 {
-		parts = append(parts, func() { code = emit(code, c.keywords[0], info, true) })
+		parts = append(parts, func() { code = emit(code, c.keywords[0], info, raws, nums, true) })
 	} else if len(c.keywords) > 1 {
 		parts = append(parts, func() { emitAll(nOr, c.keywords, true) })
 	}
@@ -38,7 +41,7 @@ func program(code []instr, c *compiled, info []termInfo) ([]instr, int32) {
 		parts = append(parts, func() { emitAll(nNot, []*node{k}, false) })
 	}
 	if c.query != nil {
-		parts = append(parts, func() { code = emit(code, c.query, info, true) })
+		parts = append(parts, func() { code = emit(code, c.query, info, raws, nums, true) })
 	}
 	start := int32(len(code))
 	switch len(parts) {
@@ -57,24 +60,23 @@ func program(code []instr, c *compiled, info []termInfo) ([]instr, int32) {
 }
 
 // emit appends the program of node n; pos is false under a NOT.
-func emit(code []instr, n *node, info []termInfo, pos bool) []instr {
+func emit(code []instr, n *node, info []termInfo, raws *rawTable, nums *[]*node, pos bool) []instr {
 	start := len(code)
-	in := instr{kind: n.kind, decide: -1, need: [maxKeys]int32{-1, -1, -1}}
+	in := instr{kind: n.kind, decide: -1}
 	switch n.kind {
 	case nAnd, nOr, nNot:
 		code = append(code, in)
 		for _, k := range n.kids {
-			code = emit(code, k, info, pos && n.kind != nNot)
+			code = emit(code, k, info, raws, nums, pos && n.kind != nNot)
 		}
 		code[start].end = int32(len(code))
 		return code
 	case nNum:
-		in.node = n
+		in.ref = int32(len(*nums))
+		*nums = append(*nums, n)
 	default:
-		in.node, in.pos = n, pos
-		if n.tid > 0 {
-			in.decide, in.need = info[n.tid].decide, info[n.tid].need
-		}
+		in.pos, in.raw, in.ref = pos, raws.id(n.raw), n.tid
+		in.decide = info[n.tid].decide
 	}
 	in.end = int32(start + 1)
 	return append(code, in)
@@ -102,7 +104,7 @@ func run(code []instr, i int32, d *Doc, m *memo) bool {
 	case nNot:
 		return !run(code, i+1, d, m)
 	case nNum:
-		return in.node.compare(d)
+		return m.nums[in.ref].compare(d)
 	}
 	return in.leaf(d, m)
 }
@@ -112,21 +114,37 @@ func (in *instr) leaf(d *Doc, m *memo) bool {
 	if in.decide >= 0 {
 		return m.has(in.decide)
 	}
-	if !m.has(in.need[0]) || !m.has(in.need[1]) || !m.has(in.need[2]) {
-		return false
-	}
-	return in.node.evalm(d, m)
+	return m.terms[in.ref].evalm(d, m)
 }
 
 // appendTerms appends to out the terms of the program at code[i] that are
-// outside every NOT and match d, each once, in program order: what
-// compiled.appendTerms gives, without walking the nodes.
-func appendTerms(out []string, code []instr, i int32, d *Doc, m *memo) []string {
+// outside every NOT and match d, each once, in program order, as numbers in
+// Router.raws: what compiled.appendTerms gives, without walking the nodes.
+func appendTerms(out []int32, code []instr, i int32, d *Doc, m *memo) []int32 {
 	start := len(out)
 	for j := i; j < code[i].end; j++ {
-		if in := &code[j]; in.pos && in.leaf(d, m) {
-			out = addTerm(out, start, in.node.raw)
+		if in := &code[j]; in.pos && in.leaf(d, m) && !slices.Contains(out[start:], in.raw) {
+			out = append(out, in.raw)
 		}
 	}
 	return out
+}
+
+// rawTable numbers the terms as written, the same number for the same text.
+type rawTable struct {
+	ids  map[string]int32
+	raws []string
+}
+
+func (t *rawTable) id(raw string) int32 {
+	id, ok := t.ids[raw]
+	if !ok {
+		if t.ids == nil {
+			t.ids = map[string]int32{}
+		}
+		id = int32(len(t.raws))
+		t.ids[raw] = id
+		t.raws = append(t.raws, raw)
+	}
+	return id
 }

@@ -46,9 +46,11 @@ type compiled struct {
 // concurrent use.
 type Router struct {
 	topics []compiled
-	code   []instr // the programs of the topics (see prog.go)
-	start  []int32 // by topic: where its program starts in code, or -1
-	min    []int   // by topic: min_upvotes
+	code   []instr  // the programs of the topics (see prog.go)
+	start  []int32  // by topic: where its program starts in code, or -1
+	min    []int    // by topic: min_upvotes
+	raws   []string // terms as written, numbered for instr.raw
+	nums   []*node  // the number comparisons of the programs, for instr.ref
 	idx    index
 	terms  int       // distinct leaf terms, numbered from 1 in node.tid
 	pool   sync.Pool // *scratch
@@ -71,15 +73,17 @@ func Compile(specs []Spec) (*Router, error) {
 	r.idx = buildIndex(r.topics, terms)
 	r.start = make([]int32, len(r.topics))
 	r.min = make([]int, len(r.topics))
+	var raws rawTable
 	for i := range r.topics {
-		r.code, r.start[i] = program(r.code, &r.topics[i], r.idx.info)
+		r.code, r.start[i] = program(r.code, &r.topics[i], r.idx.info, &raws, &r.nums)
 		r.min[i] = r.topics[i].min
 	}
+	r.raws = raws.raws
 	r.code = slices.Clip(r.code)
 	words, keys := (len(specs)+63)/64, (len(r.idx.post)+63)/64
 	r.pool.New = func() any {
 		s := &scratch{set: make([]uint64, words), present: make([]uint64, keys)}
-		s.memo = memo{known: make([]uint8, len(terms)), info: r.idx.info, present: s.present}
+		s.memo = memo{known: make([]uint8, len(terms)), info: r.idx.info, present: s.present, terms: terms, nums: r.nums}
 		return s
 	}
 	return r, nil
@@ -139,7 +143,7 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 	r.idx.candidates(d, s)
 	m := &s.memo
 	var hits []Hit
-	var terms []string
+	tids := s.tids[:0]
 	ends := s.ends[:0]
 	for w, bitsw := range s.set {
 		for bitsw != 0 {
@@ -149,11 +153,15 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 			if d.p.Upvotes >= r.min[i] && (r.start[i] < 0 || run(r.code, r.start[i], d, m)) {
 				hits = append(hits, Hit{Topic: i})
 				if r.start[i] >= 0 {
-					terms = appendTerms(terms, r.code, r.start[i], d, m)
+					tids = appendTerms(tids, r.code, r.start[i], d, m)
 				}
-				ends = append(ends, len(terms))
+				ends = append(ends, len(tids))
 			}
 		}
+	}
+	terms := make([]string, len(tids))
+	for k, t := range tids {
+		terms[k] = r.raws[t]
 	}
 	start := 0
 	for i, end := range ends {
@@ -162,6 +170,7 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 		}
 		start = end
 	}
+	s.tids = tids
 	s.ends = ends
 	s.done()
 	r.pool.Put(s)
@@ -432,6 +441,8 @@ type memo struct {
 	known   []uint8    // by node.tid: memoUnknown, memoFalse or memoTrue
 	set     []int32    // the tids known, to reset
 	info    []termInfo // the Router's, by node.tid
+	terms   []*node    // the Router's leaf terms, by node.tid
+	nums    []*node    // the Router's number comparisons, by instr.ref
 	present []uint64   // the keys the Doc contains (scratch.present)
 }
 
