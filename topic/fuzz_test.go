@@ -44,10 +44,20 @@ func FuzzParseQuery(f *testing.F) {
 		if s2 := q2.String(); s2 != s1 {
 			t.Fatalf("String of %q = %q, then %q: not a fixed point", s, s1, s2)
 		}
+		// The index and the programs must agree with the nodes: the
+		// query and its String as topics, with a keyword and an exclude.
+		r, err := Compile([]Spec{{Slug: "q", Query: s}, {Slug: "s", Query: s1},
+			{Slug: "k", Keywords: []string{"filter"}, Exclude: []string{"c"}, Query: s}})
+		if err != nil {
+			t.Fatalf("Compile(%q): %v", s, err)
+		}
 		for i := range fuzzPapers {
 			d := NewDoc(&fuzzPapers[i])
 			if a, b := q.root.eval(d), q2.root.eval(d); a != b {
 				t.Fatalf("query %q = %v, its String %q = %v on paper %d", s, a, s1, b, i)
+			}
+			if got, want := r.Route(&fuzzPapers[i]), r.RoutePlain(&fuzzPapers[i]); !hitsEqual(got, want) {
+				t.Fatalf("query %q, paper %d: Route = %v, RoutePlain = %v", s, i, got, want)
 			}
 		}
 	})
