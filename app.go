@@ -590,15 +590,8 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 	if err != nil {
 		a.log.Warn("serving the previous site", "err", err)
 	}
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ConnContext:       serve.ConnContext, // with serve.Coalesce below: a gzip feed leaves in one write
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-	}
+	// The timeouts and the one-write responses: see serve.NewServer.
+	srv := serve.NewServer(a.Handler(), slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(serve.Coalesce(ln)) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.env.BaseURL, "out_dir", a.env.OutDir)

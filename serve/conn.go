@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
+	"net/http"
 	"sync"
+	"time"
 )
 
 // Coalesce wraps ln so that Handler can send a response in one write.
@@ -38,6 +41,22 @@ func (l coalescer) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return &conn{Conn: c}, nil
+}
+
+// NewServer returns the http.Server the service serves h with: read, write
+// and idle timeouts, and ConnContext, so that a server on a Coalesce listener
+// sends a response in one write. Serve it with srv.Serve(Coalesce(ln)).
+// errLog may be nil (net/http then logs to the standard logger).
+func NewServer(h http.Handler, errLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ConnContext:       ConnContext,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          errLog,
+	}
 }
 
 // connKey is the request context key of the *conn a request came on.

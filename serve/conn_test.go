@@ -57,7 +57,8 @@ func (c *countConn) CloseWrite() error {
 }
 
 // countedServer serves h on 127.0.0.1 over a countListener, coalesced when
-// asked, with ConnContext set either way.
+// asked, with the service's server (NewServer, so ConnContext is set) either
+// way.
 func countedServer(t testing.TB, h http.Handler, coalesce bool) (*http.Server, string, *countListener) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -69,7 +70,7 @@ func countedServer(t testing.TB, h http.Handler, coalesce bool) (*http.Server, s
 	if coalesce {
 		sl = Coalesce(cl)
 	}
-	srv := &http.Server{Handler: h, ConnContext: ConnContext, ReadHeaderTimeout: 10 * time.Second}
+	srv := NewServer(h, nil)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sl) }()
 	t.Cleanup(func() {
@@ -668,5 +669,22 @@ func TestConnContext(t *testing.T) {
 	}
 	if got := requestConn(context.Background()); got != nil {
 		t.Errorf("requestConn of an empty context: got %p, want nil", got)
+	}
+}
+
+// TestNewServerTimeouts: the service's server bounds every phase of a
+// connection, so a slow or silent client cannot hold it forever.
+func TestNewServerTimeouts(t *testing.T) {
+	srv := NewServer(http.NotFoundHandler(), nil)
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout,
+	} {
+		if d <= 0 || d > 5*time.Minute {
+			t.Errorf("%s = %v, want a bound of seconds to minutes", name, d)
+		}
+	}
+	if srv.ConnContext == nil {
+		t.Error("no ConnContext: a Coalesce listener would never be held")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -70,13 +69,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	// Served as the service serves: writes coalesced, see serve.Coalesce.
-	srv := &http.Server{
-		Handler:           h,
-		ConnContext:       serve.ConnContext,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       time.Minute,
-	}
+	// Served as the service serves: the same http.Server settings (timeouts,
+	// writes coalesced), see serve.NewServer.
+	srv := serve.NewServer(h, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
