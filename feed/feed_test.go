@@ -58,7 +58,7 @@ type hfEntry struct {
 // fixturePapers decodes the real Hugging Face answer in testdata.
 func fixturePapers(tb testing.TB) []paper.Paper {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "hf-api-daily-papers-2026-06-12.json"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "hf-api-daily-papers-2026-06-12.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 )
 
 const (
-	arxivFixture       = "arxiv-list-cs.LG-new-2025-12-05.html"
-	arxivLegacyFixture = "arxiv-list-cs-new-2018-07-20-legacy.html"
-	arxivEmptyFixture  = "arxiv-list-no-updates.html"
+	arxivFixture       = "../testdata/arxiv-list-cs.LG-new-2025-12-05.html"
+	arxivLegacyFixture = "../testdata/arxiv-list-cs-new-2018-07-20-legacy.html"
+	arxivEmptyFixture  = "testdata/arxiv-list-no-updates.html"
 )
 
 // robotsAllowing is arxiv.org's robots.txt in spirit, without the delay that

@@ -18,10 +18,10 @@ import (
 )
 
 const (
-	absFixture     = "arxiv-abs-2512.04392v2.html"
-	projectFixture = "details-lab-project.html"
-	metaFixture    = "details-meta-only.html"
-	nothingFixture = "details-nothing.html"
+	absFixture     = "../testdata/arxiv-abs-2512.04392v2.html"
+	projectFixture = "testdata/details-lab-project.html"
+	metaFixture    = "testdata/details-meta-only.html"
+	nothingFixture = "testdata/details-nothing.html"
 )
 
 // pagesServer serves robots.txt and the pages named by path; anything else

@@ -20,14 +20,17 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 const (
-	apiFixture   = "hf-api-daily-papers-2026-06-12.json"
-	htmlFixture  = "hf-papers-date-2026-06-12.html"
-	cardsFixture = "hf-papers-cards-only.html"
+	apiFixture   = "../testdata/hf-api-daily-papers-2026-06-12.json"
+	htmlFixture  = "testdata/hf-papers-date-2026-06-12.html"
+	cardsFixture = "testdata/hf-papers-cards-only.html"
 )
 
+// readTestdata reads a fixture: a path relative to the package, in its own
+// testdata or, for the real captures that several packages use, in the
+// module's testdata.
 func readTestdata(tb testing.TB, name string) []byte {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	data, err := os.ReadFile(name)
 	if err != nil {
 		tb.Fatalf("read fixture: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/paperfeed/paperfeed/scrape/listing"
 )
 
-const listingFixture = "listing-lab-publications.html"
+const listingFixture = "../testdata/listing-lab-publications.html"
 
 var labSelectors = listing.Selectors{
 	Item:     "article.pub",

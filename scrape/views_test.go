@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	searchAPIFixture  = "hf-api-papers-search.json"
-	searchHTMLFixture = "hf-papers-search.html"
+	searchAPIFixture  = "testdata/hf-api-papers-search.json"
+	searchHTMLFixture = "testdata/hf-papers-search.html"
 )
 
 func TestViewURLs(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 )
 
 // fixtureFile is a real Hugging Face daily papers API answer (30 papers).
-const fixtureFile = "testdata/hf-api-daily-papers-2026-06-12.json"
+const fixtureFile = "../testdata/hf-api-daily-papers-2026-06-12.json" // the module's real capture
 
 var (
 	fixtureOnce   sync.Once

@@ -13,7 +13,7 @@ import (
 	"github.com/paperfeed/paperfeed/paper"
 )
 
-// corpus is real text from testdata/hf-daily.json that generated papers and
+// corpus is real text from the module's testdata/hf-api-daily-papers-2026-06-12.json that generated papers and
 // topics are made of.
 type corpus struct {
 	stream   []string // every word of every title and abstract, in order
@@ -32,7 +32,7 @@ var categories = []string{"cs.LG", "cs.CL", "cs.CV", "cs.AI", "cs.RO", "stat.ML"
 var sources = []string{"hf-daily", "arxiv-cs", "arxiv-stat"}
 
 var loadCorpus = sync.OnceValues(func() (*corpus, error) {
-	b, err := os.ReadFile("testdata/hf-daily.json")
+	b, err := os.ReadFile(hfCapture)
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,8 @@ import (
 // terms ("diffusion", "retrieval-augmented", "author:hinton"), not with
 // "model" or "propose".
 //
-// The realistic corpus is the real papers of testdata/hf-daily.json and of
-// the arXiv listing testdata/list-cs-new-2018-07-20-legacy.html (titles,
+// The realistic corpus is the real papers of the module's captures (hfCapture
+// and arxivCapture: a Daily Papers answer and an arXiv listing; titles,
 // abstracts where the listing has them, authors, categories), routed as
 // they are. Topics (realisticSpec) have 1 to 6 terms: keywords, a query, or
 // both; words, phrases, prefixes, fields (title, abstract, author,
@@ -41,6 +41,12 @@ import (
 
 // stopWords are English words no topic is made of, besides the frequent
 // ones the corpus finds itself.
+// The real captures, in the module's testdata.
+const (
+	hfCapture    = "../testdata/hf-api-daily-papers-2026-06-12.json"
+	arxivCapture = "../testdata/arxiv-list-cs-new-2018-07-20-legacy.html"
+)
+
 var stopWords = strings.Fields(`about above after again against also among because been before being
 below between both could does doing down during each from further have having here into itself just
 more most much only other over same should some such than that their them then there these they this
@@ -101,7 +107,7 @@ func testRealCorpus(tb testing.TB) *corpus {
 
 // realPapers reads the real papers of testdata.
 func realPapers() ([]*paper.Paper, error) {
-	b, err := os.ReadFile("testdata/hf-daily.json")
+	b, err := os.ReadFile(hfCapture)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +120,7 @@ func realPapers() ([]*paper.Paper, error) {
 		}
 	}
 	if err := json.Unmarshal(b, &items); err != nil {
-		return nil, fmt.Errorf("parse hf-daily.json: %w", err)
+		return nil, fmt.Errorf("parse %s: %w", hfCapture, err)
 	}
 	var docs []*paper.Paper
 	for _, it := range items {
@@ -125,7 +131,7 @@ func realPapers() ([]*paper.Paper, error) {
 		}
 		docs = append(docs, p)
 	}
-	b, err = os.ReadFile("testdata/list-cs-new-2018-07-20-legacy.html")
+	b, err = os.ReadFile(arxivCapture)
 	if err != nil {
 		return nil, err
 	}

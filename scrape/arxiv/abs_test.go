@@ -12,7 +12,7 @@ import (
 	"github.com/paperfeed/paperfeed/paper"
 )
 
-const absFixture = "abs-2512.04392v2.html"
+const absFixture = "arxiv-abs-2512.04392v2.html"
 
 // TestParseAbsGolden compares the whole parsed abstract page with golden
 // JSON; run with -update to rewrite it after a deliberate change.
@@ -151,7 +151,7 @@ func TestParseAbsErrors(t *testing.T) {
 		base string
 	}{
 		{"empty body", nil, ""},
-		{"a listing page", readFile(t, "list-cs.LG-new-2025-12-05.html"), "https://arxiv.org/list/cs.LG/new"},
+		{"a listing page", readFile(t, "arxiv-list-cs.LG-new-2025-12-05.html"), "https://arxiv.org/list/cs.LG/new"},
 		{"no id anywhere", absPage("", absTitle), "https://arxiv.org/abs/"},
 		{"an id but no title", absPage("", absCiteAs), ""},
 		{"a title of only its label", absPage("", `<h1 class="title"><span class="descriptor">Title:</span> </h1>`+absCiteAs), ""},

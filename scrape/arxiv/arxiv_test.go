@@ -27,9 +27,11 @@ func mustURL(t testing.TB, s string) *url.URL {
 	return u
 }
 
+// readFile reads a page captured from arXiv; the captures are in the
+// module's testdata, shared with the packages that scrape them.
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +44,8 @@ func TestParseGolden(t *testing.T) {
 	tests := []struct {
 		name, page, golden, url string
 	}{
-		{"current layout", "list-cs.LG-new-2025-12-05.html", "list-cs.LG-new-2025-12-05.golden.json", "https://arxiv.org/list/cs.LG/new"},
-		{"legacy layout", "list-cs-new-2018-07-20-legacy.html", "list-cs-new-2018-07-20-legacy.golden.json", "https://arxiv.org/list/cs/new"},
+		{"current layout", "arxiv-list-cs.LG-new-2025-12-05.html", "list-cs.LG-new-2025-12-05.golden.json", "https://arxiv.org/list/cs.LG/new"},
+		{"legacy layout", "arxiv-list-cs-new-2018-07-20-legacy.html", "list-cs-new-2018-07-20-legacy.golden.json", "https://arxiv.org/list/cs/new"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,9 +84,9 @@ func TestParseSections(t *testing.T) {
 		wantDay time.Time
 		want    map[string]int
 	}{
-		{"current layout", "list-cs.LG-new-2025-12-05.html", time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC),
+		{"current layout", "arxiv-list-cs.LG-new-2025-12-05.html", time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC),
 			map[string]int{SectionNew: 3, SectionCross: 2, SectionReplace: 3}},
-		{"legacy layout", "list-cs-new-2018-07-20-legacy.html", time.Date(2018, 7, 20, 0, 0, 0, 0, time.UTC),
+		{"legacy layout", "arxiv-list-cs-new-2018-07-20-legacy.html", time.Date(2018, 7, 20, 0, 0, 0, 0, time.UTC),
 			map[string]int{SectionNew: 6, SectionCross: 16, SectionReplace: 65}},
 	}
 	for _, tt := range tests {
@@ -127,7 +129,7 @@ func TestParseFields(t *testing.T) {
 		skipAbstract bool
 		want         paper.Paper
 	}{
-		{"mathjax title, comments, journal-ref", "list-cs.LG-new-2025-12-05.html", false, paper.Paper{
+		{"mathjax title, comments, journal-ref", "arxiv-list-cs.LG-new-2025-12-05.html", false, paper.Paper{
 			ID:            "2512.04392",
 			Title:         `Sparse Attention in $\mathcal{O}(n \log n)$: Scaling Transformers to Million-Token Contexts`,
 			Abstract:      `We show that attention restricted to $k$ learned buckets per query reaches the quality of dense attention at a cost of $\mathcal{O}(n \log n)$. Our method & its kernels run at 3.1x the speed of FlashAttention on sequences of $10^6$ tokens, where $\alpha < 1$ controls sparsity.`,
@@ -138,7 +140,7 @@ func TestParseFields(t *testing.T) {
 			Section:       SectionNew,
 			Day:           current,
 		}},
-		{"cross-list keeps the other primary subject first", "list-cs.LG-new-2025-12-05.html", false, paper.Paper{
+		{"cross-list keeps the other primary subject first", "arxiv-list-cs.LG-new-2025-12-05.html", false, paper.Paper{
 			ID:         "2512.02011",
 			Title:      "Conformal Prediction under Distribution Shift",
 			Abstract:   "We extend split conformal prediction to covariate shift.",
@@ -147,7 +149,7 @@ func TestParseFields(t *testing.T) {
 			Section:    SectionCross,
 			Day:        current,
 		}},
-		{"old-style id replaced without abstract", "list-cs.LG-new-2025-12-05.html", false, paper.Paper{
+		{"old-style id replaced without abstract", "arxiv-list-cs.LG-new-2025-12-05.html", false, paper.Paper{
 			ID:         "cond-mat/0512345",
 			Title:      "Glassy Dynamics of Neural Network Training",
 			Authors:    []string{"Anna Berg", "Rui Ferreira"},
@@ -155,7 +157,7 @@ func TestParseFields(t *testing.T) {
 			Section:    SectionReplace,
 			Day:        current,
 		}},
-		{"legacy entity-encoded authors", "list-cs-new-2018-07-20-legacy.html", false, paper.Paper{
+		{"legacy entity-encoded authors", "arxiv-list-cs-new-2018-07-20-legacy.html", false, paper.Paper{
 			ID:            "1807.07091",
 			Title:         "Language Preservation Problems in Parametric Timed Automata",
 			Abstract:      "Parametric timed automata (PTA) are a powerful formalism to model and reason about concurrent systems with some unknown timing delays. In this paper, we address the (untimed) language- and trace-preservation problems: given a reference parameter valuation, does there exist another parameter valuation with the same untimed language (or trace)? We show that these problems are undecidable both for general PTA and for the restricted class of L/U-PTA, even for integer-valued parameters, or over bounded time. On the other hand, we exhibit decidable subclasses: 1-clock PTA, and 1-parameter deterministic L-PTA and U-PTA. We also consider robust versions of these problems, where we additionally require that the language be preserved for all valuations between the reference valuation and the new valuation.",
@@ -165,7 +167,7 @@ func TestParseFields(t *testing.T) {
 			Section:       SectionNew,
 			Day:           legacy,
 		}},
-		{"legacy replacement with journal-ref", "list-cs-new-2018-07-20-legacy.html", false, paper.Paper{
+		{"legacy replacement with journal-ref", "arxiv-list-cs-new-2018-07-20-legacy.html", false, paper.Paper{
 			ID:         "1309.6610",
 			Title:      "Adversarial Multiple Access Channels with Individual Injection Rates",
 			Authors:    []string{"Lakshmi Anantharamu", "Bogdan S. Chlebus", "Mariusz A. Rokicki"},
@@ -174,7 +176,7 @@ func TestParseFields(t *testing.T) {
 			Section:    SectionReplace,
 			Day:        legacy,
 		}},
-		{"legacy cross-list", "list-cs-new-2018-07-20-legacy.html", true, paper.Paper{
+		{"legacy cross-list", "arxiv-list-cs-new-2018-07-20-legacy.html", true, paper.Paper{
 			ID:         "1807.07099",
 			Title:      "Comparative study of Discrete Wavelet Transforms and Wavelet Tensor Train decomposition to feature extraction of FTIR data of medicinal plants",
 			Authors:    []string{"Pavel Kharyuk", "Dmitry Nazarenko", "Ivan Oseledets"},
@@ -358,7 +360,7 @@ func TestParseErrors(t *testing.T) {
 // FuzzParse looks for crashes, and checks that every paper Parse accepts has
 // a well-formed id, a title and a known section.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"list-cs.LG-new-2025-12-05.html", "list-cs-new-2018-07-20-legacy.html"} {
+	for _, name := range []string{"arxiv-list-cs.LG-new-2025-12-05.html", "arxiv-list-cs-new-2018-07-20-legacy.html"} {
 		f.Add(readFile(f, name))
 	}
 	f.Add(page(`<p>No updates today.</p>`))
@@ -384,7 +386,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	data := readFile(b, "list-cs-new-2018-07-20-legacy.html")
+	data := readFile(b, "arxiv-list-cs-new-2018-07-20-legacy.html")
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

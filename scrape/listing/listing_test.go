@@ -18,6 +18,9 @@ import (
 	"github.com/paperfeed/paperfeed/paper"
 )
 
+// labPage is a real lab publications page.
+const labPage = "../../testdata/listing-lab-publications.html"
+
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func mustURL(t testing.TB, s string) *url.URL {
@@ -29,9 +32,12 @@ func mustURL(t testing.TB, s string) *url.URL {
 	return u
 }
 
+// readFile reads a page: a path relative to the package, in its testdata or,
+// for the captured lab page that the scrape package serves too, in the
+// module's testdata.
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
+	data, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +69,9 @@ func TestParseGolden(t *testing.T) {
 		name, page, url, golden string
 		sel                     Selectors
 	}{
-		{"lab publications, default link, RFC 3339 attribute dates", "lab-publications.html",
+		{"lab publications, default link, RFC 3339 attribute dates", labPage,
 			"https://lab.example.org/publications/", "lab-publications.golden.json", labSelectors},
-		{"reading list, link attribute, date layout", "reading-list.html",
+		{"reading list, link attribute, date layout", "testdata/reading-list.html",
 			"https://group.example.edu/reading/spring/index.html", "reading-list.golden.json", readingSelectors},
 	}
 	for _, tt := range tests {
@@ -99,7 +105,7 @@ func TestParseGolden(t *testing.T) {
 // TestParseLabPage spells out what the golden file holds for the lab page,
 // one paper at a time.
 func TestParseLabPage(t *testing.T) {
-	papers, err := Parse(readFile(t, "lab-publications.html"), mustURL(t, "https://lab.example.org/publications/"), labSelectors)
+	papers, err := Parse(readFile(t, labPage), mustURL(t, "https://lab.example.org/publications/"), labSelectors)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
@@ -474,7 +480,7 @@ func FuzzCompileQuery(f *testing.F) {
 	for _, raw := range []string{"p.a", "p.a@title", "@lang", `a[href*="@"]`, "@", "p[@x", "body\n p@title"} {
 		f.Add(raw)
 	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(readFile(f, "lab-publications.html")))
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(readFile(f, labPage)))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -494,8 +500,8 @@ func FuzzCompileQuery(f *testing.F) {
 // FuzzParse looks for crashes over page bytes and selector strings, and
 // checks that every paper Parse accepts has a title and a consistent key.
 func FuzzParse(f *testing.F) {
-	f.Add(readFile(f, "lab-publications.html"), labSelectors.Item, labSelectors.Title, "", "time@datetime", "")
-	f.Add(readFile(f, "reading-list.html"), readingSelectors.Item, readingSelectors.Title, readingSelectors.Link, readingSelectors.Date, readingSelectors.DateLayout)
+	f.Add(readFile(f, labPage), labSelectors.Item, labSelectors.Title, "", "time@datetime", "")
+	f.Add(readFile(f, "testdata/reading-list.html"), readingSelectors.Item, readingSelectors.Title, readingSelectors.Link, readingSelectors.Date, readingSelectors.DateLayout)
 	f.Add(small(`<li><a href="/a">arXiv:2501.00001</a></li>`), "li", "a", "@href", "", "")
 	base := mustURL(f, "https://example.org/list/")
 	f.Fuzz(func(t *testing.T, data []byte, item, title, link, date, layout string) {
@@ -520,7 +526,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	data := readFile(b, "lab-publications.html")
+	data := readFile(b, labPage)
 	base := mustURL(b, "https://lab.example.org/publications/")
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
