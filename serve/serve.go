@@ -456,9 +456,7 @@ func etagMatch(list, etag string) bool {
 		if s[0] == '*' {
 			return true
 		}
-		if strings.HasPrefix(s, "W/") {
-			s = s[2:]
-		}
+		s = strings.TrimPrefix(s, "W/")
 		if s == "" || s[0] != '"' {
 			return false
 		}
