@@ -343,6 +343,7 @@ type scratch struct {
 	memo    memo     // term results for the Doc
 	ends    []int    // end of each hit's terms in tids
 	tids    []int32  // the terms of the hits, by number in Router.raws
+	tops    []int32  // the topics of the hits
 }
 
 // classKeys maps Doc classes to index key classes.

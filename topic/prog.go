@@ -114,6 +114,18 @@ func (in *instr) leaf(d *Doc, m *memo) bool {
 	if in.decide >= 0 {
 		return m.has(in.decide)
 	}
+	// A term already worked out for this Doc costs one byte read, and one
+	// whose words are missing its termInfo: only the rest read its node,
+	// which is far away in memory.
+	switch m.known[in.ref] {
+	case memoFalse:
+		return false
+	case memoTrue:
+		return true
+	}
+	if t := &m.info[in.ref]; !m.has(t.need[0]) || !m.has(t.need[1]) || !m.has(t.need[2]) {
+		return false
+	}
 	return m.terms[in.ref].evalm(d, m)
 }
 

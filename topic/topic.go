@@ -142,7 +142,7 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 	s := r.pool.Get().(*scratch)
 	r.idx.candidates(d, s)
 	m := &s.memo
-	var hits []Hit
+	tops := s.tops[:0]
 	tids := s.tids[:0]
 	ends := s.ends[:0]
 	for w, bitsw := range s.set {
@@ -151,7 +151,7 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 			bitsw &^= 1 << b
 			i := w*64 + b
 			if d.p.Upvotes >= r.min[i] && (r.start[i] < 0 || run(r.code, r.start[i], d, m)) {
-				hits = append(hits, Hit{Topic: i})
+				tops = append(tops, int32(i))
 				if r.start[i] >= 0 {
 					tids = appendTerms(tids, r.code, r.start[i], d, m)
 				}
@@ -159,17 +159,24 @@ func (r *Router) RouteDoc(d *Doc) []Hit {
 			}
 		}
 	}
+	// The hits and their terms are made once, at their size.
+	var hits []Hit
+	if len(tops) > 0 {
+		hits = make([]Hit, len(tops))
+	}
 	terms := make([]string, len(tids))
 	for k, t := range tids {
 		terms[k] = r.raws[t]
 	}
 	start := 0
 	for i, end := range ends {
+		hits[i].Topic = int(tops[i])
 		if end > start {
 			hits[i].Terms = terms[start:end:end]
 		}
 		start = end
 	}
+	s.tops = tops
 	s.tids = tids
 	s.ends = ends
 	s.done()
