@@ -3,6 +3,8 @@ package topic
 import (
 	"fmt"
 	"testing"
+
+	"github.com/paperfeed/paperfeed/paper"
 )
 
 // TestWordTable checks the open-addressing table the index keeps its words
@@ -40,5 +42,37 @@ func TestWordTable(t *testing.T) {
 		if id, ok := tab.get(miss.word, miss.hash); ok {
 			t.Errorf("get(%q, %d) = %d, want a miss", miss.word, miss.hash, id)
 		}
+	}
+}
+
+// TestProgramNumbers: number comparisons run inline in programs, or through
+// their node when the number does not fit the step; both must answer as the
+// nodes do.
+func TestProgramNumbers(t *testing.T) {
+	queries := []string{"upvotes:>=5", "upvotes:>4999999999", "stars:<5000000000", "comments:=2",
+		"comments:<=-1", "-upvotes:>=3000000000", "upvotes:<6 OR stars:>=100"}
+	var specs []Spec
+	for i, q := range queries {
+		specs = append(specs, Spec{Slug: fmt.Sprint("n", i), Query: q})
+	}
+	r, err := Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.nums) != 3 {
+		t.Fatalf("%d comparisons kept as nodes, want the 3 whose number is too big for a step", len(r.nums))
+	}
+	p := &paper.Paper{ID: "2601.00001", Title: "t", Upvotes: 5, Comments: 2, GitHubStars: 100}
+	want := []int{0, 2, 3, 5, 6}
+	got := r.Route(p)
+	if !hitsEqual(got, r.RoutePlain(p)) {
+		t.Fatalf("Route = %v, RoutePlain = %v", got, r.RoutePlain(p))
+	}
+	var topics []int
+	for _, h := range got {
+		topics = append(topics, h.Topic)
+	}
+	if fmt.Sprint(topics) != fmt.Sprint(want) {
+		t.Errorf("topics = %v, want %v", topics, want)
 	}
 }

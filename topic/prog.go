@@ -17,7 +17,8 @@ type instr struct {
 	end    int32 // the index after this step and its operands
 	raw    int32 // leaf: the term as written, by number in Router.raws
 	decide int32 // leaf: termInfo.decide
-	ref    int32 // leaf: its node.tid (memo.terms); nNum: its number in memo.nums
+	ref    int32 // leaf: its node.tid (memo.terms); nNum: its number in memo.nums, or -1
+	// when raw holds the number and decide the field<<8 | the comparison
 }
 
 // program appends the program of topic c to code and returns its start,
@@ -72,8 +73,12 @@ func emit(code []instr, n *node, info []termInfo, raws *rawTable, nums *[]*node,
 		code[start].end = int32(len(code))
 		return code
 	case nNum:
-		in.ref = int32(len(*nums))
-		*nums = append(*nums, n)
+		if int(int32(n.n)) == n.n { // the usual case: compared without the node
+			in.ref, in.raw, in.decide = -1, int32(n.n), int32(n.field)<<8|int32(n.op)
+		} else {
+			in.ref = int32(len(*nums))
+			*nums = append(*nums, n)
+		}
 	default:
 		in.pos, in.raw, in.ref = pos, raws.id(n.raw), n.tid
 		in.decide = info[n.tid].decide
@@ -104,6 +109,9 @@ func run(code []instr, i int32, d *Doc, m *memo) bool {
 	case nNot:
 		return !run(code, i+1, d, m)
 	case nNum:
+		if in.ref < 0 {
+			return compare(d, field(in.decide>>8), cmpOp(in.decide&0xff), int(in.raw))
+		}
 		return m.nums[in.ref].compare(d)
 	}
 	return in.leaf(d, m)

@@ -387,9 +387,12 @@ func (n *node) evalClass(d *Doc, cl int) bool {
 	return d.match(cl, n.words, n.prefix)
 }
 
-func (n *node) compare(d *Doc) bool {
+func (n *node) compare(d *Doc) bool { return compare(d, n.field, n.op, n.n) }
+
+// compare reports whether the number field f of d compares with n by op.
+func compare(d *Doc, f field, op cmpOp, n int) bool {
 	var v int
-	switch n.field {
+	switch f {
 	case fUpvotes:
 		v = d.p.Upvotes
 	case fComments:
@@ -397,17 +400,17 @@ func (n *node) compare(d *Doc) bool {
 	case fStars:
 		v = d.p.GitHubStars
 	}
-	switch n.op {
+	switch op {
 	case opGt:
-		return v > n.n
+		return v > n
 	case opGe:
-		return v >= n.n
+		return v >= n
 	case opLt:
-		return v < n.n
+		return v < n
 	case opLe:
-		return v <= n.n
+		return v <= n
 	}
-	return v == n.n
+	return v == n
 }
 
 var classNames = [nClass]string{"title", "abstract", "author", "category", "source"}
