@@ -106,8 +106,9 @@ func buildIndex(topics []compiled, terms []*node) index {
 	for t, n := range terms {
 		x.info[t] = x.termInfo(n)
 	}
-	// Most words start no prefix key: a bit per prefix tells, where
-	// trying every prefix length would take a map lookup each.
+	// Most words start no prefix key: one bit for the first preMin bytes
+	// tells, and one per prefix length tried, where each length would
+	// otherwise take a table lookup.
 	for c := range nKey {
 		if x.prefix[c].n == 0 {
 			continue
