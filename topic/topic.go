@@ -191,8 +191,8 @@ func (r *Router) RoutePlain(p *paper.Paper) []Hit {
 	d.fill(p)
 	var hits []Hit
 	for i := range r.topics {
-		if r.topics[i].eval(d, nil) {
-			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].appendTerms(nil, d, nil)})
+		if r.topics[i].eval(d) {
+			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].appendTerms(nil, d)})
 		}
 	}
 	d.p = nil
@@ -225,19 +225,19 @@ func (r *Router) Explain(topic int, p *paper.Paper) (ok bool, matches []Match) {
 	if c.min > 0 && p.Upvotes >= c.min {
 		matches = append(matches, Match{Term: fmt.Sprintf("min_upvotes %d", c.min), Field: "upvotes"})
 	}
-	return c.eval(d, nil), matches
+	return c.eval(d), matches
 }
 
-// eval reports whether the topic takes the paper, remembering term results
-// in m unless m is nil.
-func (c *compiled) eval(d *Doc, m *memo) bool {
+// eval reports whether the topic takes the paper, walking its nodes: the
+// plain evaluation (RoutePlain, Explain) that the programs are held to.
+func (c *compiled) eval(d *Doc) bool {
 	if d.p.Upvotes < c.min {
 		return false
 	}
 	if len(c.keywords) > 0 {
 		any := false
 		for _, k := range c.keywords {
-			if k.evalm(d, m) {
+			if k.eval(d) {
 				any = true
 				break
 			}
@@ -247,24 +247,24 @@ func (c *compiled) eval(d *Doc, m *memo) bool {
 		}
 	}
 	for _, k := range c.exclude {
-		if k.evalm(d, m) {
+		if k.eval(d) {
 			return false
 		}
 	}
-	return c.query == nil || c.query.evalm(d, m)
+	return c.query == nil || c.query.eval(d)
 }
 
 // appendTerms appends to out the matched keywords, then the matched query
 // terms not under NOT, as written and deduplicated.
-func (c *compiled) appendTerms(out []string, d *Doc, m *memo) []string {
+func (c *compiled) appendTerms(out []string, d *Doc) []string {
 	start := len(out)
 	for _, k := range c.keywords {
-		if k.evalm(d, m) {
+		if k.eval(d) {
 			out = addTerm(out, start, k.raw)
 		}
 	}
 	if c.query != nil {
-		out = c.query.positive(out, start, d, m)
+		out = c.query.positive(out, start, d)
 	}
 	return out
 }
@@ -279,15 +279,15 @@ func addTerm(out []string, start int, t string) []string {
 
 // positive appends to out every text or regex term outside NOT that
 // matches d, unless out[start:] has it.
-func (n *node) positive(out []string, start int, d *Doc, m *memo) []string {
+func (n *node) positive(out []string, start int, d *Doc) []string {
 	switch n.kind {
 	case nAnd, nOr:
 		for _, k := range n.kids {
-			out = k.positive(out, start, d, m)
+			out = k.positive(out, start, d)
 		}
 	case nNot, nNum:
 	default:
-		if n.evalm(d, m) {
+		if n.eval(d) {
 			out = addTerm(out, start, n.raw)
 		}
 	}
