@@ -1,48 +1,31 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/paperfeed/paperfeed/feed"
 	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/scrape"
 	"github.com/paperfeed/paperfeed/serve"
+	"github.com/paperfeed/paperfeed/site"
 	"github.com/paperfeed/paperfeed/store"
 	"github.com/paperfeed/paperfeed/topic"
 )
 
 // storeFile is the name of the history file inside the data directory.
 const storeFile = "paperfeed.db"
-
-// feedFormats are the files written for every topic, by extension, with
-// the document of each in a feed.Rendered.
-var feedFormats = []struct {
-	ext string
-	doc func(*feed.Rendered) []byte
-}{
-	{"atom", func(r *feed.Rendered) []byte { return r.Atom }},
-	{"rss", func(r *feed.Rendered) []byte { return r.RSS }},
-	{"json", func(r *feed.Rendered) []byte { return r.JSON }},
-}
 
 // source is one configured listing, ready to scrape.
 type source struct {
@@ -73,20 +56,11 @@ type App struct {
 	log   *slog.Logger
 	now   func() time.Time
 	store *store.Store
+	site  *site.Builder
 	files *serve.Handler // the site as served; nil unless serving (-once writes only)
 
-	mu     sync.Mutex // held for a whole refresh, rebuild or reload: never two at once
-	pipe   *pipeline
-	hits   map[string][]topic.Hit // routing of every paper in the history under pipe.router
-	routed bool                   // hits is complete for pipe.router
-	// versions counts the changes of each paper seen by this process, and
-	// rendered holds a signature of what each topic's files were last
-	// rendered from (its items, their versions and terms): a topic whose
-	// signature is unchanged is not rendered again.
-	versions map[string]uint64
-	rendered []uint64
-	fresh    []bool        // rendered[i] is valid
-	docs     feed.Rendered // buffers reused by every topic's render
+	mu   sync.Mutex // held for a whole refresh or reload: never two at once
+	pipe *pipeline
 	// detailed holds the papers whose own page was asked for (details: true).
 	detailed map[string]bool
 
@@ -119,8 +93,19 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	} else if n > 0 {
 		log.Info("removed temporary files of an interrupted write", "files", n)
 	}
+	a.site = site.New(e.OutDir, a.store, a.siteConfig(p), log)
+	// Before anything is merged: the saved state is trusted only for the
+	// history it was saved with.
+	if err := a.site.Load(); err != nil {
+		return nil, errors.Join(err, a.store.Close())
+	}
 	a.status.Store(&Status{})
 	return a, nil
+}
+
+// siteConfig is what the site is built from under p.
+func (a *App) siteConfig(p *pipeline) site.Config {
+	return site.Config{Site: feed.Site{BaseURL: a.env.BaseURL, Title: "paperfeed"}, Specs: p.specs, Router: p.router}
 }
 
 // cacheMaxAge is how long clients may cache a file: a tenth of the refresh
@@ -241,14 +226,27 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 // holds the paper's abstract. A page that fails is logged; the paper keeps
 // what the listing gave.
 func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []paper.Paper {
-	history := a.store.Papers()
+	var ids []string
+	for _, p := range ps {
+		if p.Abstract == "" && !a.detailed[p.ID] {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return ps
+	}
+	known, err := a.store.Get(ids...)
+	if err != nil {
+		a.log.Warn("history unreadable; paper pages not fetched", "source", s.name, "err", err)
+		return ps
+	}
 	var need []paper.Paper
 	at := map[string]int{}
 	for i, p := range ps {
 		if p.Abstract != "" || a.detailed[p.ID] {
 			continue
 		}
-		if known, ok := lookup(history, p.ID); ok && known.Abstract != "" {
+		if k, ok := known[p.ID]; ok && k.Abstract != "" {
 			continue
 		}
 		need = append(need, p)
@@ -271,15 +269,6 @@ func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []pa
 	return ps
 }
 
-// lookup finds a paper by ID in the history (sorted by ID).
-func lookup(papers []*paper.Paper, id string) (*paper.Paper, bool) {
-	i, ok := slices.BinarySearchFunc(papers, id, func(p *paper.Paper, id string) int { return strings.Compare(p.ID, id) })
-	if !ok {
-		return nil, false
-	}
-	return papers[i], true
-}
-
 // Reload replaces the config with cfg and rebuilds the site from the history,
 // so new and edited topics start with their backlog. On error the running
 // config stays.
@@ -290,74 +279,16 @@ func (a *App) Reload(cfg *Config) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.pipe, a.routed, a.rendered, a.fresh = p, false, nil, nil
+	a.pipe = p
+	a.site.SetConfig(a.siteConfig(p))
 	return a.build(nil, nil)
 }
 
-// build routes the history and writes every file of the site. changed and
-// pruned name the papers that moved since the last build; everything else
-// keeps its cached routing. Callers hold a.mu.
-func (a *App) build(changed, pruned []string) error {
-	papers := a.store.Papers()
-	router := a.pipe.router
-	if !a.routed {
-		a.hits = make(map[string][]topic.Hit, len(papers))
-		if a.versions == nil {
-			a.versions = map[string]uint64{}
-		}
-		for i := range papers {
-			a.hits[papers[i].ID] = router.Route(papers[i])
-		}
-		a.routed = true
-	} else {
-		for _, id := range pruned {
-			delete(a.hits, id)
-			delete(a.versions, id)
-		}
-		for _, id := range changed {
-			a.versions[id]++
-			if p, ok := lookup(papers, id); ok {
-				a.hits[id] = router.Route(p)
-			}
-		}
-	}
-
-	// Walk the history once, newest first (the feeds' order), handing each
-	// paper to the topics that take it until a topic has its limit.
-	specs := a.pipe.specs
-	members := make([][]int, len(specs))
-	var newest time.Time
-	for _, i := range feedOrder(papers) {
-		for _, h := range a.hits[papers[i].ID] {
-			if len(members[h.Topic]) < specs[h.Topic].Limit {
-				members[h.Topic] = append(members[h.Topic], i)
-			}
-		}
-		if d := papers[i].Day; d.After(newest) {
-			newest = d
-		}
-	}
-	if newest.IsZero() {
-		// An empty history: empty feeds are dated by this refresh.
-		newest = a.status.Load().Refreshed
-		if newest.IsZero() {
-			newest = a.now()
-		}
-	}
-	site := feed.Site{BaseURL: a.env.BaseURL, Title: "paperfeed"}
-	topics := make([]feed.Topic, len(specs))
-	for t, spec := range specs {
-		items := make([]feed.Item, len(members[t]))
-		for k, i := range members[t] {
-			items[k] = feed.Item{Paper: *papers[i], Terms: termsOf(a.hits[papers[i].ID], t)}
-		}
-		topics[t] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Items: items, Updated: newest}
-	}
-	sigs := make([]uint64, len(topics))
-	for t := range topics {
-		sigs[t] = a.signature(&topics[t])
-	}
-	written, err := a.writeSite(site, topics, sigs)
+// build writes the site for the papers changed and pruned since the last
+// build, and has the server pick the files up. Callers hold a.mu.
+func (a *App) build(changed []*paper.Paper, pruned []string) error {
+	st := a.status.Load()
+	res, err := a.site.Build(changed, pruned, feed.Status{Refreshed: st.Refreshed, Sources: st.Sources}, a.now())
 	if err != nil {
 		return err
 	}
@@ -366,162 +297,8 @@ func (a *App) build(changed, pruned []string) error {
 			return fmt.Errorf("load site for serving: %w", err)
 		}
 	}
-	a.log.Debug("site built", "topics", len(topics), "files_written", written)
+	a.log.Debug("site built", "files_written", res.Written, "files_removed", res.Removed, "topics_routed", res.Scanned)
 	return nil
-}
-
-// feedOrder returns the indexes of papers in the order feeds list them
-// (feed.Compare), sorting on precomputed keys: the history is large and the
-// comparison runs n log n times.
-func feedOrder(papers []*paper.Paper) []int {
-	type key struct {
-		sec     int64
-		nsec    int
-		upvotes int
-		i       int
-	}
-	keys := make([]key, len(papers))
-	for i := range papers {
-		d := feed.Date(papers[i])
-		keys[i] = key{d.Unix(), d.Nanosecond(), papers[i].Upvotes, i}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(b.sec, a.sec); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.nsec, a.nsec); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.upvotes, a.upvotes); c != 0 {
-			return c
-		}
-		return strings.Compare(papers[a.i].ID, papers[b.i].ID)
-	})
-	order := make([]int, len(keys))
-	for k, key := range keys {
-		order[k] = key.i
-	}
-	return order
-}
-
-// signature sums up what a topic's feeds are rendered from: its text, its
-// items with the version of each paper and the matched terms, and, for an
-// empty topic, its date.
-func (a *App) signature(t *feed.Topic) uint64 {
-	h := fnv.New64a()
-	field := func(s string) {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	field(t.Slug)
-	field(t.Title)
-	field(t.Description)
-	if len(t.Items) == 0 {
-		field(t.Updated.UTC().Format(time.RFC3339Nano))
-	}
-	var buf [8]byte
-	for i := range t.Items {
-		it := &t.Items[i]
-		field(it.Paper.ID)
-		binary.LittleEndian.PutUint64(buf[:], a.versions[it.Paper.ID])
-		h.Write(buf[:])
-		for _, term := range it.Terms {
-			field(term)
-		}
-		h.Write([]byte{1})
-	}
-	return h.Sum64()
-}
-
-// termsOf returns the matched terms of topic t among hits.
-func termsOf(hits []topic.Hit, t int) []string {
-	for _, h := range hits {
-		if h.Topic == t {
-			return h.Terms
-		}
-	}
-	return nil
-}
-
-// writeSite renders and writes every file, and removes the feed files of
-// topics that are no longer configured. A topic whose signature matches the
-// one its files were last rendered from is skipped: its files hold those
-// bytes already. It returns how many files changed.
-func (a *App) writeSite(site feed.Site, topics []feed.Topic, sigs []uint64) (int, error) {
-	dir := a.env.OutDir
-	written := 0
-	keep := map[string]bool{}
-	write := func(name string, data []byte, err error) error {
-		if err != nil {
-			return fmt.Errorf("render %s: %w", name, err)
-		}
-		changed, err := feed.WriteFile(dir, name, data)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", name, err)
-		}
-		if changed {
-			written++
-		}
-		keep[name] = true
-		return nil
-	}
-	if len(a.rendered) != len(topics) {
-		a.rendered = make([]uint64, len(topics))
-		a.fresh = make([]bool, len(topics))
-	}
-	for i, t := range topics {
-		if a.fresh[i] && a.rendered[i] == sigs[i] {
-			for _, f := range feedFormats {
-				keep[feed.Path(t.Slug, f.ext)] = true
-			}
-			continue
-		}
-		// One set of buffers serves every topic: WriteFile keeps no
-		// reference, and the topic is prepared once for its three feeds.
-		r := &a.docs
-		r.Atom, r.RSS, r.JSON = r.Atom[:0], r.RSS[:0], r.JSON[:0]
-		err := feed.AppendAll(r, site, t)
-		for _, f := range feedFormats {
-			if err := write(feed.Path(t.Slug, f.ext), f.doc(r), err); err != nil {
-				a.fresh[i] = false
-				return written, err
-			}
-		}
-		a.rendered[i], a.fresh[i] = sigs[i], true
-	}
-	data, err := feed.OPML(site, topics)
-	if err := write(feed.OPMLName, data, err); err != nil {
-		return written, err
-	}
-	st := a.status.Load()
-	data, err = feed.Index(site, topics, feed.Status{Refreshed: st.Refreshed, Sources: st.Sources})
-	if err := write(feed.IndexName, data, err); err != nil {
-		return written, err
-	}
-	// Feeds of topics removed from the config go away with them.
-	entries, err := os.ReadDir(filepath.Join(dir, "feeds"))
-	if err != nil {
-		return written, fmt.Errorf("list feeds: %w", err)
-	}
-	for _, e := range entries {
-		name := "feeds/" + e.Name()
-		if e.Type().IsRegular() && !keep[name] && !strings.HasPrefix(e.Name(), ".") && isFeedFile(e.Name()) {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
-				return written, fmt.Errorf("remove stale feed: %w", err)
-			}
-			a.log.Info("removed feed of a topic no longer configured", "file", name)
-		}
-	}
-	return written, nil
-}
-
-func isFeedFile(name string) bool {
-	for _, f := range feedFormats {
-		if strings.HasSuffix(name, "."+f.ext) {
-			return true
-		}
-	}
-	return false
 }
 
 // healthy reports whether the last successful refresh is recent enough: within
@@ -553,17 +330,12 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write(data) //nolint:errcheck // the client went away; nothing to do
 }
 
-// Handler is the whole site: /healthz and the output directory. It
-// dispatches on the one dynamic path itself rather than through a ServeMux:
-// serving feeds is the hot path and needs no pattern matching.
+// Handler is the whole site: /healthz and the output directory.
 func (a *App) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			a.healthz(w, r)
-			return
-		}
-		a.files.ServeHTTP(w, r)
-	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("/", a.files)
+	return mux
 }
 
 // jitter spreads refreshes of many instances: the interval plus up to 5%.
@@ -572,12 +344,10 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // Serve serves the site and refreshes it at start and then every interval,
-// until ctx is done. SIGHUP reloads the config. On shutdown a running write
-// finishes and the server drains for a few seconds.
-func (a *App) Serve(ctx context.Context, h hooks) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// until ctx is done. A value on reload re-reads the config (main sends one
+// on SIGHUP). On shutdown a running write finishes and the server drains for
+// a few seconds.
+func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error {
 	ln, err := net.Listen("tcp", a.env.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -590,10 +360,10 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 	if err != nil {
 		a.log.Warn("serving the previous site", "err", err)
 	}
-	// The timeouts and the one-write responses: see serve.NewServer.
+	// The timeouts: see serve.NewServer.
 	srv := serve.NewServer(a.Handler(), slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(serve.Coalesce(ln)) }()
+	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.env.BaseURL, "out_dir", a.env.OutDir)
 	if h.ready != nil {
 		h.ready(ln.Addr())
@@ -602,7 +372,7 @@ func (a *App) Serve(ctx context.Context, h hooks) error {
 	loopDone := make(chan struct{})
 	go func() {
 		defer close(loopDone)
-		a.loop(ctx, hup, h)
+		a.loop(ctx, reload, h)
 	}()
 
 	select {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paperfeed/paperfeed/feed"
 	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/site"
 	"github.com/paperfeed/paperfeed/store"
 	"github.com/paperfeed/paperfeed/topic"
 )
@@ -47,18 +48,21 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	papers := st.Papers()
 
 	if explain >= 0 {
-		return explainTopic(w, router, specs[explain], explain, papers)
+		return explainTopic(w, router, specs[explain], explain, st)
 	}
 	taken := make([]int, len(specs))
-	for i := range papers {
-		for _, h := range router.Route(papers[i]) {
+	err = st.ForEach(func(p *paper.Paper) error {
+		for _, h := range router.Route(p) {
 			taken[h.Topic]++
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), len(papers), e.DataDir)
+	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), st.Len(), e.DataDir)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "topic\tpapers\tin feed\t\n")
 	for i, s := range specs {
@@ -69,16 +73,20 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 
 // explainTopic prints the papers topic t takes, newest first, each with the
 // terms that matched and where.
-func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, papers []*paper.Paper) error {
-	var taken []int
-	for _, i := range feedOrder(papers) {
-		if ok, _ := router.Explain(t, papers[i]); ok {
-			taken = append(taken, i)
+func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, st *store.Store) error {
+	var taken []*paper.Paper
+	err := st.ForEach(func(p *paper.Paper) error {
+		if ok, _ := router.Explain(t, p); ok {
+			taken = append(taken, p)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), len(papers), min(len(taken), spec.Limit))
-	for k, i := range taken {
-		p := papers[i]
+	slices.SortFunc(taken, site.Compare)
+	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), st.Len(), min(len(taken), spec.Limit))
+	for k, p := range taken {
 		_, matches := router.Explain(t, p)
 		mark := " "
 		if k >= spec.Limit {

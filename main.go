@@ -236,7 +236,12 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		}
 		return 0
 	}
-	if err := a.Serve(ctx, h); err != nil {
+	// Signals belong to the process: SIGHUP reloads the config of a
+	// running server (SIGINT and SIGTERM cancel ctx in main).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := a.Serve(ctx, hup, h); err != nil {
 		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
 		return 1
 	}

@@ -1,0 +1,667 @@
+// Package site is the site-building stage: from the history and the
+// configured topics it decides which papers each topic's feeds show, what
+// changed since the last build, and writes what changed.
+//
+// # Contract
+//
+// A Builder keeps, for each topic, its members: the IDs of the papers the
+// topic takes, in feed order (Compare), with the key that orders them and a
+// hash of each paper's content. It holds at most twice the topic's limit of
+// them (the reserve lets a paper leave a full topic without a new scan of
+// the history) and knows whether they are all the papers the topic takes.
+// Memory is bounded by that, never by the size of the history.
+//
+// Build takes the papers a refresh changed and the IDs it pruned, routes only
+// those, and updates the members. A topic is routed over the whole history
+// (one pass of store.ForEach for every such topic at once) only when its
+// members cannot be trusted or completed: it is new, its rules or limit
+// changed, the history moved on without it (a crash between a merge and the
+// state that follows it), or papers left it until fewer than its limit
+// remain while others it takes lie beyond the reserve.
+//
+// Each topic's three feeds (Atom, RSS, JSON Feed) are rendered only when
+// what they are rendered from changed: the topic's text, the site, the shown
+// papers and their content. Every feed is written with a gzip copy beside it
+// (<name>.gz, as nginx's gzip_static expects), each through feed.WriteFile,
+// which leaves a file that already holds the same bytes untouched. feeds.opml
+// and index.html follow, then the files of topics no longer configured are
+// removed, so a reader never finds a link to a feed that is not there.
+//
+// The members and what was last rendered are kept in the store's state
+// bucket, saved after the files are written, so the next process starts
+// where this one stopped; a build that changed nothing saves nothing.
+package site
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/store"
+	"github.com/paperfeed/paperfeed/topic"
+)
+
+// Formats are the feed files written for every topic, by extension.
+var Formats = []string{"atom", "rss", "json"}
+
+// renderers render a topic in one format.
+var renderers = map[string]func(feed.Site, feed.Topic) ([]byte, error){
+	"atom": feed.Atom,
+	"rss":  feed.RSS,
+	"json": feed.JSON,
+}
+
+// gzExt is the extension of a feed's precompressed copy.
+const gzExt = ".gz"
+
+// indexNewest is how many of a topic's newest papers feed.Index lists.
+const indexNewest = 5
+
+// stateGen is the state key holding the store generation the members
+// reflect; topic states are under statePrefix + slug.
+const (
+	stateGen    = "gen"
+	statePrefix = "topic/"
+)
+
+// Key is what orders a paper in the feeds: its item date, then upvotes,
+// then ID.
+type Key struct {
+	Date    time.Time
+	Upvotes int
+	ID      string
+}
+
+// KeyOf is the ordering key of p.
+func KeyOf(p *paper.Paper) Key {
+	return Key{Date: feed.Date(p), Upvotes: p.Upvotes, ID: p.ID}
+}
+
+// CompareKeys is the order of every feed: newest first by item date, then
+// most upvotes, then by ID. It is the one ordering of the program.
+func CompareKeys(a, b Key) int {
+	if c := b.Date.Compare(a.Date); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Upvotes, a.Upvotes); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// Compare orders papers as the feeds list them (CompareKeys).
+func Compare(a, b *paper.Paper) int { return CompareKeys(KeyOf(a), KeyOf(b)) }
+
+// member is one paper a topic takes.
+type member struct {
+	Key
+	Hash uint64 `json:"h"` // the paper's content (see contentHash)
+}
+
+// topicState is what a Builder keeps of a topic between builds and
+// processes.
+type topicState struct {
+	// Rules identifies the routing rules and limit the members were
+	// chosen under; a topic whose rules changed is routed again.
+	Rules string `json:"rules"`
+	// All is true when Members holds every paper the topic takes.
+	All     bool     `json:"all"`
+	Members []member `json:"members"`
+	// Rendered identifies what the topic's files were last written from.
+	Rendered uint64 `json:"rendered"`
+	// Empty dates the feeds while the topic has no paper: when it was
+	// first found empty, so an empty feed is not rewritten every build.
+	Empty time.Time `json:"empty,omitzero"`
+
+	dirty bool // changed since it was saved
+	scan  bool // to be routed over the whole history
+}
+
+// Config is what a Builder is built for: the site and its topics.
+type Config struct {
+	Site   feed.Site
+	Specs  []topic.Spec
+	Router *topic.Router
+}
+
+// Builder builds the site in one output directory from one store. It is not
+// safe for concurrent use: the caller runs one build at a time.
+type Builder struct {
+	dir   string
+	store *store.Store
+	log   *slog.Logger
+	cfg   Config
+
+	topics   []*topicState // by spec
+	loaded   bool          // topics hold the saved state
+	old      map[string]*topicState
+	savedGen string // the history generation of the saved state
+
+	hits map[string][]topic.Hit // routing of the papers seen by one Build
+}
+
+// New returns a Builder writing into dir from st. It reads nothing until
+// Load or the first Build.
+func New(dir string, st *store.Store, cfg Config, log *slog.Logger) *Builder {
+	return &Builder{dir: dir, store: st, log: log, cfg: cfg}
+}
+
+// SetConfig replaces the site and topics. Topics whose rules changed are
+// routed again at the next Build; the rest keep their members.
+func (b *Builder) SetConfig(cfg Config) {
+	if b.loaded {
+		// Keep the states of every topic still configured, by slug.
+		b.old = map[string]*topicState{}
+		for i, ts := range b.topics {
+			b.old[b.cfg.Specs[i].Slug] = ts
+		}
+		b.topics = nil
+		b.loaded = false
+	}
+	b.cfg = cfg
+}
+
+// rules identifies what a topic's members depend on.
+func rules(s topic.Spec) string {
+	data, err := json.Marshal(struct {
+		K, E  []string
+		Q     string
+		Min   int
+		Limit int
+	}{s.Keywords, s.Exclude, s.Query, s.MinUpvotes, s.Limit})
+	if err != nil { // strings and ints always marshal
+		panic(err)
+	}
+	h := fnv.New64a()
+	h.Write(data)
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+// capacity is how many members a topic keeps: its limit and as many again.
+func capacity(s topic.Spec) int { return 2 * max(s.Limit, 1) }
+
+// Load reads the saved state of every configured topic. Call it after
+// opening the store and before the first merge into it: a state saved at
+// another generation of the history than the store's is not trusted, and
+// every topic is then routed over the whole history. Build loads by itself
+// when Load was not called.
+func (b *Builder) Load() error {
+	if b.loaded {
+		return nil
+	}
+	saved := b.old
+	b.old = nil
+	fromDisk := saved == nil
+	if fromDisk {
+		state, err := b.store.State()
+		if err != nil {
+			return fmt.Errorf("read site state: %w", err)
+		}
+		saved = map[string]*topicState{}
+		for k, v := range state {
+			slug, ok := strings.CutPrefix(k, statePrefix)
+			if !ok {
+				continue
+			}
+			ts := &topicState{}
+			if err := json.Unmarshal(v, ts); err != nil {
+				b.log.Warn("site state of a topic is unreadable; routing it again", "topic", slug, "err", err)
+				continue
+			}
+			saved[slug] = ts
+		}
+		b.savedGen = string(state[stateGen])
+	}
+	// A state saved at another generation of the history missed some
+	// merge or prune: every topic is routed again. States kept in memory
+	// (a reload) saw every change.
+	stale := fromDisk && b.savedGen != fmt.Sprint(b.store.Gen())
+	b.topics = make([]*topicState, len(b.cfg.Specs))
+	for i, s := range b.cfg.Specs {
+		ts, ok := saved[s.Slug]
+		r := rules(s)
+		if !ok || stale || ts.Rules != r {
+			ts = &topicState{Rules: r, scan: true, dirty: true}
+		}
+		b.topics[i] = ts
+	}
+	b.loaded = true
+	return nil
+}
+
+// Status is what the index page shows about the last refresh.
+type Status = feed.Status
+
+// Result says what a Build did.
+type Result struct {
+	Written int // files written (feeds, their gzip copies, OPML, index)
+	Removed int // files of topics no longer configured
+	Scanned int // topics routed over the whole history
+}
+
+// Build updates the members for the papers changed and pruned since the
+// last Build (the stored form of each changed paper; IDs of pruned ones),
+// then writes what changed. now dates empty topics.
+func (b *Builder) Build(changed []*paper.Paper, pruned []string, st Status, now time.Time) (Result, error) {
+	var res Result
+	if err := b.Load(); err != nil {
+		return res, err
+	}
+	b.hits = map[string][]topic.Hit{}
+	defer func() { b.hits = nil }()
+	for i, ts := range b.topics {
+		if ts.scan {
+			continue
+		}
+		for _, id := range pruned {
+			ts.remove(id)
+		}
+		for _, p := range changed {
+			ts.remove(p.ID)
+			if _, ok := b.terms(i, p); ok {
+				ts.insert(member{Key: KeyOf(p), Hash: contentHash(p)}, capacity(b.cfg.Specs[i]))
+			}
+		}
+		if !ts.All && len(ts.Members) < b.cfg.Specs[i].Limit {
+			ts.scan = true // papers beyond the reserve may belong in the feed
+		}
+	}
+	n, err := b.scan()
+	if err != nil {
+		return res, err
+	}
+	res.Scanned = n
+	topics, err := b.write(now, &res)
+	if missing, ok := errors.AsType[*missingError](err); ok {
+		// Members that left the history unannounced: route every topic
+		// again rather than show a feed without them.
+		b.log.Warn("a paper shown in the feeds is no longer in the history; routing the history again", "paper", missing.id)
+		for _, ts := range b.topics {
+			ts.scan, ts.dirty = true, true
+		}
+		if n, err = b.scan(); err != nil {
+			return res, err
+		}
+		res.Scanned += n
+		topics, err = b.write(now, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := b.writeIndex(topics, st, &res); err != nil {
+		return res, err
+	}
+	removed, err := b.removeStale()
+	res.Removed = removed
+	if err != nil {
+		return res, err
+	}
+	return res, b.save()
+}
+
+// remove drops id from the members.
+func (ts *topicState) remove(id string) {
+	if i := slices.IndexFunc(ts.Members, func(m member) bool { return m.ID == id }); i >= 0 {
+		ts.Members = slices.Delete(ts.Members, i, i+1)
+		ts.dirty = true
+	}
+}
+
+// insert adds m in order when it falls within the members, or when they
+// are all the topic's papers, keeping at most limit of them.
+func (ts *topicState) insert(m member, limit int) {
+	i, _ := slices.BinarySearchFunc(ts.Members, m.Key, func(x member, k Key) int { return CompareKeys(x.Key, k) })
+	if i == len(ts.Members) && !ts.All {
+		return // beyond the members: papers between them and it are unknown
+	}
+	ts.Members = slices.Insert(ts.Members, i, m)
+	if len(ts.Members) > limit {
+		ts.Members = ts.Members[:limit]
+		ts.All = false
+	}
+	ts.dirty = true
+}
+
+// scan routes the history, once, for every topic marked for it, and
+// returns how many topics it routed.
+func (b *Builder) scan() (int, error) {
+	var which []int
+	for i, ts := range b.topics {
+		if ts.scan {
+			which = append(which, i)
+		}
+	}
+	if len(which) == 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	found := make([][]member, len(b.topics))
+	scanning := make([]bool, len(b.topics))
+	for _, i := range which {
+		scanning[i] = true
+	}
+	err := b.store.ForEach(func(p *paper.Paper) error {
+		for _, h := range b.cfg.Router.Route(p) {
+			if i := h.Topic; scanning[i] {
+				found[i] = append(found[i], member{Key: KeyOf(p), Hash: contentHash(p)})
+				if c := capacity(b.cfg.Specs[i]); len(found[i]) >= 4*c {
+					found[i] = keepFirst(found[i], c)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("route the history: %w", err)
+	}
+	taken := 0
+	for _, i := range which {
+		ts, c := b.topics[i], capacity(b.cfg.Specs[i])
+		all := found[i]
+		ts.All = true
+		if len(all) > c {
+			ts.All = false
+		}
+		ts.Members = slices.Clip(keepFirst(all, c))
+		ts.scan, ts.dirty = false, true
+		taken += len(all)
+	}
+	b.log.Info("routed the history", "topics", len(which), "papers", b.store.Len(), "took", time.Since(start).Round(time.Millisecond))
+	return len(which), nil
+}
+
+// terms returns the terms by which topic i takes p, and whether it does.
+// A paper is routed once per Build, for all topics.
+func (b *Builder) terms(i int, p *paper.Paper) ([]string, bool) {
+	hits, ok := b.hits[p.ID]
+	if !ok {
+		hits = b.cfg.Router.Route(p)
+		b.hits[p.ID] = hits
+	}
+	for _, h := range hits {
+		if h.Topic == i {
+			return h.Terms, true
+		}
+	}
+	return nil, false
+}
+
+// missingError is a member that is not in the history.
+type missingError struct{ id string }
+
+func (e *missingError) Error() string { return "paper " + e.id + " is not in the history" }
+
+// keepFirst sorts ms in feed order and keeps the first n. Over a scan, a
+// paper dropped this way has n papers before it that stay.
+func keepFirst(ms []member, n int) []member {
+	slices.SortFunc(ms, func(a, b member) int { return CompareKeys(a.Key, b.Key) })
+	return ms[:min(len(ms), n)]
+}
+
+// contentHash identifies what a paper's items are rendered from: all of it
+// but LastSeen.
+func contentHash(p *paper.Paper) uint64 {
+	c := *p
+	c.LastSeen = time.Time{}
+	data, err := json.Marshal(&c)
+	if err != nil { // a Paper is plain data and always marshals
+		panic(err)
+	}
+	h := fnv.New64a()
+	h.Write(data)
+	return h.Sum64()
+}
+
+// signature identifies what a topic's files are rendered from.
+func (b *Builder) signature(spec topic.Spec, ts *topicState, shown []member) uint64 {
+	h := fnv.New64a()
+	for _, s := range []string{b.cfg.Site.BaseURL, b.cfg.Site.Title, spec.Slug, spec.Title, spec.Description, ts.Rules, ts.Empty.UTC().Format(time.RFC3339Nano)} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	for _, m := range shown {
+		fmt.Fprintf(h, "%s\x00%d\x00", m.ID, m.Hash)
+	}
+	return h.Sum64()
+}
+
+// shown is the members a topic's feeds show.
+func (b *Builder) shown(i int) []member {
+	ts := b.topics[i]
+	return ts.Members[:min(len(ts.Members), b.cfg.Specs[i].Limit)]
+}
+
+// write renders and writes the feeds of every topic whose signature
+// changed, and returns every topic as the index and OPML show it: its
+// newest papers and how many its feeds hold.
+func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
+	topics := make([]feed.Topic, len(b.topics))
+	var need []string // papers to read: the index's newest and re-rendered feeds'
+	render := make([]bool, len(b.topics))
+	for i, ts := range b.topics {
+		spec := b.cfg.Specs[i]
+		shown := b.shown(i)
+		if len(shown) == 0 && ts.Empty.IsZero() {
+			ts.Empty, ts.dirty = now.UTC().Truncate(time.Second), true
+		} else if len(shown) > 0 && !ts.Empty.IsZero() {
+			ts.Empty, ts.dirty = time.Time{}, true
+		}
+		topics[i] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Updated: ts.Empty, Total: len(shown)}
+		sig := b.signature(spec, ts, shown)
+		render[i] = sig != ts.Rendered || !b.filesExist(spec.Slug)
+		n := len(shown)
+		if !render[i] {
+			n = min(n, indexNewest)
+		}
+		for _, m := range shown[:n] {
+			need = append(need, m.ID)
+		}
+	}
+	papers, err := b.store.Get(need...)
+	if err != nil {
+		return nil, fmt.Errorf("read papers: %w", err)
+	}
+	for i, ts := range b.topics {
+		shown := b.shown(i)
+		n := len(shown)
+		if !render[i] {
+			n = min(n, indexNewest)
+		}
+		items := make([]feed.Item, 0, n)
+		for _, m := range shown[:n] {
+			p, ok := papers[m.ID]
+			if !ok {
+				// The history lost a member behind our back (pruned
+				// without this Builder being told).
+				return nil, &missingError{id: m.ID}
+			}
+			terms, _ := b.terms(i, p)
+			items = append(items, feed.Item{Paper: *p, Terms: terms})
+		}
+		topics[i].Items = items
+		if !render[i] {
+			continue
+		}
+		for _, ext := range Formats {
+			data, err := renderers[ext](b.cfg.Site, topics[i])
+			name := feed.Path(topics[i].Slug, ext)
+			if err != nil {
+				return nil, fmt.Errorf("render %s: %w", name, err)
+			}
+			if err := b.writeFeed(name, data, res); err != nil {
+				return nil, err
+			}
+		}
+		ts.Rendered, ts.dirty = b.signature(b.cfg.Specs[i], ts, shown), true
+	}
+	return topics, nil
+}
+
+// filesExist reports whether every feed file of a topic is on disk, so a
+// file removed by hand is written again.
+func (b *Builder) filesExist(slug string) bool {
+	for _, ext := range Formats {
+		for _, name := range []string{feed.Path(slug, ext), feed.Path(slug, ext) + gzExt} {
+			if _, err := os.Stat(filepath.Join(b.dir, filepath.FromSlash(name))); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// writeFeed writes a feed and then its gzip copy.
+func (b *Builder) writeFeed(name string, data []byte, res *Result) error {
+	if err := b.writeFile(name, data, res); err != nil {
+		return err
+	}
+	gz, err := gzipBytes(data)
+	if err != nil {
+		return fmt.Errorf("compress %s: %w", name, err)
+	}
+	return b.writeFile(name+gzExt, gz, res)
+}
+
+func (b *Builder) writeFile(name string, data []byte, res *Result) error {
+	changed, err := feed.WriteFile(b.dir, name, data)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if changed {
+		res.Written++
+	}
+	return nil
+}
+
+// gzipBytes compresses data the same way every time (no name, no time in
+// the header), so an unchanged feed has an unchanged gzip copy.
+func gzipBytes(data []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(data); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeIndex writes feeds.opml and index.html.
+func (b *Builder) writeIndex(topics []feed.Topic, st Status, res *Result) error {
+	data, err := feed.OPML(b.cfg.Site, topics)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", feed.OPMLName, err)
+	}
+	if err := b.writeFile(feed.OPMLName, data, res); err != nil {
+		return err
+	}
+	data, err = feed.Index(b.cfg.Site, topics, st)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", feed.IndexName, err)
+	}
+	return b.writeFile(feed.IndexName, data, res)
+}
+
+// removeStale removes the feed files (and gzip copies) of topics no longer
+// configured. Hidden files (the writer's temporary files) are left to
+// feed.RemoveTemps.
+func (b *Builder) removeStale() (int, error) {
+	keep := map[string]bool{}
+	for _, s := range b.cfg.Specs {
+		for _, ext := range Formats {
+			keep[feed.Path(s.Slug, ext)] = true
+			keep[feed.Path(s.Slug, ext)+gzExt] = true
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(b.dir, "feeds"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("list feeds: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		name := "feeds/" + e.Name()
+		if !e.Type().IsRegular() || keep[name] || strings.HasPrefix(e.Name(), ".") || !isFeedFile(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(b.dir, "feeds", e.Name())); err != nil {
+			return removed, fmt.Errorf("remove stale feed: %w", err)
+		}
+		removed++
+		b.log.Info("removed feed of a topic no longer configured", "file", name)
+	}
+	return removed, nil
+}
+
+// isFeedFile reports whether name is a feed file or its gzip copy.
+func isFeedFile(name string) bool {
+	name = strings.TrimSuffix(name, gzExt)
+	for _, ext := range Formats {
+		if strings.HasSuffix(name, "."+ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// save writes the states that changed, with the generation of the history
+// they reflect.
+func (b *Builder) save() error {
+	put := map[string][]byte{}
+	for i, ts := range b.topics {
+		if !ts.dirty {
+			continue
+		}
+		data, err := json.Marshal(ts)
+		if err != nil {
+			return fmt.Errorf("site state: %w", err)
+		}
+		put[statePrefix+b.cfg.Specs[i].Slug] = data
+	}
+	gen := fmt.Sprint(b.store.Gen())
+	if len(put) == 0 && gen == b.savedGen {
+		return nil
+	}
+	put[stateGen] = []byte(gen)
+	// States of topics no longer configured go with them.
+	state, err := b.store.State()
+	if err != nil {
+		return fmt.Errorf("read site state: %w", err)
+	}
+	configured := map[string]bool{}
+	for _, s := range b.cfg.Specs {
+		configured[statePrefix+s.Slug] = true
+	}
+	var del []string
+	for k := range state {
+		if strings.HasPrefix(k, statePrefix) && !configured[k] {
+			del = append(del, k)
+		}
+	}
+	if err := b.store.SaveState(put, del); err != nil {
+		return fmt.Errorf("save site state: %w", err)
+	}
+	for _, ts := range b.topics {
+		ts.dirty = false
+	}
+	b.savedGen = gen
+	return nil
+}

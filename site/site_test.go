@@ -1,0 +1,458 @@
+package site
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/store"
+	"github.com/paperfeed/paperfeed/topic"
+)
+
+var day = time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
+
+var discard = slog.New(slog.DiscardHandler)
+
+// testSpecs are topics that papers enter and leave: by word, by upvotes,
+// with a small limit, and one that takes everything.
+var testSpecs = []topic.Spec{
+	{Slug: "all", Title: "All", Limit: 30},
+	{Slug: "diffusion", Title: "Diffusion", Keywords: []string{"diffusion"}, Limit: 5},
+	{Slug: "popular", Title: "Popular", MinUpvotes: 20, Limit: 4},
+	{Slug: "agents", Keywords: []string{"agent*"}, Exclude: []string{"diffusion"}, Limit: 3},
+}
+
+func config(t testing.TB, specs []topic.Spec) Config {
+	t.Helper()
+	r, err := topic.Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{Site: feed.Site{BaseURL: "https://feeds.example.org", Title: "paperfeed"}, Specs: specs, Router: r}
+}
+
+func openStore(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(dir, "paperfeed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var words = []string{"diffusion", "agent", "agents", "vision", "robot", "language", "model"}
+
+// randomPaper is paper n with a random title, day and upvotes.
+func randomPaper(rng *rand.Rand, n int) paper.Paper {
+	title := words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))]
+	return paper.Paper{
+		ID:       fmt.Sprintf("2606.%05d", n),
+		Title:    title,
+		Abstract: "An abstract about " + title + ".",
+		Day:      day.AddDate(0, 0, -rng.IntN(10)),
+		Upvotes:  1 + rng.IntN(40),
+		Sources:  []string{"hf"},
+	}
+}
+
+// expected is what every topic must show: the whole history routed and
+// sorted, cut to the limit.
+func expected(t *testing.T, s *store.Store, cfg Config) [][]string {
+	t.Helper()
+	var all []*paper.Paper
+	if err := s.ForEach(func(p *paper.Paper) error {
+		c := *p
+		all = append(all, &c)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(all, Compare)
+	want := make([][]string, len(cfg.Specs))
+	for _, p := range all {
+		for _, h := range cfg.Router.Route(p) {
+			if len(want[h.Topic]) < cfg.Specs[h.Topic].Limit {
+				want[h.Topic] = append(want[h.Topic], "https://arxiv.org/abs/"+p.ID)
+			}
+		}
+	}
+	return want
+}
+
+type atomDoc struct {
+	Entries []struct {
+		ID string `xml:"id"`
+	} `xml:"entry"`
+}
+
+// feedIDs reads the entry ids of a topic's Atom feed, and checks that its
+// gzip copy holds the same bytes.
+func feedIDs(t *testing.T, dir, slug string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "feeds", slug+".atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := os.ReadFile(filepath.Join(dir, "feeds", slug+".atom.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(plain, data) {
+		t.Errorf("%s.atom.gz does not hold %s.atom (err %v)", slug, slug, err)
+	}
+	var doc atomDoc
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s.atom: %v", slug, err)
+	}
+	var ids []string
+	for _, e := range doc.Entries {
+		ids = append(ids, e.ID)
+	}
+	return ids
+}
+
+func checkFeeds(t *testing.T, round int, dir string, s *store.Store, cfg Config) {
+	t.Helper()
+	want := expected(t, s, cfg)
+	for i, spec := range cfg.Specs {
+		if got := feedIDs(t, dir, spec.Slug); !slices.Equal(got, want[i]) {
+			t.Fatalf("round %d: topic %s shows\n%v\nwant\n%v", round, spec.Slug, got, want[i])
+		}
+	}
+}
+
+// TestIncrementalMatchesFullRouting changes, adds and prunes papers at
+// random, builds after each step with the changed papers only, and holds
+// every feed to routing the whole history from scratch; a new Builder on the
+// same store (a restart) must agree too, without routing the history again.
+func TestIncrementalMatchesFullRouting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	cfg := config(t, testSpecs)
+	b := New(out, s, cfg, discard)
+	if err := b.Load(); err != nil {
+		t.Fatal(err)
+	}
+	next := 0
+	var ids []string
+	now := day
+	for round := range 60 {
+		var batch []paper.Paper
+		for range rng.IntN(8) { // new papers
+			p := randomPaper(rng, next)
+			next++
+			ids = append(ids, p.ID)
+			batch = append(batch, p)
+		}
+		for range rng.IntN(6) { // known papers change: upvotes, words
+			if len(ids) == 0 {
+				break
+			}
+			p := randomPaper(rng, 0)
+			p.ID = ids[rng.IntN(len(ids))]
+			p.Day = time.Time{} // a paper's day never changes
+			batch = append(batch, p)
+		}
+		now = now.Add(time.Hour)
+		res, err := s.Merge(batch, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pruned []string
+		if round%15 == 14 { // drop the oldest days
+			pruned, err = s.Prune(day.AddDate(0, 0, -7+round/15))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(pruned, id) })
+		}
+		if _, err := b.Build(res.Changed, pruned, Status{Refreshed: now}, now); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		checkFeeds(t, round, out, s, cfg)
+	}
+
+	restarted := New(out, s, cfg, discard)
+	if err := restarted.Load(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := restarted.Build(nil, nil, Status{Refreshed: now}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scanned != 0 || res.Written != 0 {
+		t.Errorf("a restart routed %d topics and wrote %d files, want 0 and 0", res.Scanned, res.Written)
+	}
+	checkFeeds(t, -1, out, s, cfg)
+}
+
+// TestUnchangedBuildWritesNothing: a build with no change rewrites no file
+// and saves no state.
+func TestUnchangedBuildWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	rng := rand.New(rand.NewPCG(5, 6))
+	var batch []paper.Paper
+	for i := range 40 {
+		batch = append(batch, randomPaper(rng, i))
+	}
+	res, err := s.Merge(batch, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(out, s, config(t, testSpecs), discard)
+	st := Status{Refreshed: day}
+	if _, err := b.Build(res.Changed, nil, st, day); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Build(nil, nil, st, day.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Written != 0 || got.Scanned != 0 {
+		t.Errorf("unchanged build: %+v, want nothing written or routed", got)
+	}
+	after, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range before {
+		if !bytes.Equal(after[k], v) {
+			t.Errorf("state %s changed", k)
+		}
+	}
+}
+
+// TestStaleStateRoutesAgain: a state saved before a merge it did not see
+// (a crash between the two) is not trusted.
+func TestStaleStateRoutesAgain(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	cfg := config(t, testSpecs)
+	b := New(out, s, cfg, discard)
+	rng := rand.New(rand.NewPCG(7, 8))
+	res, err := s.Merge([]paper.Paper{randomPaper(rng, 1)}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	// A merge whose build never ran.
+	if _, err := s.Merge([]paper.Paper{{ID: "2606.99999", Title: "diffusion agents", Day: day, Upvotes: 50}}, day); err != nil {
+		t.Fatal(err)
+	}
+	b2 := New(out, s, cfg, discard)
+	if err := b2.Load(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b2.Build(nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Scanned != len(testSpecs) {
+		t.Errorf("routed %d topics, want all %d", got.Scanned, len(testSpecs))
+	}
+	checkFeeds(t, 0, out, s, cfg)
+}
+
+// TestSetConfig: an edited topic is routed again, the others keep their
+// members; a removed topic takes its files and state with it.
+func TestSetConfig(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	rng := rand.New(rand.NewPCG(9, 10))
+	var batch []paper.Paper
+	for i := range 50 {
+		batch = append(batch, randomPaper(rng, i))
+	}
+	res, err := s.Merge(batch, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(out, s, config(t, testSpecs), discard)
+	if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	specs := slices.Clone(testSpecs[:3])
+	specs[1].Keywords = []string{"vision"}
+	cfg := config(t, specs)
+	b.SetConfig(cfg)
+	got, err := b.Build(nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Scanned != 1 {
+		t.Errorf("routed %d topics, want the edited one", got.Scanned)
+	}
+	if got.Removed != 6 {
+		t.Errorf("removed %d files, want the 3 feeds and 3 gzip copies of agents", got.Removed)
+	}
+	checkFeeds(t, 0, out, s, cfg)
+	state, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := state[statePrefix+"agents"]; ok {
+		t.Error("the removed topic's state is still saved")
+	}
+	for _, name := range []string{"feeds.opml", "index.html"} {
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte("agents.atom")) {
+			t.Errorf("%s still links the removed topic", name)
+		}
+	}
+}
+
+// TestFileRemovedByHandIsWrittenAgain: the signature alone does not decide;
+// a feed missing on disk is written.
+func TestFileRemovedByHandIsWrittenAgain(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	b := New(out, s, config(t, testSpecs), discard)
+	if _, err := b.Build(nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(out, "feeds", "all.rss.gz")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Build(nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "feeds", "all.rss.gz")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestEmptyTopicDate: an empty feed is dated when it was first found empty,
+// and keeps that date (and its bytes) across builds.
+func TestEmptyTopicDate(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	b := New(out, s, config(t, testSpecs), discard)
+	if _, err := b.Build(nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(filepath.Join(out, "feeds", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(first, []byte("<updated>2026-06-12T00:00:00Z</updated>")) {
+		t.Errorf("empty feed not dated by the first build:\n%s", first)
+	}
+	if _, err := b.Build(nil, nil, Status{}, day.Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	again, err := os.ReadFile(filepath.Join(out, "feeds", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, again) {
+		t.Error("an empty feed changed between builds")
+	}
+}
+
+// TestBuildErrors: a file that cannot be written names itself, and a member
+// that vanished from the history is noticed and the history routed again.
+func TestBuildErrors(t *testing.T) {
+	t.Run("write", func(t *testing.T) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "public")
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, "feeds"), []byte("not a directory"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b := New(out, openStore(t, dir), config(t, testSpecs), discard)
+		_, err := b.Build(nil, nil, Status{}, day)
+		if err == nil || !strings.Contains(err.Error(), "write feeds/all.atom") {
+			t.Errorf("got %v, want an error naming feeds/all.atom", err)
+		}
+	})
+	t.Run("member gone", func(t *testing.T) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "public")
+		s := openStore(t, dir)
+		res, err := s.Merge([]paper.Paper{{ID: "2606.00001", Title: "diffusion", Day: day}}, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := New(out, s, config(t, testSpecs), discard)
+		if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
+			t.Fatal(err)
+		}
+		// Pruned without telling the builder: the next build notices
+		// and routes the history again.
+		if _, err := s.Prune(day.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.Build(nil, nil, Status{}, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Scanned != len(testSpecs) {
+			t.Errorf("routed %d topics, want all %d", got.Scanned, len(testSpecs))
+		}
+		if ids := feedIDs(t, out, "all"); len(ids) != 0 {
+			t.Errorf("all shows %v, want nothing", ids)
+		}
+	})
+}
+
+// TestCompareKeys: newest first, then most upvotes, then by ID.
+func TestCompareKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b Key
+		want int
+	}{
+		{"newer first", Key{Date: day.Add(time.Nanosecond), ID: "b"}, Key{Date: day, ID: "a"}, -1},
+		{"more upvotes first", Key{Date: day, Upvotes: 3, ID: "b"}, Key{Date: day, Upvotes: 2, ID: "a"}, -1},
+		{"then id", Key{Date: day, ID: "a"}, Key{Date: day, ID: "b"}, -1},
+		{"no date last", Key{ID: "a"}, Key{Date: day, ID: "b"}, 1},
+		{"equal", Key{Date: day, ID: "a"}, Key{Date: day, ID: "a"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := CompareKeys(tt.a, tt.b); got != tt.want {
+				t.Errorf("CompareKeys = %d, want %d", got, tt.want)
+			}
+			if got := CompareKeys(tt.b, tt.a); got != -tt.want {
+				t.Errorf("reversed: %d, want %d", got, -tt.want)
+			}
+		})
+	}
+}
