@@ -3,18 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/internal/synth"
 	"github.com/paperfeed/paperfeed/scrape"
 	"github.com/paperfeed/paperfeed/store"
 )
@@ -129,84 +126,30 @@ func BenchmarkRefreshHistory(b *testing.B) {
 	benchRefresh(b, a)
 }
 
-// generatedTopics makes n topics of 1-4 keywords drawn from the words of
-// real abstracts, some of them phrases or prefixes, some with an exclude.
+// generatedTopics makes n topics of keywords drawn from real abstracts
+// (synth.Topics).
 func generatedTopics(b *testing.B, n int) []TopicConfig {
-	var entries []struct {
-		Paper struct {
-			Summary string `json:"summary"`
-		} `json:"paper"`
-	}
-	if err := json.Unmarshal(fixture(b), &entries); err != nil {
+	ts, err := synth.Topics(fixture(b), n)
+	if err != nil {
 		b.Fatal(err)
 	}
-	var words []string
-	for _, e := range entries {
-		for _, w := range strings.FieldsFunc(strings.ToLower(e.Paper.Summary), func(r rune) bool { return !('a' <= r && r <= 'z') }) {
-			if len(w) > 4 {
-				words = append(words, w)
-			}
-		}
-	}
-	rng := rand.New(rand.NewPCG(7, 7))
-	pick := func() string { return words[rng.IntN(len(words))] }
 	out := make([]TopicConfig, n)
-	for i := range out {
-		t := TopicConfig{Slug: fmt.Sprintf("t%03d", i), Title: fmt.Sprintf("Topic %d", i), Limit: 100}
-		for range 1 + rng.IntN(4) {
-			switch rng.IntN(4) {
-			case 0:
-				t.Keywords = append(t.Keywords, pick()+" "+pick())
-			case 1:
-				t.Keywords = append(t.Keywords, pick()[:4]+"*")
-			default:
-				t.Keywords = append(t.Keywords, pick())
-			}
-		}
-		if rng.IntN(4) == 0 {
-			t.Exclude = []string{pick()}
-		}
-		out[i] = t
+	for i, t := range ts {
+		out[i] = TopicConfig{Slug: t.Slug, Title: t.Title, Keywords: t.Keywords, Exclude: t.Exclude, Limit: t.Limit}
 	}
 	return out
 }
 
 // fillHistory merges n papers made from the fixture's into the store, spread
-// over 90 days.
+// over 90 days (synth.Papers).
 func fillHistory(b *testing.B, s *store.Store, n int) {
-	var entries []struct {
-		Paper struct {
-			Title   string `json:"title"`
-			Summary string `json:"summary"`
-			Authors []struct {
-				Name string `json:"name"`
-			} `json:"authors"`
-		} `json:"paper"`
-	}
-	if err := json.Unmarshal(fixture(b), &entries); err != nil {
+	papers, err := synth.Papers(fixture(b), n)
+	if err != nil {
 		b.Fatal(err)
 	}
-	day := time.Date(2026, 6, 11, 0, 0, 0, 0, time.UTC)
-	batch := make([]paper.Paper, 0, 10_000)
-	for i := range n {
-		e := entries[i%len(entries)].Paper
-		p := paper.Paper{
-			ID:       fmt.Sprintf("25%02d.%05d", 1+i/90_000%12, i%90_000),
-			Title:    e.Title,
-			Abstract: e.Summary,
-			Day:      day.AddDate(0, 0, -(i % 90)),
-			Upvotes:  i % 50,
-			Sources:  []string{"hf"},
-		}
-		for _, a := range e.Authors {
-			p.Authors = append(p.Authors, a.Name)
-		}
-		batch = append(batch, p)
-		if len(batch) == cap(batch) || i == n-1 {
-			if _, err := s.Merge(batch, day); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
+	for i := 0; i < n; i += 10_000 {
+		if _, err := s.Merge(papers[i:min(n, i+10_000)], synth.Day); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -1,0 +1,83 @@
+// Command mkhistory writes a large history and a config of many topics for
+// measuring the real binary against the budgets (see README, Development):
+//
+//	go run ./internal/synth/mkhistory -papers 100000 -topics 100 -out /tmp/budget
+//
+// writes /tmp/budget/data/paperfeed.db and /tmp/budget/config.yaml, whose
+// one source is the Daily Papers API at -hf (a local server serving the
+// fixture; the command itself sends no request).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/paperfeed/paperfeed/internal/synth"
+	"github.com/paperfeed/paperfeed/store"
+)
+
+func main() {
+	papers := flag.Int("papers", 100_000, "papers in the history")
+	topics := flag.Int("topics", 100, "keyword topics in the config")
+	out := flag.String("out", "", "directory to write data/ and config.yaml into (required)")
+	fixture := flag.String("fixture", "testdata/hf-api-daily-papers-2026-06-12.json", "Daily Papers API answer the papers are made from")
+	flag.Parse()
+	if err := run(*out, *fixture, *papers, *topics); err != nil {
+		fmt.Fprintf(os.Stderr, "mkhistory: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, fixture string, papers, topics int) error {
+	if out == "" {
+		return fmt.Errorf("-out is required")
+	}
+	data, err := os.ReadFile(fixture)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "data"), 0o755); err != nil {
+		return err
+	}
+	s, err := store.Open(filepath.Join(out, "data", "paperfeed.db"))
+	if err != nil {
+		return err
+	}
+	ps, err := synth.Papers(data, papers)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(ps); i += 10_000 {
+		if _, err := s.Merge(ps[i:min(len(ps), i+10_000)], synth.Day); err != nil {
+			return err
+		}
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+	ts, err := synth.Topics(data, topics)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("sources:\n  - name: hf\n    type: huggingface\n    days: 1\ntopics:\n")
+	for _, t := range ts {
+		fmt.Fprintf(&b, "  - slug: %s\n    title: %s\n    limit: %d\n    keywords: %s\n", t.Slug, strconv.Quote(t.Title), t.Limit, list(t.Keywords))
+		if len(t.Exclude) > 0 {
+			fmt.Fprintf(&b, "    exclude: %s\n", list(t.Exclude))
+		}
+	}
+	return os.WriteFile(filepath.Join(out, "config.yaml"), []byte(b.String()), 0o644)
+}
+
+func list(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
