@@ -4,17 +4,21 @@
 //	go run ./internal/synth/mkhistory -papers 100000 -topics 100 -out /tmp/budget
 //
 // writes /tmp/budget/data/paperfeed.db and /tmp/budget/config.yaml, whose
-// one source is the Daily Papers API at -hf (a local server serving the
-// fixture; the command itself sends no request).
+// one source is the Daily Papers API. With -serve 127.0.0.1:PORT it then
+// answers that API on a loopback address with the fixture, until killed, so
+// that PAPERFEED_HF_URL=http://127.0.0.1:PORT refreshes against it.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paperfeed/paperfeed/internal/synth"
 	"github.com/paperfeed/paperfeed/store"
@@ -24,12 +28,42 @@ func main() {
 	papers := flag.Int("papers", 100_000, "papers in the history")
 	topics := flag.Int("topics", 100, "keyword topics in the config")
 	out := flag.String("out", "", "directory to write data/ and config.yaml into (required)")
+	serveAddr := flag.String("serve", "", "after writing, answer /api/daily_papers with the fixture on this loopback address until killed")
 	fixture := flag.String("fixture", "testdata/hf-api-daily-papers-2026-06-12.json", "Daily Papers API answer the papers are made from")
 	flag.Parse()
 	if err := run(*out, *fixture, *papers, *topics); err != nil {
 		fmt.Fprintf(os.Stderr, "mkhistory: %v\n", err)
 		os.Exit(1)
 	}
+	if *serveAddr != "" {
+		if err := serve(*serveAddr, *fixture); err != nil {
+			fmt.Fprintf(os.Stderr, "mkhistory: %v\n", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// serve answers the Daily Papers API with the fixture on a loopback address.
+func serve(addr, fixture string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-serve %s: only loopback addresses", addr)
+	}
+	data, err := os.ReadFile(fixture)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/daily_papers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(data) //nolint:errcheck // a client that went away
+	})
+	fmt.Fprintf(os.Stderr, "mkhistory: answering http://%s/api/daily_papers\n", addr)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return srv.ListenAndServe()
 }
 
 func run(out, fixture string, papers, topics int) error {
