@@ -1,117 +1,92 @@
 package feed
 
 import (
+	"encoding/xml"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gorilla/feeds"
 )
 
+// atomFeed is an Atom feed document. It is this package's rather than
+// feeds.AtomFeed because that struct holds a single <link>, and a feed
+// needs both rel="self" and rel="alternate".
+type atomFeed struct {
+	XMLName  xml.Name         `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang     string           `xml:"xml:lang,attr"`
+	Title    string           `xml:"title"`
+	Subtitle string           `xml:"subtitle,omitempty"`
+	ID       string           `xml:"id"`
+	Updated  string           `xml:"updated"`
+	Links    []feeds.AtomLink `xml:"link"`
+	Author   feeds.AtomAuthor `xml:"author"`
+	Entries  []atomEntry      `xml:"entry"`
+}
+
+// atomEntry is an Atom entry. It is this package's rather than
+// feeds.AtomEntry because that struct holds one author and one text
+// category, where an entry has several authors and terms, and Atom wants
+// each term in a term attribute.
+type atomEntry struct {
+	Title      string             `xml:"title"`
+	ID         string             `xml:"id"`
+	Links      []feeds.AtomLink   `xml:"link"`
+	Updated    string             `xml:"updated"`
+	Published  string             `xml:"published"`
+	Authors    []feeds.AtomAuthor `xml:"author"`
+	Categories []atomCategory     `xml:"category"`
+	Content    feeds.AtomContent  `xml:"content"`
+}
+
+type atomCategory struct {
+	Term string `xml:"term,attr"`
+}
+
 // Atom renders the topic as an Atom 1.0 feed served at
-// BaseURL/feeds/<slug>.atom, which is also the feed's id.
-//
-// The document is the one encoding/xml writes for gorilla's Atom structs
-// (feeds.AtomLink, feeds.AtomAuthor, feeds.AtomSummary, feeds.AtomContent)
-// and this package's own feed, entry and category elements, which gorilla's
-// cannot express: a feed needs both rel="self" and rel="alternate" links
-// where feeds.AtomFeed holds one, and an entry several authors and term
-// categories where feeds.AtomEntry holds one author and a text category.
+// BaseURL/feeds/<slug>.atom, which is also the feed's id. An entry's text
+// is its <content type="html"> alone.
 func Atom(s Site, t Topic) ([]byte, error) {
-	return AppendAtom(nil, s, t)
-}
-
-// AppendAtom appends what Atom renders to dst and returns the extended slice:
-// a caller rendering many feeds reuses one buffer instead of allocating a
-// copy of each.
-func AppendAtom(dst []byte, s Site, t Topic) ([]byte, error) {
-	sc := getScratch()
-	defer sc.put()
-	ch, err := prepare(s, t, sc)
+	ch, err := prepare(s, t)
 	if err != nil {
-		return dst, fmt.Errorf("atom: %w", err)
+		return nil, fmt.Errorf("atom: %w", err)
 	}
-	sc.out = appendAtomDoc(slices.Grow(sc.out[:0], sc.outSize()), sc, ch)
-	return append(dst, sc.out...), nil
-}
-
-// appendAtomDoc appends the Atom document of ch, prepared in sc, to buf.
-func appendAtomDoc(buf []byte, sc *scratch, ch *channel) []byte {
 	self := ch.site.feedURL(ch.slug, "atom")
-	w := xmlWriter{buf: buf}
-	w.buf = append(w.buf, xmlHeader...)
-	w.startTag("feed", attr{"xmlns", "http://www.w3.org/2005/Atom"}, attr{"xml:lang", "en"})
-	w.depth++
-	w.text("title", ch.title)
-	if ch.description != "" {
-		w.text("subtitle", ch.description)
+	f := atomFeed{
+		Lang:     "en",
+		Title:    ch.title,
+		Subtitle: ch.description,
+		ID:       self,
+		Updated:  ch.updated.Format(time.RFC3339),
+		Links: []feeds.AtomLink{
+			{Href: self, Rel: "self", Type: "application/atom+xml"},
+			{Href: ch.site.home(), Rel: "alternate", Type: "text/html"},
+		},
+		Author:  feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: ch.site.title}},
+		Entries: make([]atomEntry, 0, len(ch.entries)),
 	}
-	w.text("id", self)
-	w.date("updated", ch.updated, time.RFC3339)
-	w.atomLink(feeds.AtomLink{Href: self, Rel: "self", Type: "application/atom+xml"})
-	w.atomLink(feeds.AtomLink{Href: ch.site.home(), Rel: "alternate", Type: "text/html"})
-	w.atomAuthor(feeds.AtomPerson{Name: ch.site.title})
-	for i := range ch.entries {
-		e := &ch.entries[i]
-		w.open("entry")
-		w.text("title", e.title)
-		w.text("id", e.id)
+	for _, e := range ch.entries {
+		date := e.date.Format(time.RFC3339)
+		ae := atomEntry{
+			Title:     e.title,
+			ID:        e.id,
+			Updated:   date,
+			Published: date,
+			Content:   feeds.AtomContent{Content: e.content, Type: "html"},
+		}
 		if e.link != "" {
-			w.atomLink(feeds.AtomLink{Href: e.link, Rel: "alternate", Type: "text/html"})
+			ae.Links = []feeds.AtomLink{{Href: e.link, Rel: "alternate", Type: "text/html"}}
 		}
-		w.date("updated", e.date, time.RFC3339)
-		w.date("published", e.date, time.RFC3339)
-		for _, a := range sc.strsOf(e.authors) {
-			w.atomAuthor(feeds.AtomPerson{Name: a})
+		for _, a := range e.authors {
+			ae.Authors = append(ae.Authors, feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: a}})
 		}
-		for _, c := range sc.strsOf(e.terms) {
-			w.text("category", "", attr{"term", c})
+		for _, c := range e.terms {
+			ae.Categories = append(ae.Categories, atomCategory{Term: c})
 		}
-		if e.summary.end > e.summary.start {
-			w.textBytes("summary", sc.textOf(e.summary), attr{"type", "text"})
-		}
-		w.textBytes("content", sc.textOf(e.content), attr{"type", "html"})
-		w.close("entry")
+		f.Entries = append(f.Entries, ae)
 	}
-	w.close("feed")
-	return append(w.buf, '\n')
-}
-
-// atomLink writes l as encoding/xml writes a feeds.AtomLink.
-func (w *xmlWriter) atomLink(l feeds.AtomLink) {
-	w.line()
-	w.buf = append(w.buf, "<link"...)
-	for _, a := range [...]attr{{"href", l.Href}, {"rel", l.Rel}, {"type", l.Type}, {"length", l.Length}} {
-		if a.value != "" || a.name == "href" {
-			w.buf = append(w.buf, ' ')
-			w.buf = append(w.buf, a.name...)
-			w.buf = append(w.buf, `="`...)
-			w.buf = appendXMLText(w.buf, a.value, w.rss)
-			w.buf = append(w.buf, '"')
-		}
+	b, err := marshalXML(f)
+	if err != nil {
+		return nil, fmt.Errorf("atom: %w", err)
 	}
-	w.buf = append(w.buf, "></link>"...)
-}
-
-// atomAuthor writes p as encoding/xml writes a feeds.AtomAuthor.
-func (w *xmlWriter) atomAuthor(p feeds.AtomPerson) {
-	if p == (feeds.AtomPerson{}) {
-		w.text("author", "")
-		return
-	}
-	w.open("author")
-	for _, f := range [...]attr{{"name", p.Name}, {"uri", p.Uri}, {"email", p.Email}} {
-		if f.value != "" {
-			w.text(f.name, f.value)
-		}
-	}
-	w.close("author")
-}
-
-// date writes an element holding t in layout.
-func (w *xmlWriter) date(name string, t time.Time, layout string) {
-	w.line()
-	w.startTag(name)
-	w.buf = t.AppendFormat(w.buf, layout)
-	w.endTag(name)
+	return b, nil
 }

@@ -6,10 +6,14 @@
 //
 //   - Rendering is pure. Nothing reads a clock or iterates a map: the same
 //     Site and Topic always give the same bytes. Items are rendered in the
-//     order given; callers order them with Sort.
+//     order given; choosing, ordering and limiting them is the caller's.
 //   - An item's id never changes: https://arxiv.org/abs/<ID> (no version) for
 //     arXiv papers, the item's own link otherwise. It is the same in every
 //     topic and format. The item links to the paper's Hugging Face page.
+//   - An item's text appears once per format, as the item's HTML (abstract,
+//     authors, summaries, links and counts): Atom <content type="html">, RSS
+//     <description>, JSON Feed content_html. There is no separate summary,
+//     which readers would show as the abstract a second time.
 //   - An item is dated by Paper.Day, falling back to Paper.Published, then
 //     Paper.FirstSeen, then Topic.Updated; a feed is dated by its newest item
 //     or by Topic.Updated when it has none. A date that cannot be found is an
@@ -17,43 +21,34 @@
 //   - Every string that reaches the output is valid UTF-8 without the
 //     characters XML 1.0 forbids or discourages (C0/C1 controls other than
 //     tab, LF and CR, U+FFFE, U+FFFF); text fields also have their whitespace
-//     collapsed. JSON gets the same cleaning so that all formats agree.
+//     collapsed. JSON gets the same cleaning so that all formats agree. Links
+//     in the output are absolute http(s) URLs; other links are left out.
 //   - WriteFile replaces a file through a hidden temporary file in the same
 //     directory (".<name>.tmp-*"), fsync and rename, and leaves a file that
 //     already holds the same bytes untouched.
 //
-// github.com/gorilla/feeds provides the structs where they fit: for JSON
-// Feed the feed and author values (feeds.JSONFeed, feeds.JSONAuthor) and the
-// layout of feeds.JSONItem; for Atom and RSS the link, person, guid and
-// content:encoded values. Where its structs cannot say what readers need,
-// this package writes its own elements and says why (see Atom and RSS).
-//
-// No format is marshalled by reflection: Atom and RSS are appended by hand
-// (xmlWriter) and so is JSON Feed (appendJSONDoc), for speed: every hourly
-// refresh re-renders some three hundred topics in three formats next to a
-// large live heap, and reflection, per-item strings and buffer growth made
-// rendering most of the refresh's CPU and allocation. The bytes are exactly
-// those encoding/xml and encoding/json (compact, one line, SetEscapeHTML
-// false) wrote for the same structs, escaping included; the tests keep those
-// renderers and compare on fixed and fuzzed input. JSON items are written
-// straight from the prepared entries rather than built as feeds.JSONItem
-// values, which would copy every text into a string of its own.
-//
-// A render works in pooled scratch memory and allocates little more than the
-// document it returns. AppendAll prepares a topic once (checking, cleaning,
-// content HTML, terms) for all three documents and writes them into the
-// caller's reused buffers.
+// The documents are encoding/xml and encoding/json on structs, and the
+// HTML is html/template, so escaping never rests on hand-written code.
+// github.com/gorilla/feeds provides the structs where they fit: the Atom
+// link, author and content (feeds.AtomLink, feeds.AtomAuthor,
+// feeds.AtomContent), the RSS guid (feeds.RssGuid), and the JSON Feed feed,
+// item and author (feeds.JSONFeed, feeds.JSONItem, feeds.JSONAuthor). This
+// package declares its own struct only where gorilla's cannot say what
+// readers and the W3C validator need: the Atom feed and entry (both a self
+// and an alternate link, several authors, term categories), the RSS document
+// (atom:link rel="self", dc:creator, one category per term, no empty link,
+// HTML description), and a JSON Feed wrapper that always writes "items".
+// Each says why where it is declared.
 package feed
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paperfeed/paperfeed/paper"
 )
@@ -67,8 +62,11 @@ type Site struct {
 // Topic is one feed: its papers are already selected, sorted and limited.
 type Topic struct {
 	Slug, Title, Description string
-	Items                    []Item    // already selected, sorted and limited by the caller (see Sort)
-	Updated                  time.Time // feed-level updated when Items is empty (caller passes a stable time)
+	Items                    []Item    // rendered in the order given (the caller orders and limits them)
+	Updated                  time.Time // feed date when Items is empty (the caller passes a stable time)
+	// Total is how many papers the topic's feeds hold, for Index, whose
+	// caller may pass only the newest Items; 0 means len(Items).
+	Total int
 }
 
 // Item is one paper in a topic with the terms that routed it there.
@@ -87,15 +85,6 @@ const etAl = "et al."
 
 // defaultTitle names the site and the feeds' author when Site.Title is empty.
 const defaultTitle = "paperfeed"
-
-// Sort orders items newest first by their date (Paper.Day, or the same
-// fallbacks the feeds use), then by upvotes (most first), then by ID. It is
-// stable, so equal items keep their order.
-func Sort(items []Item) {
-	slices.SortStableFunc(items, func(a, b Item) int {
-		return Compare(&a.Paper, &b.Paper)
-	})
-}
 
 // Date is the date of a paper's items in every feed (Paper.Day, else
 // Published, else FirstSeen), in UTC, or the zero time if it has none.
@@ -181,8 +170,7 @@ func (s site) topicURL(slug string) string {
 }
 
 // channel is a topic made ready for every format: all text cleaned, every
-// item with its id, link and date. Its entries' longer texts and lists live
-// in the scratch it was prepared in (see prepare).
+// item with its id, link, date and HTML.
 type channel struct {
 	site        site
 	slug        string
@@ -197,78 +185,15 @@ type entry struct {
 	id      string
 	link    string // an http(s) URL, or empty for an item without one
 	title   string
-	summary span // the abstract as plain text, in scratch.text
-	content span // HTML, in scratch.text
-	authors span // in scratch.strs
-	terms   span // in scratch.strs
+	content string // the item's HTML, its only text (see the package comment)
+	authors []string
+	terms   []string
 	image   string
 	date    time.Time
 }
 
-// span is the part [start, end) of one of scratch's buffers.
-type span struct{ start, end int }
-
-// scratch is the memory one render works in: the document, the summaries
-// and contents of every entry back to back, and their author and term
-// lists. Renders take one from scratchPool and put it back, so that a feed
-// of a hundred items costs about one allocation of its own size (the copy
-// the caller gets) instead of one per string and a growing buffer.
-type scratch struct {
-	entries []entry
-	text    []byte   // summaries and contents
-	strs    []string // author and term lists
-	tmp     []byte   // one text on its way to being escaped twice
-	out     []byte   // the document
-}
-
-// maxPooled is the largest buffer put back into the pool: a rare huge feed
-// should not pin its memory for the rest of the process.
-const maxPooled = 16 << 20
-
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
-
-func getScratch() *scratch { return scratchPool.Get().(*scratch) }
-
-// put returns sc to the pool, dropping the references it holds to papers'
-// strings.
-func (sc *scratch) put() {
-	if cap(sc.text) > maxPooled || cap(sc.out) > maxPooled || cap(sc.tmp) > maxPooled {
-		return
-	}
-	clear(sc.entries)
-	clear(sc.strs)
-	sc.entries, sc.strs = sc.entries[:0], sc.strs[:0]
-	sc.text, sc.tmp, sc.out = sc.text[:0], sc.tmp[:0], sc.out[:0]
-	scratchPool.Put(sc)
-}
-
-// grow makes room for the texts and lists of items at once, so that a
-// scratch fresh from the pool grows in one step rather than by doubling.
-func (sc *scratch) grow(items []Item) {
-	text, strs := 0, 0
-	for i := range items {
-		p := &items[i].Paper
-		// The abstract twice (summary and content), the AI summary, and
-		// the rest of the content.
-		text += 2*len(p.Abstract) + len(p.AISummary) + 1024
-		strs += min(len(p.Authors), maxAuthors+1) + len(items[i].Terms) + len(p.Categories) + len(p.AIKeywords)
-	}
-	sc.text = slices.Grow(sc.text[:0], text)
-	sc.strs = slices.Grow(sc.strs[:0], strs)
-}
-
-// outSize is about the size of a document of the channel in sc: its texts
-// half again for escaping, and the markup of every entry.
-func (sc *scratch) outSize() int {
-	return len(sc.text)*3/2 + 512*len(sc.entries) + 4096
-}
-
-func (sc *scratch) textOf(sp span) []byte   { return sc.text[sp.start:sp.end] }
-func (sc *scratch) strsOf(sp span) []string { return sc.strs[sp.start:sp.end:sp.end] }
-
-// prepare checks and cleans s and t. The channel's entries point into sc,
-// which must outlive its use.
-func prepare(s Site, t Topic, sc *scratch) (*channel, error) {
+// prepare checks and cleans s and t.
+func prepare(s Site, t Topic) (*channel, error) {
 	st, err := checkSite(s)
 	if err != nil {
 		return nil, err
@@ -283,15 +208,14 @@ func prepare(s Site, t Topic, sc *scratch) (*channel, error) {
 		title:       collapse(t.Title),
 		description: collapse(t.Description),
 		updated:     t.Updated.UTC(),
-		entries:     slices.Grow(sc.entries[:0], len(t.Items)),
+		entries:     make([]entry, 0, len(t.Items)),
 	}
 	if ch.title == "" {
 		ch.title = slug
 	}
-	sc.grow(t.Items)
 	var newest time.Time
 	for i := range t.Items {
-		e, err := sc.newEntry(&t.Items[i], t.Updated)
+		e, err := newEntry(&t.Items[i], t.Updated)
 		if err != nil {
 			return nil, fmt.Errorf("topic %s: item %d: %w", slug, i, err)
 		}
@@ -300,7 +224,6 @@ func prepare(s Site, t Topic, sc *scratch) (*channel, error) {
 		}
 		ch.entries = append(ch.entries, e)
 	}
-	sc.entries = ch.entries
 	if !newest.IsZero() {
 		ch.updated = newest
 	}
@@ -311,21 +234,9 @@ func prepare(s Site, t Topic, sc *scratch) (*channel, error) {
 	return ch, nil
 }
 
-// links are an item's URLs, each computed once.
-type links struct {
-	abs, pdf, page string // as the paper gives them
-	isArxiv        bool
-}
-
-func (sc *scratch) newEntry(it *Item, fallback time.Time) (entry, error) {
+func newEntry(it *Item, fallback time.Time) (entry, error) {
 	p := &it.Paper
-	l := links{abs: p.AbsURL()}
-	l.isArxiv = l.abs != ""
-	if l.isArxiv {
-		l.pdf = p.PDFURL()
-	}
-	l.page = p.PageURL()
-	id := cleanURL(l.abs)
+	id := cleanURL(p.AbsURL())
 	if id == "" {
 		id = cleanURL(p.Link)
 	}
@@ -339,139 +250,80 @@ func (sc *scratch) newEntry(it *Item, fallback time.Time) (entry, error) {
 	if date.IsZero() {
 		return entry{}, fmt.Errorf("paper %s: %w", p.ID, errNoDate)
 	}
-	date = date.Truncate(time.Second)
+	authors := cleanList(p.Authors)
+	content, err := renderContent(p, authors)
+	if err != nil {
+		return entry{}, fmt.Errorf("paper %s: %w", p.ID, err)
+	}
 	e := entry{
-		id:    id,
-		link:  webURL(l.page),
-		title: collapse(p.Title),
-		image: webURL(p.Thumbnail),
-		date:  date,
+		id:      id,
+		link:    webURL(p.PageURL()),
+		title:   collapse(p.Title),
+		content: content,
+		authors: capAuthors(authors),
+		terms:   terms(it.Terms, p.Categories, p.AIKeywords),
+		image:   webURL(p.Thumbnail),
+		date:    date.Truncate(time.Second),
 	}
 	if e.title == "" {
 		e.title = id
 	}
-	e.authors.start = len(sc.strs)
-	sc.strs = appendAuthors(sc.strs, p.Authors)
-	e.authors.end = len(sc.strs)
-	e.terms.start = len(sc.strs)
-	sc.strs = appendTerms(sc.strs, it.Terms, p.Categories, p.AIKeywords)
-	e.terms.end = len(sc.strs)
-	e.summary.start = len(sc.text)
-	sc.text = appendCollapse(sc.text, p.Abstract)
-	e.summary.end = len(sc.text)
-	e.content.start = len(sc.text)
-	sc.text = sc.appendContent(sc.text, p, e.summary, e.image, &l)
-	e.content.end = len(sc.text)
 	return e, nil
 }
 
-// appendAuthors appends the cleaned, non-empty author names, at most
-// maxAuthors of them followed by etAl when there were more.
-func appendAuthors(dst, names []string) []string {
-	n := 0
-	for _, s := range names {
-		if s = collapse(s); s == "" {
-			continue
-		}
-		if n == maxAuthors {
-			return append(dst, etAl)
-		}
-		dst = append(dst, s)
-		n++
+// capAuthors is the first maxAuthors of the cleaned author names, followed
+// by etAl when there were more.
+func capAuthors(names []string) []string {
+	if len(names) <= maxAuthors {
+		return names
 	}
-	return dst
+	return append(names[:maxAuthors:maxAuthors], etAl)
 }
 
-// terms is the matched terms, then arXiv categories, then AI keywords, cleaned, without empty
-// strings and without repeats (compared case-insensitively; the first
-// spelling wins).
+// cleanList collapses every string and drops the empty ones.
+func cleanList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = collapse(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// terms is the matched terms, then arXiv categories, then AI keywords,
+// cleaned, without empty strings and without repeats (compared
+// case-insensitively; the first spelling wins).
 func terms(lists ...[]string) []string {
-	n := 0
-	for _, l := range lists {
-		n += len(l)
-	}
-	return appendTerms(make([]string, 0, n), lists...)
-}
-
-// maxLinearTerms is how many terms appendTerms compares pairwise before it
-// switches to a map.
-const maxLinearTerms = 64
-
-// appendTerms appends terms(lists...) to dst.
-func appendTerms(dst []string, lists ...[]string) []string {
-	start := len(dst)
-	var ascii [maxLinearTerms]bool // whether dst[start+i] is ASCII
-	var seen map[string]bool       // only for long lists
+	var out []string
+	seen := map[string]bool{}
 	for _, list := range lists {
 		for _, s := range list {
-			if s = collapse(s); s == "" {
+			s = collapse(s)
+			k := strings.ToLower(s)
+			if s == "" || seen[k] {
 				continue
 			}
-			n := len(dst) - start
-			if seen == nil && n >= maxLinearTerms {
-				seen = make(map[string]bool, 2*maxLinearTerms)
-				for _, t := range dst[start:] {
-					seen[strings.ToLower(t)] = true
-				}
-			}
-			if seen != nil {
-				k := strings.ToLower(s)
-				if seen[k] {
-					continue
-				}
-				seen[k] = true
-			} else {
-				sASCII := isASCII(s)
-				if containsLower(dst[start:], ascii[:n], s, sASCII) {
-					continue
-				}
-				ascii[n] = sASCII
-			}
-			dst = append(dst, s)
+			seen[k] = true
+			out = append(out, s)
 		}
 	}
-	return dst
+	return out
 }
 
-// containsLower reports whether strings.ToLower(s) equals strings.ToLower
-// of one of list, whose strings are ASCII where ascii says so. It does not
-// allocate when both sides of a comparison are ASCII.
-func containsLower(list []string, ascii []bool, s string, sASCII bool) bool {
-	for i, t := range list {
-		if sASCII && ascii[i] {
-			if len(s) == len(t) && equalLowerASCII(s, t) {
-				return true
-			}
-		} else if strings.ToLower(s) == strings.ToLower(t) {
-			return true
-		}
+// marshalXML writes v as an XML document with its declaration, indented two
+// spaces and ending in a newline.
+func marshalXML(v any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode xml: %w", err)
 	}
-	return false
-}
-
-// equalLowerASCII compares two ASCII strings of the same length ignoring
-// case.
-func equalLowerASCII(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		if lowerASCII(a[i]) != lowerASCII(b[i]) {
-			return false
-		}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode xml: %w", err)
 	}
-	return true
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+	b.WriteByte('\n')
+	return b.Bytes(), nil
 }

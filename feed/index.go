@@ -83,9 +83,10 @@ type indexTopic struct {
 
 type indexPaper struct{ Title, URL, Day string }
 
-// Index renders index.html: every topic with its description, size, newest
-// papers and subscribe links, then the last refresh and each source's
-// outcome. Times are shown in UTC.
+// Index renders index.html: every topic with its description, size
+// (Topic.Total, or len(Items) when it is 0), its first newestShown Items and
+// subscribe links, then the last refresh and each source's outcome. Times
+// are shown in UTC.
 func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 	site, err := checkSite(s)
 	if err != nil {
@@ -114,13 +115,16 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 			Slug:        slug,
 			Title:       collapse(t.Title),
 			Description: collapse(t.Description),
-			Count:       len(t.Items),
+			Count:       t.Total,
 			Atom:        site.feedURL(slug, "atom"),
 			RSS:         site.feedURL(slug, "rss"),
 			JSON:        site.feedURL(slug, "json"),
 		}
 		if it.Title == "" {
 			it.Title = slug
+		}
+		if it.Count == 0 {
+			it.Count = len(t.Items)
 		}
 		for _, item := range t.Items[:min(len(t.Items), newestShown)] {
 			p := &item.Paper

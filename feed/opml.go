@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 )
@@ -55,20 +54,4 @@ func OPML(s Site, topics []Topic) ([]byte, error) {
 		return nil, fmt.Errorf("opml: %w", err)
 	}
 	return b, nil
-}
-
-// marshalXML writes v as an indented XML document with its declaration.
-func marshalXML(v any) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
-	enc.Indent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("encode xml: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("encode xml: %w", err)
-	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
 }

@@ -1,115 +1,111 @@
 package feed
 
 import (
+	"encoding/xml"
 	"fmt"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/feeds"
 )
 
+// rssDoc is an RSS 2.0 document. It is this package's rather than
+// feeds.RssFeedXml because readers and the W3C validator want what that
+// struct cannot say: an atom:link rel="self" on the channel, dc:creator for
+// author names (RSS <author> must be an e-mail address), one <category> per
+// term, and no empty <link>. The guid is gorilla's feeds.RssGuid.
+type rssDoc struct {
+	XMLName xml.Name   `xml:"rss"`
+	Version string     `xml:"version,attr"`
+	Atom    string     `xml:"xmlns:atom,attr"`
+	DC      string     `xml:"xmlns:dc,attr"`
+	Channel rssChannel `xml:"channel"`
+}
+
+type rssChannel struct {
+	Title         string      `xml:"title"`
+	Link          string      `xml:"link"`
+	Description   string      `xml:"description"`
+	Language      string      `xml:"language"`
+	LastBuildDate string      `xml:"lastBuildDate"`
+	SelfLink      rssAtomLink `xml:"atom:link"`
+	Items         []rssItem   `xml:"item"`
+}
+
+type rssAtomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr"`
+	Type string `xml:"type,attr"`
+}
+
+type rssItem struct {
+	Title       string        `xml:"title"`
+	Link        string        `xml:"link,omitempty"`
+	Description rssHTML       `xml:"description"`
+	Creator     string        `xml:"dc:creator,omitempty"`
+	Categories  []string      `xml:"category"`
+	GUID        feeds.RssGuid `xml:"guid"`
+	PubDate     string        `xml:"pubDate"`
+}
+
+// rssHTML is an item description: the item's HTML in a CDATA section, which
+// keeps the markup readable (gorilla's RssItem.Description is a plain string
+// and would escape every tag).
+type rssHTML struct {
+	HTML string `xml:",cdata"`
+}
+
 // RSS renders the topic as an RSS 2.0 feed served at
-// BaseURL/feeds/<slug>.rss. The item guid is the same id as in the other
-// formats, marked isPermaLink="false" since the item links elsewhere.
-//
-// The channel is this package's rather than feeds.RssFeedXml because
-// readers and the W3C validator want what that struct cannot say: an
-// atom:link rel="self" on the channel, dc:creator for author names (RSS
-// <author> must be an e-mail address), one <category> per term, and no empty
-// <link>. The guid and content:encoded elements are gorilla's feeds.RssGuid
-// and feeds.RssContent.
-//
-// "&" and "<" are written as the hexadecimal references &#x26; and &#x3C;
-// everywhere, as the RSS Profile asks: in RSS a plain-text element (title,
-// channel description) holding "&lt;" is ambiguous between text and markup,
-// and readers decide by how it was written. Inside the content:encoded CDATA
-// the HTML's own "&amp;" and "&lt;" are respelled the same way; every "&" of
-// that HTML starts a character reference, so its meaning is unchanged.
+// BaseURL/feeds/<slug>.rss. An item's text is its <description>, which holds
+// the item's HTML. The item guid is the same id as in the other formats,
+// marked isPermaLink="false" since the item links elsewhere.
 func RSS(s Site, t Topic) ([]byte, error) {
-	return AppendRSS(nil, s, t)
-}
-
-// AppendRSS appends what RSS renders to dst and returns the extended slice:
-// a caller rendering many feeds reuses one buffer instead of allocating a
-// copy of each.
-func AppendRSS(dst []byte, s Site, t Topic) ([]byte, error) {
-	sc := getScratch()
-	defer sc.put()
-	ch, err := prepare(s, t, sc)
+	ch, err := prepare(s, t)
 	if err != nil {
-		return dst, fmt.Errorf("rss: %w", err)
+		return nil, fmt.Errorf("rss: %w", err)
 	}
-	sc.out = appendRSSDoc(slices.Grow(sc.out[:0], sc.outSize()), sc, ch)
-	return append(dst, sc.out...), nil
-}
-
-// appendRSSDoc appends the RSS document of ch, prepared in sc, to buf.
-func appendRSSDoc(buf []byte, sc *scratch, ch *channel) []byte {
 	desc := ch.description
 	if desc == "" {
 		desc = ch.title // RSS requires a description
 	}
-	w := xmlWriter{buf: buf, rss: true}
-	w.buf = append(w.buf, xmlHeader...)
-	w.startTag("rss",
-		attr{"version", "2.0"},
-		attr{"xmlns:atom", "http://www.w3.org/2005/Atom"},
-		attr{"xmlns:dc", "http://purl.org/dc/elements/1.1/"},
-		attr{"xmlns:content", "http://purl.org/rss/1.0/modules/content/"})
-	w.depth++
-	w.open("channel")
-	w.text("title", ch.title)
-	w.text("link", ch.site.home())
-	w.text("description", desc)
-	w.text("language", "en")
-	w.date("lastBuildDate", ch.updated, time.RFC1123Z)
-	w.text("atom:link", "", attr{"href", ch.site.feedURL(ch.slug, "rss")}, attr{"rel", "self"}, attr{"type", "application/rss+xml"})
-	for i := range ch.entries {
-		e := &ch.entries[i]
-		w.open("item")
-		w.text("title", e.title)
-		if e.link != "" {
-			w.text("link", e.link)
-		}
-		// Readers treat an item's description as HTML: escape the plain
-		// abstract so that "<" and "&" in it stay text.
-		sc.tmp = appendHTML(sc.tmp[:0], sc.textOf(e.summary))
-		w.textBytes("description", sc.tmp)
-		w.rssContent(sc.textOf(e.content))
-		if authors := sc.strsOf(e.authors); len(authors) > 0 {
-			w.line()
-			w.startTag("dc:creator")
-			for i, a := range authors {
-				if i > 0 {
-					w.buf = append(w.buf, ", "...)
-				}
-				w.buf = appendXMLText(w.buf, a, true)
-			}
-			w.endTag("dc:creator")
-		}
-		for _, c := range sc.strsOf(e.terms) {
-			w.text("category", c)
-		}
-		w.rssGUID(feeds.RssGuid{Id: e.id, IsPermaLink: "false"})
-		w.date("pubDate", e.date, time.RFC1123Z)
-		w.close("item")
+	doc := rssDoc{
+		Version: "2.0",
+		Atom:    "http://www.w3.org/2005/Atom",
+		DC:      "http://purl.org/dc/elements/1.1/",
+		Channel: rssChannel{
+			Title:         ch.title,
+			Link:          ch.site.home(),
+			Description:   desc,
+			Language:      "en",
+			LastBuildDate: ch.updated.Format(time.RFC1123Z),
+			SelfLink:      rssAtomLink{Href: ch.site.feedURL(ch.slug, "rss"), Rel: "self", Type: "application/rss+xml"},
+			Items:         make([]rssItem, 0, len(ch.entries)),
+		},
 	}
-	w.close("channel")
-	w.close("rss")
-	return append(w.buf, '\n')
+	for _, e := range ch.entries {
+		doc.Channel.Items = append(doc.Channel.Items, rssItem{
+			Title:       e.title,
+			Link:        e.link,
+			Description: rssHTML{HTML: e.content},
+			Creator:     strings.Join(e.authors, ", "),
+			Categories:  e.terms,
+			GUID:        feeds.RssGuid{Id: e.id, IsPermaLink: "false"},
+			PubDate:     e.date.Format(time.RFC1123Z),
+		})
+	}
+	b, err := marshalXML(doc)
+	if err != nil {
+		return nil, fmt.Errorf("rss: %w", err)
+	}
+	return []byte(rssProfileEscapes.Replace(string(b))), nil
 }
 
-// rssContent writes html as encoding/xml writes a feeds.RssContent holding
-// it, with the RSS Profile's respelling.
-func (w *xmlWriter) rssContent(html []byte) {
-	w.cdata("content:encoded", html)
-}
-
-// rssGUID writes g as encoding/xml writes it.
-func (w *xmlWriter) rssGUID(g feeds.RssGuid) {
-	if g.IsPermaLink == "" {
-		w.text("guid", g.Id)
-		return
-	}
-	w.text("guid", g.Id, attr{"isPermaLink", g.IsPermaLink})
-}
+// rssProfileEscapes rewrites "&amp;" and "&lt;" as hexadecimal character
+// references, as the RSS Profile asks: RSS titles, categories, dc:creator
+// and the channel description are plain text, and readers that take a
+// "&lt;" in them for markup decide by how it was written. The meaning is
+// unchanged everywhere: in XML text and attributes both spellings are the
+// same character, and inside a description's CDATA every "&" of the
+// html/template output starts a character reference, which means the same
+// in either spelling.
+var rssProfileEscapes = strings.NewReplacer("&amp;", "&#x26;", "&lt;", "&#x3C;")
