@@ -7,11 +7,16 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/paperfeed/paperfeed/paper"
 )
 
 func writeFile(t *testing.T, path string, data []byte) {
@@ -75,7 +80,10 @@ func readFile(t *testing.T, path string) []byte {
 	return data
 }
 
-func putMeta(marker string) func(tx *bolt.Tx) error {
+// putMeta lays out an empty store under marker (none when empty): the meta
+// bucket with its counters, and the buckets of format 2, less any named in
+// without.
+func putMeta(marker string, without ...string) func(tx *bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
@@ -86,12 +94,43 @@ func putMeta(marker string) func(tx *bolt.Tx) error {
 				return err
 			}
 		}
-		_, err = tx.CreateBucket(bucketPapers)
-		return err
+		for _, k := range [][]byte{keyCount, keyGen} {
+			if slices.Contains(without, string(k)) {
+				continue
+			}
+			if err := b.Put(k, make([]byte, 8)); err != nil {
+				return err
+			}
+		}
+		for _, name := range [][]byte{bucketPapers, bucketDays, bucketState} {
+			if slices.Contains(without, string(name)) {
+				continue
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 
+// legacyMeta lays out an empty format 1 store.
+func legacyMeta(tx *bolt.Tx) error {
+	b, err := tx.CreateBucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(keyFormat, []byte(legacyMarker)); err != nil {
+		return err
+	}
+	_, err = tx.CreateBucket(bucketPapers)
+	return err
+}
+
 func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
+	// freelist is the freelist page a case found; FREELIST in a wanted
+	// message stands for it.
+	var freelist int
 	const (
 		foreign = "foreign"
 		damaged = "damaged"
@@ -132,29 +171,39 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 			boltFile(t, path, putMeta("paperfeed-store 99"))
 		}, foreign, `format "paperfeed-store 99"`},
 		{"papers bucket missing", func(t *testing.T, path string) {
+			boltFile(t, path, putMeta(formatMarker, "papers"))
+		}, damaged, `bucket "papers" is missing`},
+		{"index bucket missing", func(t *testing.T, path string) {
+			boltFile(t, path, putMeta(formatMarker, "days"))
+		}, damaged, `bucket "days" is missing`},
+		{"state bucket missing", func(t *testing.T, path string) {
+			boltFile(t, path, putMeta(formatMarker, "state"))
+		}, damaged, `bucket "state" is missing`},
+		{"count missing", func(t *testing.T, path string) {
+			boltFile(t, path, putMeta(formatMarker, "count"))
+		}, damaged, `meta "count" is 0 bytes`},
+		{"format 1 papers bucket missing", func(t *testing.T, path string) {
 			boltFile(t, path, func(tx *bolt.Tx) error {
 				b, err := tx.CreateBucket(bucketMeta)
 				if err != nil {
 					return err
 				}
-				return b.Put(keyFormat, []byte(formatMarker))
+				return b.Put(keyFormat, []byte(legacyMarker))
 			})
 		}, damaged, `bucket "papers" is missing`},
-		{"bucket inside papers", func(t *testing.T, path string) {
-			boltFile(t, path, func(tx *bolt.Tx) error {
-				if err := putMeta(formatMarker)(tx); err != nil {
-					return err
-				}
-				_, err := tx.Bucket(bucketPapers).CreateBucket([]byte("2606.1"))
-				return err
-			})
-		}, damaged, "is a bucket"},
-		{"junk record", func(t *testing.T, path string) {
-			boltFile(t, path, putMeta(formatMarker))
+		{"format 1 junk record", func(t *testing.T, path string) {
+			boltFile(t, path, legacyMeta)
 			boltFile(t, path, func(tx *bolt.Tx) error {
 				return tx.Bucket(bucketPapers).Put([]byte("2606.1"), []byte("junk"))
 			})
 		}, damaged, `paper "2606.1"`},
+		{"format 1 bucket inside papers", func(t *testing.T, path string) {
+			boltFile(t, path, legacyMeta)
+			boltFile(t, path, func(tx *bolt.Tx) error {
+				_, err := tx.Bucket(bucketPapers).CreateBucket([]byte("2606.1"))
+				return err
+			})
+		}, damaged, "is a bucket"},
 		{"truncated store", func(t *testing.T, path string) {
 			realStore(t, path, 300)
 			info, err := os.Stat(path)
@@ -171,21 +220,6 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 				t.Fatalf("truncate: %v", err)
 			}
 		}, damaged, "truncated"},
-		{"flipped byte in a record", func(t *testing.T, path string) {
-			realStore(t, path, 300)
-			var value []byte
-			rawView(t, path, func(tx *bolt.Tx) error {
-				value = bytes.Clone(tx.Bucket(bucketPapers).Get([]byte(realisticID(150))))
-				return nil
-			})
-			data := readFile(t, path)
-			at := bytes.Index(data, value)
-			if value == nil || at < 0 {
-				t.Fatalf("record of %s not found in the file", realisticID(150))
-			}
-			data[at+len(value)/2] ^= 0x01
-			writeFile(t, path, data)
-		}, damaged, `paper "2601.00150": record checksum`},
 		{"page of unknown type", func(t *testing.T, path string) {
 			realStore(t, path, 300)
 			var root uint64
@@ -202,7 +236,8 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 		}, damaged, "reading it failed"},
 		{"freelist page of unknown type", func(t *testing.T, path string) {
 			realStore(t, path, 300)
-			var freelist, pageSize int
+			var pageSize int
+			freelist = 0
 			rawView(t, path, func(tx *bolt.Tx) error {
 				pageSize = tx.DB().Info().PageSize
 				for id := 2; ; id++ {
@@ -221,7 +256,7 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 			data := readFile(t, path)
 			binary.LittleEndian.PutUint16(data[freelist*pageSize+8:], 0x20)
 			writeFile(t, path, data)
-		}, damaged, "freelist page 115 has page type 0x20"},
+		}, damaged, "freelist page FREELIST has page type 0x20"},
 		{"freelist naming a page past the end", func(t *testing.T, path string) {
 			realStore(t, path, 300)
 			s := openT(t, path)
@@ -291,7 +326,7 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 				t.Errorf("Open error %q does not name the file", msg)
 			}
 			msg = strings.ReplaceAll(msg, path, "")
-			for _, want := range []string{"left untouched", tt.wants} {
+			for _, want := range []string{"left untouched", strings.ReplaceAll(tt.wants, "FREELIST", strconv.Itoa(freelist))} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("Open error %q does not contain %q", msg, want)
 				}
@@ -308,6 +343,103 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 			defer f.Close()
 			if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 				t.Errorf("file still locked after the refused Open: %v", err)
+			}
+		})
+	}
+}
+
+// TestDamagedRecordIsReportedByReads damages records of a store whose
+// structure is sound. Open reads no record, so it succeeds; the first call
+// that reads the record (Verify, ForEach, Get, a Merge of that paper) fails
+// with a *DamagedError naming the paper, and nothing changes the file.
+func TestDamagedRecordIsReportedByReads(t *testing.T) {
+	damagedID := realisticID(150)
+	tests := []struct {
+		name  string
+		make  func(t *testing.T, path string)
+		id    string // the damaged key
+		ahead int    // papers before it
+		wants string
+	}{
+		{"flipped byte in a record", func(t *testing.T, path string) {
+			realStore(t, path, 300)
+			var value []byte
+			rawView(t, path, func(tx *bolt.Tx) error {
+				value = bytes.Clone(tx.Bucket(bucketPapers).Get([]byte(damagedID)))
+				return nil
+			})
+			data := readFile(t, path)
+			at := bytes.Index(data, value)
+			if value == nil || at < 0 {
+				t.Fatalf("record of %s not found in the file", damagedID)
+			}
+			data[at+len(value)/2] ^= 0x01
+			writeFile(t, path, data)
+		}, damagedID, 150, `paper "2601.00150": record checksum`},
+		{"junk record", func(t *testing.T, path string) {
+			realStore(t, path, 300)
+			boltFile(t, path, func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketPapers).Put([]byte(damagedID), []byte("junk"))
+			})
+		}, damagedID, 150, `paper "2601.00150": record of 4 bytes`},
+		{"format 1 record in a format 2 store", func(t *testing.T, path string) {
+			realStore(t, path, 300)
+			p := realistic(t, 150, 1)[0]
+			v, err := (&legacyEncoder{}).encode(&p)
+			if err != nil {
+				t.Fatalf("encode: %v", err)
+			}
+			boltFile(t, path, func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketPapers).Put([]byte(damagedID), v)
+			})
+		}, damagedID, 150, `paper "2601.00150": record is not a paper`},
+		{"bucket inside papers", func(t *testing.T, path string) {
+			realStore(t, path, 300)
+			boltFile(t, path, func(tx *bolt.Tx) error {
+				_, err := tx.Bucket(bucketPapers).CreateBucket([]byte("2601.00150x"))
+				return err
+			})
+		}, "2601.00150x", 151, `key "2601.00150x" is a bucket`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "history.db")
+			tt.make(t, path)
+			before := fileSum(t, path)
+			s := openT(t, path)
+			check := func(what string, err error) {
+				t.Helper()
+				var d *DamagedError
+				if !errors.As(err, &d) || d.Path != path {
+					t.Errorf("%s = %v, want a *DamagedError of %s", what, err, filepath.Base(path))
+					return
+				}
+				if msg := err.Error(); !strings.Contains(msg, tt.wants) || !strings.Contains(msg, "left untouched") {
+					t.Errorf("%s error %q does not contain %q", what, msg, tt.wants)
+				}
+			}
+			check("Verify", s.Verify())
+			n := 0
+			check("ForEach", s.ForEach(func(*paper.Paper) error {
+				n++
+				return nil
+			}))
+			if n != tt.ahead {
+				t.Errorf("ForEach gave %d papers before the damaged one, want %d", n, tt.ahead)
+			}
+			_, err := s.Get(realisticID(1), tt.id)
+			check("Get", err)
+			_, err = s.Merge([]paper.Paper{{ID: realisticID(2), Upvotes: 1000}, {ID: tt.id, Upvotes: 1}}, t0.Add(48*time.Hour))
+			check("Merge", err)
+			// Papers elsewhere still read.
+			if got, err := s.Get(realisticID(1), realisticID(299)); err != nil || len(got) != 2 {
+				t.Errorf("Get of sound papers = %d papers, %v", len(got), err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			if fileSum(t, path) != before {
+				t.Errorf("the file changed")
 			}
 		})
 	}

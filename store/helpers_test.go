@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/paperfeed/paperfeed/paper"
 )
 
@@ -154,16 +156,40 @@ func fileSum(tb testing.TB, path string) [32]byte {
 	return sha256.Sum256(data)
 }
 
+// ids returns the IDs of papers, nil for none.
 func ids(papers []*paper.Paper) []string {
-	out := make([]string, len(papers))
-	for i := range papers {
-		out[i] = papers[i].ID
+	var out []string
+	for _, p := range papers {
+		out = append(out, p.ID)
+	}
+	return out
+}
+
+// all returns every paper in the history, in ID order, nil for none.
+func all(tb testing.TB, s *Store) []paper.Paper {
+	tb.Helper()
+	var out []paper.Paper
+	if err := s.ForEach(func(p *paper.Paper) error {
+		out = append(out, *p)
+		return nil
+	}); err != nil {
+		tb.Fatalf("ForEach: %v", err)
+	}
+	return out
+}
+
+// allIDs returns the IDs of every paper in the history, in ID order.
+func allIDs(tb testing.TB, s *Store) []string {
+	tb.Helper()
+	var out []string
+	for _, p := range all(tb, s) {
+		out = append(out, p.ID)
 	}
 	return out
 }
 
 // values returns copies of the papers ps points to, nil for a nil ps, so a
-// test can compare what Papers returned with plain values.
+// test can compare papers returned by pointer with plain values.
 func values(ps []*paper.Paper) []paper.Paper {
 	if ps == nil {
 		return nil
@@ -173,4 +199,26 @@ func values(ps []*paper.Paper) []paper.Paper {
 		out[i] = *p
 	}
 	return out
+}
+
+// txID returns the ID of the last transaction committed to s's file.
+func txID(tb testing.TB, s *Store) int {
+	tb.Helper()
+	var id int
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		id = tx.ID()
+		return nil
+	}); err != nil {
+		tb.Fatalf("view: %v", err)
+	}
+	return id
+}
+
+func fileSize(tb testing.TB, path string) int64 {
+	tb.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		tb.Fatalf("stat: %v", err)
+	}
+	return info.Size()
 }

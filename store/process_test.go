@@ -28,6 +28,8 @@ const (
 //   - "hold": open the store, print "locked", hold it until stdin closes.
 //   - "crash": open the store and merge batches of crashSize new papers
 //     forever, printing the number of papers after each Merge returns.
+//   - "migrate-stall": open a format 1 store, print "migrating" from inside
+//     the migration's write transaction, before it commits, and wait there.
 func TestHelperProcess(t *testing.T) {
 	mode := os.Getenv(helperEnv)
 	if mode == "" {
@@ -41,6 +43,13 @@ func TestHelperProcess(t *testing.T) {
 }
 
 func helper(t *testing.T, mode, path string) error {
+	if mode == "migrate-stall" {
+		testHookMigrate = func() error {
+			fmt.Println("migrating")
+			time.Sleep(time.Hour)
+			return errors.New("not killed")
+		}
+	}
 	s, err := Open(path)
 	if err != nil {
 		return err
@@ -166,14 +175,20 @@ func TestCrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: Open after kill: %v", round, err)
 		}
-		got := s.Papers()
+		got := allIDs(t, s)
+		if err := s.Verify(); err != nil {
+			t.Fatalf("round %d: Verify after kill: %v", round, err)
+		}
+		if len(got) != s.Len() {
+			t.Errorf("round %d: ForEach saw %d papers, Len says %d", round, len(got), s.Len())
+		}
 		// A Merge may have committed without its count being printed.
 		if len(got) < committed || len(got) > committed+crashSize {
 			t.Errorf("round %d: %d papers after kill, want %d to %d", round, len(got), committed, committed+crashSize)
 		}
 		for i := range min(committed, len(got)) {
-			if got[i].ID != realisticID(i) {
-				t.Fatalf("round %d: paper %d is %s, want %s", round, i, got[i].ID, realisticID(i))
+			if got[i] != realisticID(i) {
+				t.Fatalf("round %d: paper %d is %s, want %s", round, i, got[i], realisticID(i))
 			}
 		}
 		committed = len(got)

@@ -4,31 +4,49 @@
 // # Contract
 //
 // Open opens the file, creating it when absent (or initialising it when it
-// is empty). It never repairs, rewrites or wipes a file it cannot read: a
-// file held by another process fails at once with ErrLocked; a file that is
-// not a paperfeed store fails with ErrForeign; a paperfeed store that cannot
-// be read back fails with a *DamagedError. In every failing case the file is
-// left byte-for-byte untouched, because a non-empty file is first opened
-// read-only and fully read (every record decoded and checksummed) before it
-// is opened for writing.
+// is empty), and migrates a file of the previous format (see Format). It
+// never repairs, rewrites or wipes a file it cannot read: a file held by
+// another process fails at once with ErrLocked; a file that is not a
+// paperfeed store fails with ErrForeign; a paperfeed store whose structure
+// cannot be read fails with a *DamagedError. In every failing case the file
+// is left byte-for-byte untouched, because a non-empty file is first opened
+// read-only and checked before it is opened for writing.
 //
-// The whole history is loaded into memory at Open; Papers and Len answer
-// from that copy without I/O. The copy is a slice of pointers to papers that
-// are never modified once stored: Merge stores a changed paper as a new
-// *paper.Paper, and Merge and Prune build a new pointer slice (copying
-// pointers, not papers), so a slice returned by Papers, and every paper it
-// points to, never changes. Merge and Prune each write one bbolt
-// transaction, fsync'd before they return, and only then update the
-// in-memory copy, so a failed or interrupted write changes neither the file
-// nor what Papers returns. A process killed at any moment leaves a file that
-// opens with every paper of every Merge that returned.
+// Open reads no record, so it costs the same for ten papers as for a
+// million. It checks what bbolt would otherwise trust blindly (its meta
+// pages, the freelist, the file's length), lets bbolt make its own checks,
+// then checks the format marker, the buckets, the counters and the pages at
+// both ends of every bucket. A damaged record, or damage deeper inside a
+// bucket's tree, is therefore no longer an Open error, as it was in format
+// 1: records are checksummed and decoded when they are read, and the first
+// call that reads a damaged one (Get, ForEach, a Merge or Prune that reads
+// that paper, Verify) fails with a *DamagedError naming the paper and leaves
+// the file untouched; papers elsewhere in the file still read. Verify reads
+// and checks every record, the index and the counters, for a check on
+// demand.
+//
+// Nothing proportional to the history is held in memory. Len and Gen answer
+// from counters kept in the file; Get and ForEach decode papers from the
+// memory-mapped file as they are asked for (ForEach one at a time), and
+// every paper they or Merge return is the caller's own, shared with nothing.
+// A read runs in one bbolt read transaction, so it sees the history as a
+// whole write left it, never half of one.
+//
+// Merge, Prune and SaveState each write at most one bbolt transaction,
+// fsync'd before they return; writers are serialised, and a failed or
+// interrupted write changes nothing (neither the file nor Len and Gen). A
+// process killed at any moment leaves a file that opens with every paper of
+// every Merge that returned. All methods are safe for concurrent use, but
+// the fn given to ForEach must not use the Store except for Len and Gen: a
+// writer may be waiting for ForEach's read to end, and a read started
+// behind it would wait for the writer.
 //
 // # Merge rules
 //
 // Papers are keyed by Paper.ID (an empty ID fails the whole Merge, nothing
 // written). Several papers with one ID in a batch are merged in order. A new
-// paper is stored as given with FirstSeen = LastSeen = now; an already known
-// one is updated field by field:
+// paper is stored as given with FirstSeen = now and LastSeen = now's UTC
+// day; an already known one is updated field by field:
 //
 //   - Title, Abstract, Link, Thumbnail, GitHubRepo, ProjectPage,
 //     Organization, AISummary, ArxivComments, JournalRef, Section, Authors
@@ -42,42 +60,81 @@
 //   - Sources: union, sorted, duplicates and empty names dropped.
 //   - Day and Published: the first non-zero value ever stored; a paper's
 //     date never changes once known, since feeds date items by it.
-//   - FirstSeen never changes; LastSeen becomes now. Scrapers' own
-//     FirstSeen/LastSeen are ignored.
+//   - FirstSeen never changes. LastSeen becomes now's UTC day: the history
+//     keeps LastSeen to the day (UTC midnight), not to the nanosecond, so
+//     that seeing a paper again on the same day is no change to write.
+//     (Papers migrated from format 1 keep the exact LastSeen it stored
+//     until they are next written.) Scrapers' own FirstSeen/LastSeen are
+//     ignored.
 //
 // A paper counts as changed when its stored form differs in anything but
-// LastSeen, so re-merging identical data reports nothing changed. Times are
-// stored in UTC to the nanosecond (their location and monotonic reading are
-// dropped). Empty slices are stored as nil.
+// LastSeen, so re-merging identical data reports nothing changed. A known
+// paper is written only when it changed or its LastSeen moves to a new day;
+// a Merge with no paper to write opens no write transaction, so a re-scrape
+// on the same day leaves the file as it was. Times are stored in UTC to the
+// nanosecond (their location and monotonic reading are dropped); empty
+// slices are stored as nil; strings are stored as UTF-8 (encoding/json
+// writes an invalid byte as U+FFFD).
 //
 // Prune drops papers whose listing day (Day, else Published, else
-// FirstSeen) is before the cutoff. A zero cutoff drops nothing: whether to
-// prune at all is the caller's decision.
+// FirstSeen) is before the cutoff, walking the listing-day index from its
+// start up to the cutoff rather than the history. A zero cutoff drops
+// nothing: whether to prune at all is the caller's decision.
+//
+// Gen counts the transactions of Merge and Prune that wrote papers (a new or
+// migrated store is at 0), so a caller that saved something derived from the
+// history can tell whether the history moved since. State and SaveState keep
+// opaque values by key for the site-building stage (its topic members and
+// what it last rendered), written in one transaction that leaves Gen alone.
 //
 // # Format
 //
-// Bucket "meta" holds key "format" = "paperfeed-store 1"; a bbolt file
-// without it is foreign. Bucket "papers" maps ID to a record: a kind byte
-// (raw or compress/flate), a CRC-32C of the rest (bbolt checksums only its
-// meta pages), then the fields in a fixed binary order (see appendBody).
-// Records of 256 bytes or more are compressed when that makes them smaller;
-// a real Hugging Face paper takes about 1.1 KB, and a store about 2.1 KB of
-// file per paper. Open decodes records on every core.
+// Bucket "meta" holds "format" = "paperfeed-store 2", and "count" (papers in
+// the history) and "gen" as 8-byte big-endian integers; a bbolt file without
+// the marker, or with a marker this program does not know, is foreign.
+//
+// Bucket "papers" maps ID to a record: a kind byte (1 raw, 2 compress/flate),
+// a CRC-32C (little-endian) of the stored bytes (bbolt checksums only its
+// meta pages), then the stored bytes. The body is a JSON object: "v", the
+// record version (2), then the paper under paper.Paper's json tags, without
+// "id" (it is the key). Bodies of 256 bytes or more are compressed when that
+// makes them smaller. A reader ignores fields it does not know and leaves
+// the fields a record lacks zero, so adding a field to paper.Paper needs no
+// migration; "v" and the marker change, with a migration, only when a field
+// changes meaning. A real Hugging Face paper takes about 2.5 KB of JSON,
+// 1.2 KB compressed, and a store about 1.4 KB of file per paper.
+//
+// Bucket "days" is the listing-day index, kept by Merge (a paper's listing
+// day moves when its Day or Published becomes known later): for every paper
+// an empty value under its listing day's Unix seconds (8 bytes big-endian,
+// the sign bit flipped so that days before 1970 sort first) followed by its
+// ID.
+//
+// Bucket "state" holds the values of SaveState, as given.
+//
+// A file of format "paperfeed-store 1" (records in a fixed binary field
+// order, no index, no state) is migrated in place by the first Open, in one
+// write transaction: every record is decoded with the format 1 reader and
+// written as a format 2 record, the index and counters are built, and the
+// marker is set. A crash leaves the whole old file or the whole new one; a
+// format 1 file with a damaged record is refused with a *DamagedError,
+// untouched, as before. Migration is the one step that holds the whole
+// history in memory (bbolt keeps a transaction's pages until it commits),
+// once; the file keeps the old pages as free space for later writes.
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"os"
-	"runtime"
 	"runtime/debug"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -87,20 +144,27 @@ import (
 )
 
 // formatMarker identifies a paperfeed store and its format version.
-const formatMarker = "paperfeed-store 1"
+const formatMarker = "paperfeed-store 2"
 
 // lockTimeout is how long Open waits for another process's lock. Short:
 // a second paperfeed on the same file is a mistake to report, not to queue.
 const lockTimeout = 100 * time.Millisecond
 
-// fillPercent packs leaf pages nearly full: arXiv IDs grow with time, so
-// inserts are mostly appends and pages are rarely split in the middle again.
-const fillPercent = 0.9
+// fillPercent packs leaf pages full: arXiv IDs and listing days grow with
+// time, so inserts are mostly appends and pages are rarely split in the
+// middle again. (At bbolt's default of 0.5, or 0.9, a 4 KB page takes two
+// records of a real paper's 1.2 KB where three fit, and a third of the file
+// is empty.)
+const fillPercent = 1.0
 
 var (
 	bucketMeta   = []byte("meta")
 	bucketPapers = []byte("papers")
+	bucketDays   = []byte("days")
+	bucketState  = []byte("state")
 	keyFormat    = []byte("format")
+	keyCount     = []byte("count")
+	keyGen       = []byte("gen")
 )
 
 // ErrLocked is returned by Open, after about 100ms, when another process
@@ -113,8 +177,9 @@ var ErrLocked = errors.New("store file is locked by another process")
 // paperfeed's format marker, or one of an unknown format version.
 var ErrForeign = errors.New("not a paperfeed store")
 
-// DamagedError is returned by Open when the file is a paperfeed store (or
-// claims to be) that cannot be read back. The file is left untouched.
+// DamagedError is returned when the file is a paperfeed store (or claims to
+// be) that cannot be read back: by Open for damage to its structure, by the
+// call that reads it for a damaged record. The file is left untouched.
 type DamagedError struct {
 	Path string
 	Err  error
@@ -127,32 +192,25 @@ func (e *DamagedError) Error() string {
 func (e *DamagedError) Unwrap() error { return e.Err }
 
 // Store is an open history file. Its methods are safe for concurrent use;
-// Merge and Prune are serialised.
+// Merge, Prune and SaveState are serialised.
 type Store struct {
 	path string
+	db   *bolt.DB
 
-	// wmu serialises writers (Merge, Prune, Close); it guards db and enc.
+	// wmu serialises writers (Merge, Prune, SaveState, Close); it guards
+	// enc.
 	wmu sync.Mutex
-	db  *bolt.DB
 	enc encoder
 
-	// mu guards papers, which writers replace (never modify) after commit.
-	// Neither the slice nor the papers it points to are ever modified.
-	mu     sync.RWMutex
-	papers []*paper.Paper
+	// count and gen mirror the meta bucket's counters; writers store
+	// them after each commit.
+	count atomic.Uint64
+	gen   atomic.Uint64
 }
 
-// MergeResult says what a Merge did.
-type MergeResult struct {
-	// Added and Updated count new papers and known papers whose stored
-	// content changed.
-	Added, Updated int
-	// Changed holds the IDs added or changed, sorted.
-	Changed []string
-}
-
-// Open opens the store file at path, creating it if absent. See the package
-// comment for its errors; the file is never modified when Open fails on it.
+// Open opens the store file at path, creating it if absent and migrating a
+// format 1 file. See the package comment for its errors; the file is never
+// modified when Open fails on it.
 func Open(path string) (*Store, error) {
 	info, err := os.Stat(path)
 	switch {
@@ -163,31 +221,18 @@ func Open(path string) (*Store, error) {
 	case !info.Mode().IsRegular():
 		return nil, fmt.Errorf("open store %s: not a regular file", path)
 	}
-
-	papers, txID, err := validate(path)
-	if err != nil {
+	if err := validate(path); err != nil {
 		return nil, err
 	}
 	db, err := openRW(path)
 	if err != nil {
 		return nil, err
 	}
-	// Another process may have written between the read-only check and
-	// our lock; then read the file again, now that we hold it.
-	err = guard(path, func() error {
-		return db.View(func(tx *bolt.Tx) error {
-			if tx.ID() == txID {
-				return nil
-			}
-			var err error
-			papers, err = load(path, tx)
-			return err
-		})
-	})
+	s, err := start(path, db)
 	if err != nil {
 		return nil, errors.Join(err, closeDB(path, db))
 	}
-	return &Store{path: path, db: db, papers: papers}, nil
+	return s, nil
 }
 
 // create makes a new store at path, which is absent or empty.
@@ -199,39 +244,71 @@ func create(path string) (*Store, error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		if k, _ := tx.Cursor().First(); k != nil {
 			// The file filled up between our Stat and our lock: write
-			// nothing, and let load judge what is there.
+			// nothing, and let start judge what is there.
 			return nil
 		}
 		meta, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
 			return err
 		}
-		if err := meta.Put(keyFormat, []byte(formatMarker)); err != nil {
-			return err
+		for _, kv := range []struct{ k, v []byte }{
+			{keyFormat, []byte(formatMarker)},
+			{keyCount, binary.BigEndian.AppendUint64(nil, 0)},
+			{keyGen, binary.BigEndian.AppendUint64(nil, 0)},
+		} {
+			if err := meta.Put(kv.k, kv.v); err != nil {
+				return err
+			}
 		}
-		_, err = tx.CreateBucket(bucketPapers)
-		return err
+		for _, name := range [][]byte{bucketPapers, bucketDays, bucketState} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("create store %s: %w", path, err), closeDB(path, db))
 	}
-	var papers []*paper.Paper
-	err = guard(path, func() error {
-		return db.View(func(tx *bolt.Tx) error {
-			var err error
-			papers, err = load(path, tx)
-			return err
-		})
-	})
+	s, err := start(path, db)
 	if err != nil {
 		return nil, errors.Join(err, closeDB(path, db))
 	}
-	return &Store{path: path, db: db, papers: papers}, nil
+	return s, nil
 }
 
-// validate opens path read-only and reads all of it, returning its papers and
-// the transaction ID they were read at.
-func validate(path string) (papers []*paper.Paper, txID int, err error) {
+// start checks the file again now that db holds its lock (another process
+// may have written since the read-only check), migrates a format 1 file and
+// reads the counters.
+func start(path string, db *bolt.DB) (*Store, error) {
+	var h header
+	err := guard(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			var err error
+			h, err = check(path, tx)
+			return err
+		})
+	})
+	if err == nil && h.format == legacyMarker {
+		err = guard(path, func() error {
+			return db.Update(func(tx *bolt.Tx) error {
+				n, err := migrate(path, tx)
+				h = header{format: formatMarker, count: n}
+				return err
+			})
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, db: db}
+	s.count.Store(h.count)
+	s.gen.Store(h.gen)
+	return s, nil
+}
+
+// validate opens path read-only and checks it (see check).
+func validate(path string) error {
 	var file *os.File
 	opts := &bolt.Options{
 		ReadOnly:        true,
@@ -244,25 +321,17 @@ func validate(path string) (papers []*paper.Paper, txID int, err error) {
 		},
 	}
 	if err := preflight(path); err != nil {
-		return nil, 0, err
+		return err
 	}
 	var db *bolt.DB
-	err = guard(path, func() error {
+	err := guard(path, func() error {
 		var err error
 		db, err = bolt.Open(path, 0o600, opts)
 		if err != nil {
 			return openError(path, err)
 		}
 		return db.View(func(tx *bolt.Tx) error {
-			txID = tx.ID()
-			info, err := os.Stat(path)
-			if err != nil {
-				return fmt.Errorf("open store: %w", err)
-			}
-			if tx.Size() > info.Size() {
-				return &DamagedError{Path: path, Err: fmt.Errorf("file is truncated: %d bytes, its pages need %d", info.Size(), tx.Size())}
-			}
-			papers, err = load(path, tx)
+			_, err := check(path, tx)
 			return err
 		})
 	})
@@ -275,10 +344,7 @@ func validate(path string) (papers []*paper.Paper, txID int, err error) {
 			err = errors.Join(err, fmt.Errorf("close store %s: %w", path, cerr))
 		}
 	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return papers, txID, nil
+	return err
 }
 
 // openRW opens path for writing, failing fast when it is locked.
@@ -440,66 +506,66 @@ func guard(path string, fn func() error) (err error) {
 	return fn()
 }
 
-// load checks the format marker and decodes every paper, sorted by ID.
-func load(path string, tx *bolt.Tx) ([]*paper.Paper, error) {
+// header is what check reads from a file: its format, and for format 2 its
+// counters.
+type header struct {
+	format     string
+	count, gen uint64
+}
+
+// check checks that the file holds the pages tx needs, reads the meta
+// bucket and checks that the buckets of the file's format are there, reading
+// the pages at both ends of each (a bucket's root among them) but no record:
+// it costs the same for any size of history.
+func check(path string, tx *bolt.Tx) (header, error) {
+	damaged := func(format string, args ...any) error {
+		return &DamagedError{Path: path, Err: fmt.Errorf(format, args...)}
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return header{}, fmt.Errorf("open store: %w", err)
+	}
+	if tx.Size() > info.Size() {
+		return header{}, damaged("file is truncated: %d bytes, its pages need %d", info.Size(), tx.Size())
+	}
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
-		return nil, fmt.Errorf("open store %s: %w (a bbolt file without paperfeed's %q bucket); the file was left untouched", path, ErrForeign, bucketMeta)
+		return header{}, fmt.Errorf("open store %s: %w (a bbolt file without paperfeed's %q bucket); the file was left untouched", path, ErrForeign, bucketMeta)
 	}
 	marker := meta.Get(keyFormat)
 	if marker == nil {
-		return nil, fmt.Errorf("open store %s: %w (no format marker); the file was left untouched", path, ErrForeign)
+		return header{}, fmt.Errorf("open store %s: %w (no format marker); the file was left untouched", path, ErrForeign)
 	}
-	if string(marker) != formatMarker {
-		return nil, fmt.Errorf("open store %s: %w (format %q, this program reads %q); the file was left untouched", path, ErrForeign, marker, formatMarker)
-	}
-	b := tx.Bucket(bucketPapers)
-	if b == nil {
-		return nil, &DamagedError{Path: path, Err: fmt.Errorf("bucket %q is missing", bucketPapers)}
-	}
-	// Collect the records (views into the mapping, valid until the
-	// transaction ends), then decode them on every core: decompressing is
-	// most of Open's work.
-	type record struct{ k, v []byte }
-	var recs []record
-	err := b.ForEach(func(k, v []byte) error {
-		if v == nil {
-			return fmt.Errorf("key %q is a bucket, not a paper", k)
+	h := header{format: string(marker)}
+	var buckets [][]byte
+	switch h.format {
+	case formatMarker:
+		buckets = [][]byte{bucketPapers, bucketDays, bucketState}
+		for _, c := range []struct {
+			key []byte
+			dst *uint64
+		}{{keyCount, &h.count}, {keyGen, &h.gen}} {
+			v := meta.Get(c.key)
+			if len(v) != 8 {
+				return header{}, damaged("meta %q is %d bytes, want 8", c.key, len(v))
+			}
+			*c.dst = binary.BigEndian.Uint64(v)
 		}
-		recs = append(recs, record{k, v})
-		return nil
-	})
-	if err != nil {
-		return nil, &DamagedError{Path: path, Err: err}
+	case legacyMarker:
+		buckets = [][]byte{bucketPapers}
+	default:
+		return header{}, fmt.Errorf("open store %s: %w (format %q, this program reads %q and migrates %q); the file was left untouched", path, ErrForeign, marker, formatMarker, legacyMarker)
 	}
-	papers := make([]*paper.Paper, len(recs))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(recs)/1000))
-	chunk := (len(recs) + workers - 1) / workers
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*chunk, min(len(recs), (w+1)*chunk)
-		wg.Go(func() {
-			errs[w] = guard(path, func() error {
-				var d decoder
-				for i := lo; i < hi; i++ {
-					p, err := d.decode(string(recs[i].k), recs[i].v)
-					if err != nil {
-						return &DamagedError{Path: path, Err: fmt.Errorf("paper %q: %w", recs[i].k, err)}
-					}
-					papers[i] = &p // one allocation each, so Prune frees what it drops
-				}
-				return nil
-			})
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err // the first damaged record in key order
+	for _, name := range buckets {
+		b := tx.Bucket(name)
+		if b == nil {
+			return header{}, damaged("bucket %q is missing", name)
 		}
+		c := b.Cursor()
+		c.First()
+		c.Last()
 	}
-	return papers, nil
+	return h, nil
 }
 
 func closeDB(path string, db *bolt.DB) error {
@@ -509,308 +575,212 @@ func closeDB(path string, db *bolt.DB) error {
 	return nil
 }
 
-// Close closes the file. Papers keeps answering from memory; Merge and Prune
-// fail after Close.
+// Close closes the file. Len and Gen keep answering with the last values;
+// every other method fails after Close.
 func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return closeDB(s.path, s.db)
 }
 
-// Papers returns every paper in the history, sorted by ID, without I/O.
-// The slice and the papers it points to are shared and read-only: callers
-// must not modify either. They never change after being returned: later
-// writes replace the store's slice, and store a changed paper as a new
-// *paper.Paper rather than modifying the old one.
-func (s *Store) Papers() []*paper.Paper {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.papers
-}
+// Len returns the number of papers in the history, from the count kept in
+// the file (no scan).
+func (s *Store) Len() int { return int(s.count.Load()) }
 
-// Len returns the number of papers in the history.
-func (s *Store) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.papers)
-}
+// Gen returns the history's generation: the number of Merge and Prune
+// transactions that wrote papers, kept in the file.
+func (s *Store) Gen() uint64 { return s.gen.Load() }
 
-// find returns the index of id in papers (sorted by ID) and whether it is there.
-func find(papers []*paper.Paper, id string) (int, bool) {
-	return slices.BinarySearchFunc(papers, id, func(p *paper.Paper, id string) int {
-		return strings.Compare(p.ID, id)
+// view runs fn in a read transaction, guarded: fn must not call code of the
+// caller's, whose panics would be reported as damage.
+func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+	return guard(s.path, func() error {
+		if err := s.db.View(fn); err != nil {
+			return s.wrap(err)
+		}
+		return nil
 	})
 }
 
-// Merge merges scraped papers into the history in one write transaction,
-// following the package's merge rules, and reports which papers were added
-// or changed so callers re-route only those.
-func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) {
-	for i := range papers {
-		if papers[i].ID == "" {
-			return MergeResult{}, fmt.Errorf("merge: paper %d (title %q) has an empty id", i, papers[i].Title)
-		}
+// wrap names the store in an error of bbolt's; a *DamagedError, which
+// names it already, is returned as is.
+func (s *Store) wrap(err error) error {
+	var d *DamagedError
+	if errors.As(err, &d) {
+		return err
 	}
-	if len(papers) == 0 {
-		return MergeResult{}, nil
+	return fmt.Errorf("store %s: %w", s.path, err)
+}
+
+// damaged reports a damaged record or index entry.
+func (s *Store) damaged(format string, args ...any) error {
+	return &DamagedError{Path: s.path, Err: fmt.Errorf(format, args...)}
+}
+
+// read looks id up in the papers bucket through c and decodes it; found is
+// false when id is not in the history.
+func (s *Store) read(c *bolt.Cursor, d *decoder, id string) (p paper.Paper, found bool, err error) {
+	k, v := c.Seek([]byte(id))
+	if k == nil || string(k) != id {
+		return paper.Paper{}, false, nil
 	}
-	now = now.UTC()
+	p, err = s.decode(d, k, v)
+	return p, err == nil, err
+}
 
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	old := s.papers // only writers replace it, and we hold wmu
+// decode decodes the record v keyed k, reporting damage with the paper's ID.
+func (s *Store) decode(d *decoder, k, v []byte) (paper.Paper, error) {
+	if v == nil {
+		return paper.Paper{}, s.damaged("key %q is a bucket, not a paper", k)
+	}
+	p, err := d.decode(string(k), v)
+	if err != nil {
+		return paper.Paper{}, s.damaged("paper %q: %w", k, err)
+	}
+	return p, nil
+}
 
-	merged := make(map[string]*paper.Paper, len(papers))
-	for i := range papers {
-		in := &papers[i]
-		cur, ok := merged[in.ID]
-		if !ok {
-			// A copy: the stored paper may be in a slice Papers returned.
-			// mergeInto replaces cur's slices rather than writing into them,
-			// so the copy may share them with the stored paper.
-			cur = &paper.Paper{ID: in.ID, FirstSeen: now}
-			if j, found := find(old, in.ID); found {
-				*cur = *old[j]
+// Get returns the papers of ids that are in the history, read in one
+// transaction; ids not in the history are absent from the map.
+func (s *Store) Get(ids ...string) (map[string]*paper.Paper, error) {
+	out := make(map[string]*paper.Paper, len(ids))
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPapers).Cursor()
+		var d decoder
+		for _, id := range ids {
+			if _, done := out[id]; done {
+				continue
 			}
-			merged[in.ID] = cur
-		}
-		mergeInto(cur, in)
-		cur.LastSeen = now
-	}
-
-	ids := make([]string, 0, len(merged))
-	for id := range merged {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-
-	var res MergeResult
-	values := make([][]byte, len(ids))
-	for i, id := range ids {
-		p := merged[id]
-		if j, found := find(old, id); !found {
-			res.Added++
-			res.Changed = append(res.Changed, id)
-		} else if !sameContent(old[j], p) {
-			res.Updated++
-			res.Changed = append(res.Changed, id)
-		}
-		v, err := s.enc.encode(p)
-		if err != nil {
-			return MergeResult{}, fmt.Errorf("merge: %w", err)
-		}
-		values[i] = v
-	}
-
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPapers)
-		if b == nil {
-			return fmt.Errorf("bucket %q is missing", bucketPapers)
-		}
-		b.FillPercent = fillPercent
-		for i, id := range ids {
-			if err := b.Put([]byte(id), values[i]); err != nil {
-				return fmt.Errorf("put %s: %w", id, err)
+			p, found, err := s.read(c, &d, id)
+			if err != nil {
+				return err
+			}
+			if found {
+				out[id] = &p
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return MergeResult{}, fmt.Errorf("merge into store %s: %w", s.path, err)
+		return nil, err
 	}
-
-	// Copy the pointers, not the papers: the new slice shares every
-	// unchanged paper with old and points to the new ones for the rest.
-	next := make([]*paper.Paper, 0, len(old)+res.Added)
-	i := 0
-	for _, id := range ids {
-		for i < len(old) && old[i].ID < id {
-			next = append(next, old[i])
-			i++
-		}
-		next = append(next, merged[id])
-		if i < len(old) && old[i].ID == id {
-			i++
-		}
-	}
-	next = append(next, old[i:]...)
-
-	s.mu.Lock()
-	s.papers = next
-	s.mu.Unlock()
-	return res, nil
+	return out, nil
 }
 
-// mergeInto applies the package's merge rules to fold in into cur. It never
-// shares in's slices with cur, so callers may reuse their input, and it
-// never writes into cur's slices (it replaces them), so cur may share them
-// with a stored paper.
-func mergeInto(cur, in *paper.Paper) {
-	str := func(dst *string, v string) {
-		if v != "" {
-			*dst = v
+// ForEach calls fn with every paper in the history in ID order, decoding
+// them one at a time in one read transaction. An error from fn stops the
+// walk and is returned as is. fn may keep the papers; it must not use the
+// Store except for Len and Gen (see the package comment).
+func (s *Store) ForEach(fn func(p *paper.Paper) error) error {
+	var fnErr error
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var (
+			c    *bolt.Cursor
+			d    decoder
+			k, v []byte
+		)
+		// Only the bbolt and decoding steps run guarded, not fn: a panic
+		// of the caller's is not damage to the file.
+		next := func() (*paper.Paper, error) {
+			var p *paper.Paper
+			err := guard(s.path, func() error {
+				if c == nil {
+					c = tx.Bucket(bucketPapers).Cursor()
+					k, v = c.First()
+				} else {
+					k, v = c.Next()
+				}
+				if k == nil {
+					return nil
+				}
+				q, err := s.decode(&d, k, v)
+				p = &q
+				return err
+			})
+			return p, err
 		}
-	}
-	list := func(dst *[]string, v []string) {
-		if len(v) > 0 {
-			*dst = slices.Clone(v)
-		}
-	}
-	count := func(dst *int, v int) {
-		if v != 0 {
-			*dst = v
-		}
-	}
-	date := func(dst *time.Time, v time.Time) {
-		if dst.IsZero() && !v.IsZero() {
-			*dst = v.UTC()
-		}
-	}
-	str(&cur.Title, in.Title)
-	str(&cur.Abstract, in.Abstract)
-	list(&cur.Authors, in.Authors)
-	str(&cur.Link, in.Link)
-	date(&cur.Published, in.Published)
-	date(&cur.Day, in.Day)
-	count(&cur.Upvotes, in.Upvotes)
-	count(&cur.Comments, in.Comments)
-	str(&cur.Thumbnail, in.Thumbnail)
-	str(&cur.GitHubRepo, in.GitHubRepo)
-	count(&cur.GitHubStars, in.GitHubStars)
-	str(&cur.ProjectPage, in.ProjectPage)
-	str(&cur.Organization, in.Organization)
-	str(&cur.AISummary, in.AISummary)
-	list(&cur.AIKeywords, in.AIKeywords)
-	cur.Categories = unionOrdered(cur.Categories, in.Categories)
-	str(&cur.ArxivComments, in.ArxivComments)
-	str(&cur.JournalRef, in.JournalRef)
-	str(&cur.Section, in.Section)
-	cur.Sources = unionSorted(cur.Sources, in.Sources)
-}
-
-// unionOrdered returns a's elements then b's not already present, without
-// duplicates or empty strings; nil when empty. It allocates a new slice
-// whenever the result differs from a.
-func unionOrdered(a, b []string) []string {
-	var out []string
-	seen := make(map[string]bool, len(a)+len(b))
-	for _, list := range [][]string{a, b} {
-		for _, s := range list {
-			if s != "" && !seen[s] {
-				seen[s] = true
-				out = append(out, s)
+		for {
+			p, err := next()
+			if err != nil || p == nil {
+				return err
+			}
+			if fnErr = fn(p); fnErr != nil {
+				return fnErr
 			}
 		}
-	}
-	if slices.Equal(out, a) {
-		return a
-	}
-	return out
-}
-
-// unionSorted returns the sorted set of a's and b's non-empty elements; nil
-// when empty.
-func unionSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
-	for _, s := range a {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	for _, s := range b {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	slices.Sort(out)
-	out = slices.Compact(out)
-	if len(out) == 0 {
-		return nil
-	}
-	if slices.Equal(out, a) {
-		return a
-	}
-	return slices.Clip(out)
-}
-
-// sameContent reports whether a and b are stored the same apart from
-// LastSeen.
-func sameContent(a, b *paper.Paper) bool {
-	return a.ID == b.ID &&
-		a.Title == b.Title &&
-		a.Abstract == b.Abstract &&
-		slices.Equal(a.Authors, b.Authors) &&
-		a.Link == b.Link &&
-		a.Published.Equal(b.Published) &&
-		a.Day.Equal(b.Day) &&
-		a.Upvotes == b.Upvotes &&
-		a.Comments == b.Comments &&
-		a.Thumbnail == b.Thumbnail &&
-		a.GitHubRepo == b.GitHubRepo &&
-		a.GitHubStars == b.GitHubStars &&
-		a.ProjectPage == b.ProjectPage &&
-		a.Organization == b.Organization &&
-		a.AISummary == b.AISummary &&
-		slices.Equal(a.AIKeywords, b.AIKeywords) &&
-		slices.Equal(a.Categories, b.Categories) &&
-		a.ArxivComments == b.ArxivComments &&
-		a.JournalRef == b.JournalRef &&
-		a.Section == b.Section &&
-		slices.Equal(a.Sources, b.Sources) &&
-		a.FirstSeen.Equal(b.FirstSeen)
-}
-
-// listingDay is the day Prune dates a paper by.
-func listingDay(p *paper.Paper) time.Time {
+	})
 	switch {
-	case !p.Day.IsZero():
-		return p.Day
-	case !p.Published.IsZero():
-		return p.Published
+	case fnErr != nil:
+		return fnErr
+	case err != nil:
+		return s.wrap(err)
 	}
-	return p.FirstSeen
+	return nil
 }
 
-// Prune drops, in one transaction, the papers whose listing day (Day, else
-// Published, else FirstSeen) is before cutoff, and returns their IDs sorted.
-// A zero cutoff drops nothing.
-func (s *Store) Prune(cutoff time.Time) ([]string, error) {
-	if cutoff.IsZero() {
-		return nil, nil
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	old := s.papers
-
-	var dropped []string
-	keep := make([]*paper.Paper, 0, len(old))
-	for i := range old {
-		if listingDay(old[i]).Before(cutoff) {
-			dropped = append(dropped, old[i].ID)
-		} else {
-			keep = append(keep, old[i])
-		}
-	}
-	if len(dropped) == 0 {
-		return nil, nil
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPapers)
-		if b == nil {
-			return fmt.Errorf("bucket %q is missing", bucketPapers)
-		}
-		for _, id := range dropped {
-			if err := b.Delete([]byte(id)); err != nil {
-				return fmt.Errorf("delete %s: %w", id, err)
+// State returns every entry of the state bucket.
+func (s *Store) State() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketState).ForEach(func(k, v []byte) error {
+			if v == nil {
+				return s.damaged("state key %q is a bucket", k)
 			}
-		}
-		return nil
+			out[string(k)] = bytes.Clone(v)
+			return nil
+		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("prune store %s: %w", s.path, err)
+		return nil, err
 	}
-	s.mu.Lock()
-	s.papers = keep
-	s.mu.Unlock()
-	return dropped, nil
+	return out, nil
+}
+
+// Verify reads every page of every bucket: every record (checksum and
+// decoding), the listing-day index (one entry per paper, under the paper's
+// listing day), the count and the state. It returns the first problem found,
+// as a *DamagedError, and changes nothing. (bbolt's own Tx.Check is not used:
+// it reads the pages in a goroutine of its own, where a damaged page would
+// crash the program instead of being reported.)
+func (s *Store) Verify() error {
+	return s.view(func(tx *bolt.Tx) error {
+		h, err := check(s.path, tx)
+		if err != nil {
+			return err
+		}
+		days := tx.Bucket(bucketDays).Cursor()
+		var d decoder
+		var n uint64
+		c := tx.Bucket(bucketPapers).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			p, err := s.decode(&d, k, v)
+			if err != nil {
+				return err
+			}
+			key := dayKey(&p)
+			if got, _ := days.Seek(key); !bytes.Equal(got, key) {
+				return s.damaged("paper %q is missing from the listing-day index", k)
+			}
+			n++
+		}
+		var entries uint64
+		for k, _ := days.First(); k != nil; k, _ = days.Next() {
+			if len(k) < 8 {
+				return s.damaged("listing-day index key %x is shorter than 8 bytes", k)
+			}
+			entries++
+		}
+		switch {
+		case entries != n:
+			return s.damaged("listing-day index holds %d entries for %d papers", entries, n)
+		case h.count != n:
+			return s.damaged("meta count is %d, the history holds %d papers", h.count, n)
+		}
+		return tx.Bucket(bucketState).ForEach(func(k, v []byte) error {
+			if v == nil {
+				return s.damaged("state key %q is a bucket", k)
+			}
+			return nil
+		})
+	})
 }

@@ -37,13 +37,21 @@ func stored() paper.Paper {
 	}
 }
 
+// changes is what a MergeResult says, with Changed as IDs.
+type changes struct {
+	Added, Updated int
+	Changed        []string
+}
+
 func TestMerge(t *testing.T) {
 	t1 := t0.Add(24 * time.Hour)
+	// LastSeen is kept to the UTC day.
+	d0, d1 := seenDay(t0), seenDay(t1)
 	// with returns stored() changed by f, as the history should hold it
 	// after the first merge at t0.
 	with := func(f func(p *paper.Paper)) paper.Paper {
 		p := stored()
-		p.FirstSeen, p.LastSeen = t0, t0
+		p.FirstSeen, p.LastSeen = t0, d0
 		f(&p)
 		return p
 	}
@@ -57,23 +65,23 @@ func TestMerge(t *testing.T) {
 		history []paper.Paper // merged at t0 first
 		in      []paper.Paper // merged at t1
 		want    []paper.Paper
-		res     MergeResult
+		res     changes
 	}{
 		{
 			name: "new paper is added with first and last seen now",
 			in:   []paper.Paper{scraped(func(p *paper.Paper) { p.Sources = []string{"hf", "arxiv", "hf", ""} })},
 			want: []paper.Paper{with(func(p *paper.Paper) {
 				p.Sources = []string{"arxiv", "hf"}
-				p.FirstSeen, p.LastSeen = t1, t1
+				p.FirstSeen, p.LastSeen = t1, d1
 			})},
-			res: MergeResult{Added: 1, Changed: []string{"2606.00467"}},
+			res: changes{Added: 1, Changed: []string{"2606.00467"}},
 		},
 		{
 			name:    "identical re-scrape changes nothing but last seen",
 			history: []paper.Paper{stored()},
 			in:      []paper.Paper{stored()},
-			want:    []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = t1 })},
-			res:     MergeResult{},
+			want:    []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = d1 })},
+			res:     changes{},
 		},
 		{
 			name:    "counters take the newest value",
@@ -83,9 +91,9 @@ func TestMerge(t *testing.T) {
 			})},
 			want: []paper.Paper{with(func(p *paper.Paper) {
 				p.Upvotes, p.Comments, p.GitHubStars = 7, 2, 4
-				p.LastSeen = t1
+				p.LastSeen = d1
 			})},
-			res: MergeResult{Updated: 1, Changed: []string{"2606.00467"}},
+			res: changes{Updated: 1, Changed: []string{"2606.00467"}},
 		},
 		{
 			name:    "zero counters mean not known and keep the stored ones",
@@ -93,13 +101,13 @@ func TestMerge(t *testing.T) {
 			in: []paper.Paper{scraped(func(p *paper.Paper) {
 				p.Upvotes, p.Comments, p.GitHubStars = 0, 0, 0
 			})},
-			want: []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = t1 })},
+			want: []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = d1 })},
 		},
 		{
 			name:    "empty fields never erase stored ones",
 			history: []paper.Paper{stored()},
 			in:      []paper.Paper{{ID: "2606.00467"}},
-			want:    []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = t1 })},
+			want:    []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = d1 })},
 		},
 		{
 			name:    "non-empty strings and lists replace stored ones",
@@ -117,9 +125,9 @@ func TestMerge(t *testing.T) {
 				p.AIKeywords = []string{"k1", "k2"}
 				p.ArxivComments = "10 pages"
 				p.Section = "cross"
-				p.LastSeen = t1
+				p.LastSeen = d1
 			})},
-			res: MergeResult{Updated: 1, Changed: []string{"2606.00467"}},
+			res: changes{Updated: 1, Changed: []string{"2606.00467"}},
 		},
 		{
 			name:    "known dates never change",
@@ -127,7 +135,7 @@ func TestMerge(t *testing.T) {
 			in: []paper.Paper{scraped(func(p *paper.Paper) {
 				p.Day, p.Published = day(13), day(2)
 			})},
-			want: []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = t1 })},
+			want: []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = d1 })},
 		},
 		{
 			name:    "unknown dates are filled in",
@@ -138,9 +146,9 @@ func TestMerge(t *testing.T) {
 			})},
 			want: []paper.Paper{with(func(p *paper.Paper) {
 				p.Day, p.Published = day(13), day(2)
-				p.LastSeen = t1
+				p.LastSeen = d1
 			})},
-			res: MergeResult{Updated: 1, Changed: []string{"2606.00467"}},
+			res: changes{Updated: 1, Changed: []string{"2606.00467"}},
 		},
 		{
 			name:    "sources union sorted, categories union in order",
@@ -152,9 +160,9 @@ func TestMerge(t *testing.T) {
 			want: []paper.Paper{with(func(p *paper.Paper) {
 				p.Sources = []string{"arxiv-cs", "huggingface"}
 				p.Categories = []string{"cs.CL", "cs.LG", "cs.AI"}
-				p.LastSeen = t1
+				p.LastSeen = d1
 			})},
-			res: MergeResult{Updated: 1, Changed: []string{"2606.00467"}},
+			res: changes{Updated: 1, Changed: []string{"2606.00467"}},
 		},
 		{
 			name:    "scrapers' first and last seen are ignored",
@@ -162,7 +170,7 @@ func TestMerge(t *testing.T) {
 			in: []paper.Paper{scraped(func(p *paper.Paper) {
 				p.FirstSeen, p.LastSeen = day(1), day(2)
 			})},
-			want: []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = t1 })},
+			want: []paper.Paper{with(func(p *paper.Paper) { p.LastSeen = d1 })},
 		},
 		{
 			name: "one id twice in a batch is merged in order",
@@ -173,27 +181,27 @@ func TestMerge(t *testing.T) {
 			want: []paper.Paper{with(func(p *paper.Paper) {
 				p.Upvotes = 9
 				p.Sources = []string{"arxiv", "huggingface"}
-				p.FirstSeen, p.LastSeen = t1, t1
+				p.FirstSeen, p.LastSeen = t1, d1
 			})},
-			res: MergeResult{Added: 1, Changed: []string{"2606.00467"}},
+			res: changes{Added: 1, Changed: []string{"2606.00467"}},
 		},
 		{
 			name:    "mixed batch reports added and changed ids sorted",
 			history: []paper.Paper{{ID: "b", Title: "B"}, {ID: "d", Title: "D"}},
 			in:      []paper.Paper{{ID: "e", Title: "E"}, {ID: "d", Title: "D2"}, {ID: "b", Title: "B"}, {ID: "a", Title: "A"}},
 			want: []paper.Paper{
-				{ID: "a", Title: "A", FirstSeen: t1, LastSeen: t1},
-				{ID: "b", Title: "B", FirstSeen: t0, LastSeen: t1},
-				{ID: "d", Title: "D2", FirstSeen: t0, LastSeen: t1},
-				{ID: "e", Title: "E", FirstSeen: t1, LastSeen: t1},
+				{ID: "a", Title: "A", FirstSeen: t1, LastSeen: d1},
+				{ID: "b", Title: "B", FirstSeen: t0, LastSeen: d1},
+				{ID: "d", Title: "D2", FirstSeen: t0, LastSeen: d1},
+				{ID: "e", Title: "E", FirstSeen: t1, LastSeen: d1},
 			},
-			res: MergeResult{Added: 2, Updated: 1, Changed: []string{"a", "d", "e"}},
+			res: changes{Added: 2, Updated: 1, Changed: []string{"a", "d", "e"}},
 		},
 		{
 			name:    "empty batch does nothing",
 			history: []paper.Paper{{ID: "b", Title: "B"}},
 			in:      nil,
-			want:    []paper.Paper{{ID: "b", Title: "B", FirstSeen: t0, LastSeen: t0}},
+			want:    []paper.Paper{{ID: "b", Title: "B", FirstSeen: t0, LastSeen: d0}},
 		},
 	}
 	for _, tt := range tests {
@@ -204,18 +212,28 @@ func TestMerge(t *testing.T) {
 				mergeT(t, s, tt.history, t0)
 			}
 			res := mergeT(t, s, tt.in, t1)
-			if !reflect.DeepEqual(res, tt.res) {
-				t.Errorf("Merge result = %+v, want %+v", res, tt.res)
+			if got := (changes{res.Added, res.Updated, ids(res.Changed)}); !reflect.DeepEqual(got, tt.res) {
+				t.Errorf("Merge result = %+v, want %+v", got, tt.res)
 			}
-			if got := values(s.Papers()); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Papers after Merge:\n got %+v\nwant %+v", got, tt.want)
+			// Changed holds the papers as stored.
+			for _, p := range res.Changed {
+				i := slices.IndexFunc(tt.want, func(w paper.Paper) bool { return w.ID == p.ID })
+				if i < 0 || !reflect.DeepEqual(*p, tt.want[i]) {
+					t.Errorf("Changed holds %+v, not as stored", *p)
+				}
+			}
+			if got := all(t, s); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("history after Merge:\n got %+v\nwant %+v", got, tt.want)
 			}
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
 			again := openT(t, path)
-			if got := values(again.Papers()); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("Papers after reopen:\n got %+v\nwant %+v", got, tt.want)
+			if got := all(t, again); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("history after reopen:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if err := again.Verify(); err != nil {
+				t.Errorf("Verify: %v", err)
 			}
 		})
 	}
@@ -229,7 +247,7 @@ func TestMergeDoesNotAliasInput(t *testing.T) {
 	in[0].AIKeywords[0] = "changed"
 	in[0].Categories[0] = "changed"
 	in[0].Sources[0] = "changed"
-	got := s.Papers()[0]
+	got := all(t, s)[0]
 	want := stored()
 	for _, f := range []struct {
 		name      string
@@ -246,36 +264,37 @@ func TestMergeDoesNotAliasInput(t *testing.T) {
 	}
 }
 
-func TestMergeKeepsReturnedPapersStable(t *testing.T) {
+// TestReturnedPapersAreTheCallers checks that papers from Get, ForEach and
+// Merge share nothing with the store or with each other: a caller may keep
+// or modify them.
+func TestReturnedPapersAreTheCallers(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
-	mergeT(t, s, []paper.Paper{{ID: "a", Upvotes: 1}}, t0)
-	before := s.Papers()
-	old, oldValue := before[0], *before[0]
-	mergeT(t, s, []paper.Paper{{ID: "a", Upvotes: 2, Sources: []string{"hf"}}, {ID: "0"}}, t0.Add(time.Hour))
-	if len(before) != 1 || before[0] != old || before[0].Upvotes != 1 || !before[0].LastSeen.Equal(t0) {
-		t.Errorf("slice returned before a Merge changed to %+v, want the old paper", values(before))
-	}
-	if !reflect.DeepEqual(*old, oldValue) {
-		t.Errorf("paper returned before a Merge changed to %+v, want %+v", *old, oldValue)
-	}
-	mid := s.Papers()
-	midValues := values(mid)
-	if len(mid) != 2 || mid[1] == old || mid[1].Upvotes != 2 {
-		t.Errorf("Papers after Merge = %+v, want a new paper a with Upvotes 2", midValues)
-	}
-	if got := s.Len(); got != 2 {
-		t.Errorf("Len = %d, want 2", got)
-	}
-	// Prune drops "a" (first seen at t0) and must leave mid alone too.
-	dropped, err := s.Prune(t0.Add(time.Minute))
+	in := []paper.Paper{stored()}
+	res := mergeT(t, s, in, t0)
+	got, err := s.Get(in[0].ID)
 	if err != nil {
-		t.Fatalf("Prune: %v", err)
+		t.Fatalf("Get: %v", err)
 	}
-	if !slices.Equal(dropped, []string{"a"}) || s.Len() != 1 {
-		t.Errorf("Prune dropped %q leaving %d papers, want [a] leaving 1", dropped, s.Len())
+	p := got[in[0].ID]
+	want := *p
+	want.Authors = slices.Clone(p.Authors)
+	for _, q := range []*paper.Paper{res.Changed[0], p} {
+		q.Title = "changed"
+		q.Authors[0] = "Changed By Caller"
 	}
-	if got := values(mid); !reflect.DeepEqual(got, midValues) {
-		t.Errorf("slice returned before a Prune changed to %+v, want %+v", got, midValues)
+	if got := all(t, s)[0]; !reflect.DeepEqual(got, want) {
+		t.Errorf("history after the caller changed returned papers:\n got %+v\nwant %+v", got, want)
+	}
+	var kept *paper.Paper
+	if err := s.ForEach(func(p *paper.Paper) error {
+		kept = p
+		return nil
+	}); err != nil {
+		t.Fatalf("ForEach: %v", err)
+	}
+	mergeT(t, s, []paper.Paper{{ID: in[0].ID, Upvotes: 99, Authors: []string{"Other"}}}, t0.Add(time.Hour))
+	if !reflect.DeepEqual(*kept, want) {
+		t.Errorf("paper from ForEach changed by a later Merge:\n got %+v\nwant %+v", *kept, want)
 	}
 }
 
@@ -315,14 +334,14 @@ func TestMergeRejectsEmptyID(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "empty id") {
 		t.Fatalf("Merge with an empty id: err = %v, want an empty id error", err)
 	}
-	if got := ids(s.Papers()); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("Papers after failed Merge = %q, want [a]", got)
+	if got := allIDs(t, s); !slices.Equal(got, []string{"a"}) || s.Len() != 1 || s.Gen() != 1 {
+		t.Errorf("history after failed Merge = %q (Len %d, Gen %d), want [a] (1, 1)", got, s.Len(), s.Gen())
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if got := ids(openT(t, path).Papers()); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("Papers after reopen = %q, want [a]", got)
+	if got := allIDs(t, openT(t, path)); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("history after reopen = %q, want [a]", got)
 	}
 }
 
@@ -343,14 +362,18 @@ func TestMergeWriteErrorsChangeNothing(t *testing.T) {
 			if _, err := s.Merge(tt.batch, t0); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Merge: err = %v, want one containing %q", err, tt.want)
 			}
-			if got := ids(s.Papers()); !slices.Equal(got, []string{"a"}) {
-				t.Errorf("Papers after failed Merge = %q, want [a]", got)
+			if got := allIDs(t, s); !slices.Equal(got, []string{"a"}) || s.Len() != 1 || s.Gen() != 1 {
+				t.Errorf("history after failed Merge = %q (Len %d, Gen %d), want [a] (1, 1)", got, s.Len(), s.Gen())
 			}
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			if got := ids(openT(t, path).Papers()); !slices.Equal(got, []string{"a"}) {
-				t.Errorf("Papers after reopen = %q, want [a]", got)
+			again := openT(t, path)
+			if got := allIDs(t, again); !slices.Equal(got, []string{"a"}) || again.Len() != 1 || again.Gen() != 1 {
+				t.Errorf("history after reopen = %q (Len %d, Gen %d), want [a] (1, 1)", got, again.Len(), again.Gen())
+			}
+			if err := again.Verify(); err != nil {
+				t.Errorf("Verify: %v", err)
 			}
 		})
 	}
@@ -368,8 +391,23 @@ func TestClosedStore(t *testing.T) {
 	if _, err := s.Prune(day(2)); err == nil {
 		t.Errorf("Prune after Close: err = nil, want an error")
 	}
-	if got := ids(s.Papers()); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("Papers after Close = %q, want [a]", got)
+	if _, err := s.Get("a"); err == nil {
+		t.Errorf("Get after Close: err = nil, want an error")
+	}
+	if err := s.ForEach(func(*paper.Paper) error { return nil }); err == nil {
+		t.Errorf("ForEach after Close: err = nil, want an error")
+	}
+	if _, err := s.State(); err == nil {
+		t.Errorf("State after Close: err = nil, want an error")
+	}
+	if err := s.SaveState(map[string][]byte{"k": nil}, nil); err == nil {
+		t.Errorf("SaveState after Close: err = nil, want an error")
+	}
+	if err := s.Verify(); err == nil {
+		t.Errorf("Verify after Close: err = nil, want an error")
+	}
+	if s.Len() != 1 || s.Gen() != 1 {
+		t.Errorf("Len, Gen after Close = %d, %d; want 1, 1", s.Len(), s.Gen())
 	}
 }
 
@@ -379,19 +417,30 @@ func TestPersistence(t *testing.T) {
 	first := realistic(t, 0, 120)
 	mergeT(t, s, first[:70], t0)
 	mergeT(t, s, first[50:], t0.Add(time.Hour))
-	want := s.Papers()
-	if len(want) != 120 {
-		t.Fatalf("Len after two merges = %d, want 120", len(want))
+	want := all(t, s)
+	if len(want) != 120 || s.Len() != 120 {
+		t.Fatalf("after two merges: %d papers, Len %d; want 120", len(want), s.Len())
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	again := openT(t, path)
-	if got := again.Papers(); !reflect.DeepEqual(got, want) {
+	got := all(t, again)
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("reopened store holds %d papers that differ from the %d written", len(got), len(want))
 	}
-	if !slices.IsSorted(ids(again.Papers())) {
-		t.Errorf("Papers after reopen are not sorted by ID")
+	if again.Len() != 120 || again.Gen() != 2 {
+		t.Errorf("reopened store: Len %d, Gen %d; want 120, 2", again.Len(), again.Gen())
+	}
+	if !slices.IsSortedFunc(got, func(a, b paper.Paper) int { return strings.Compare(a.ID, b.ID) }) {
+		t.Errorf("ForEach after reopen is not in ID order")
+	}
+	byID, err := again.Get(realisticID(0), realisticID(119), "absent", realisticID(0))
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if len(byID) != 2 || !reflect.DeepEqual(*byID[realisticID(0)], want[0]) || !reflect.DeepEqual(*byID[realisticID(119)], want[119]) {
+		t.Errorf("Get returned %d papers, want the first and last stored", len(byID))
 	}
 }
 
@@ -434,14 +483,25 @@ func TestPrune(t *testing.T) {
 				}
 			}
 			slices.Sort(kept)
-			if got := ids(s.Papers()); !slices.Equal(got, kept) {
-				t.Errorf("Papers after Prune = %q, want %q", got, kept)
+			if got := allIDs(t, s); !slices.Equal(got, kept) || s.Len() != len(kept) {
+				t.Errorf("history after Prune = %q (Len %d), want %q", got, s.Len(), kept)
+			}
+			wantGen := uint64(1)
+			if len(tt.want) > 0 {
+				wantGen = 2
+			}
+			if s.Gen() != wantGen {
+				t.Errorf("Gen after Prune = %d, want %d", s.Gen(), wantGen)
 			}
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			if got := ids(openT(t, path).Papers()); !slices.Equal(got, kept) {
-				t.Errorf("Papers after reopen = %q, want %q", got, kept)
+			again := openT(t, path)
+			if got := allIDs(t, again); !slices.Equal(got, kept) || again.Len() != len(kept) {
+				t.Errorf("history after reopen = %q (Len %d), want %q", got, again.Len(), kept)
+			}
+			if err := again.Verify(); err != nil {
+				t.Errorf("Verify: %v", err)
 			}
 		})
 	}
@@ -551,16 +611,262 @@ func TestConcurrentReadersSeeWholeStates(t *testing.T) {
 			finished = true
 		default:
 		}
-		got := s.Papers()
+		got := allIDs(t, s)
 		if len(got)%size != 0 || len(got) < last {
-			t.Fatalf("Papers returned %d papers after %d: a partial or older state", len(got), last)
+			t.Fatalf("ForEach saw %d papers after %d: a partial or older state", len(got), last)
 		}
-		if !slices.IsSortedFunc(got, func(a, b *paper.Paper) int { return strings.Compare(a.ID, b.ID) }) {
-			t.Fatalf("Papers returned an unsorted slice")
+		if !slices.IsSorted(got) {
+			t.Fatalf("ForEach is not in ID order")
 		}
 		last = len(got)
 	}
 	if s.Len() != batches*size {
 		t.Errorf("Len = %d, want %d", s.Len(), batches*size)
+	}
+}
+
+// TestMergeNoChangeWritesNothing re-merges 1,000 papers on the day they were
+// merged: no transaction, no byte of the file changes. The next day the
+// papers are written again (LastSeen moves to that day), still reporting
+// nothing changed.
+func TestMergeNoChangeWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s := openT(t, path)
+	papers := realistic(t, 0, 1000)
+	if res := mergeT(t, s, papers, t0); res.Added != 1000 {
+		t.Fatalf("first Merge added %d, want 1000", res.Added)
+	}
+	size, tx, gen, sum := fileSize(t, path), txID(t, s), s.Gen(), fileSum(t, path)
+	res := mergeT(t, s, papers, t0.Add(17*time.Hour)) // 23:00, the same UTC day
+	if res.Added != 0 || res.Updated != 0 || res.Changed != nil {
+		t.Errorf("same-day re-merge = %+v, want nothing changed", res)
+	}
+	if got := fileSize(t, path); got != size {
+		t.Errorf("file grew from %d to %d bytes on a re-merge that changed nothing", size, got)
+	}
+	if got := txID(t, s); got != tx {
+		t.Errorf("transaction %d after the re-merge, want %d: it wrote", got, tx)
+	}
+	if fileSum(t, path) != sum || s.Gen() != gen {
+		t.Errorf("file or Gen changed on a re-merge that changed nothing")
+	}
+
+	next := t0.Add(20 * time.Hour) // 02:00 the next day
+	res = mergeT(t, s, papers, next)
+	if res.Added != 0 || res.Updated != 0 || res.Changed != nil {
+		t.Errorf("next-day re-merge = %+v, want nothing changed", res)
+	}
+	if txID(t, s) != tx+1 || s.Gen() != gen+1 {
+		t.Errorf("next-day re-merge: transaction %d, Gen %d; want %d, %d", txID(t, s), s.Gen(), tx+1, gen+1)
+	}
+	got, err := s.Get(papers[0].ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if p := got[papers[0].ID]; !p.LastSeen.Equal(seenDay(next)) || !p.FirstSeen.Equal(t0) {
+		t.Errorf("after the next-day re-merge FirstSeen, LastSeen = %v, %v; want %v, %v", p.FirstSeen, p.LastSeen, t0, seenDay(next))
+	}
+
+	// A change to one paper writes that paper and reports it alone.
+	changed := papers[500]
+	changed.Upvotes += 1000
+	res = mergeT(t, s, append(slices.Clone(papers), changed), next)
+	if res.Updated != 1 || !slices.Equal(ids(res.Changed), []string{changed.ID}) || res.Changed[0].Upvotes != changed.Upvotes {
+		t.Errorf("re-merge with one change = %+v, want %s updated", changes{res.Added, res.Updated, ids(res.Changed)}, changed.ID)
+	}
+	if txID(t, s) != tx+2 {
+		t.Errorf("a Merge with one change did not write")
+	}
+}
+
+func TestGen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s := openT(t, path)
+	step := func(name string, want uint64) {
+		t.Helper()
+		if got := s.Gen(); got != want {
+			t.Errorf("Gen after %s = %d, want %d", name, got, want)
+		}
+	}
+	step("Open", 0)
+	mergeT(t, s, []paper.Paper{{ID: "a", Day: day(1)}, {ID: "b", Day: day(20)}}, t0)
+	step("a Merge", 1)
+	mergeT(t, s, []paper.Paper{{ID: "a"}}, t0)
+	step("a Merge that wrote nothing", 1)
+	mergeT(t, s, nil, t0)
+	step("an empty Merge", 1)
+	if err := s.SaveState(map[string][]byte{"k": []byte("v")}, nil); err != nil {
+		t.Fatalf("SaveState: %v", err)
+	}
+	step("SaveState", 1)
+	if _, err := s.Prune(day(1)); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	step("a Prune that dropped nothing", 1)
+	if _, err := s.Prune(day(2)); err != nil {
+		t.Fatalf("Prune: %v", err)
+	}
+	step("a Prune", 2)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = openT(t, path)
+	step("reopen", 2)
+}
+
+func TestState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s := openT(t, path)
+	state := func(s *Store) map[string][]byte {
+		t.Helper()
+		got, err := s.State()
+		if err != nil {
+			t.Fatalf("State: %v", err)
+		}
+		return got
+	}
+	if got := state(s); len(got) != 0 {
+		t.Errorf("State of a new store = %q, want empty", got)
+	}
+	if err := s.SaveState(map[string][]byte{"topic/a": []byte("1"), "topic/b": []byte("2"), "gen": []byte("0")}, nil); err != nil {
+		t.Fatalf("SaveState: %v", err)
+	}
+	// Deleting a key that is not there is no error; a key both put and
+	// deleted is put.
+	put := map[string][]byte{"topic/a": []byte("1b"), "topic/c": {}}
+	if err := s.SaveState(put, []string{"topic/b", "missing", "topic/c"}); err != nil {
+		t.Fatalf("SaveState: %v", err)
+	}
+	put["topic/a"][0] = 'X' // the caller's bytes are not the store's
+	want := map[string][]byte{"topic/a": []byte("1b"), "topic/c": {}, "gen": []byte("0")}
+	if got := state(s); !reflect.DeepEqual(got, want) {
+		t.Errorf("State = %q, want %q", got, want)
+	}
+	got := state(s)
+	got["gen"][0] = 'X'
+	if state(s)["gen"][0] != '0' {
+		t.Errorf("State returned bytes shared with the store")
+	}
+	if err := s.SaveState(map[string][]byte{"ok": nil, "": []byte("x")}, nil); err == nil {
+		t.Errorf("SaveState with an empty key: err = nil, want an error")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	again := openT(t, path)
+	if got := state(again); !reflect.DeepEqual(got, want) {
+		t.Errorf("State after a failed SaveState and reopen = %q, want %q", got, want)
+	}
+	if again.Gen() != 0 || again.Len() != 0 {
+		t.Errorf("SaveState changed Gen or Len: %d, %d", again.Gen(), again.Len())
+	}
+}
+
+func TestForEachStopsOnError(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
+	mergeT(t, s, realistic(t, 0, 50), t0)
+	stop := errors.New("enough")
+	var seen []string
+	err := s.ForEach(func(p *paper.Paper) error {
+		seen = append(seen, p.ID)
+		if len(seen) == 7 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Errorf("ForEach = %v, want fn's error as is", err)
+	}
+	if len(seen) != 7 || seen[6] != realisticID(6) {
+		t.Errorf("ForEach went on after fn's error: saw %d papers", len(seen))
+	}
+	// A panic in fn is fn's, not damage to the file.
+	func() {
+		defer func() {
+			if r := recover(); r != "fn's own" {
+				t.Errorf("recovered %v, want fn's panic", r)
+			}
+		}()
+		err = s.ForEach(func(*paper.Paper) error { panic("fn's own") })
+		t.Errorf("ForEach returned %v after fn panicked", err)
+	}()
+	if got := len(allIDs(t, s)); got != 50 {
+		t.Errorf("ForEach after a panic saw %d papers, want 50", got)
+	}
+}
+
+func TestGet(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
+	got, err := s.Get()
+	if err != nil || len(got) != 0 || got == nil {
+		t.Errorf("Get() on an empty store = %v, %v; want an empty map", got, err)
+	}
+	mergeT(t, s, []paper.Paper{{ID: "a", Title: "A"}, {ID: "ab", Title: "AB"}, {ID: "c"}}, t0)
+	got, err = s.Get("ab", "b", "", "a", "ab", "abc")
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if len(got) != 2 || got["a"].Title != "A" || got["ab"].Title != "AB" || got["a"].ID != "a" {
+		t.Errorf("Get = %v, want a and ab only", got)
+	}
+}
+
+// TestPruneFollowsListingDay checks the index when a paper's listing day
+// moves: first dated by FirstSeen, then by Published, then by Day.
+func TestPruneFollowsListingDay(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
+	mergeT(t, s, []paper.Paper{{ID: "moving"}, {ID: "fixed", Day: day(15)}}, t0) // FirstSeen June 13
+	mergeT(t, s, []paper.Paper{{ID: "moving", Published: day(20)}}, t0)
+	if err := s.Verify(); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if got, err := s.Prune(day(14)); err != nil || got != nil {
+		t.Errorf("Prune(June 14) = %q, %v; want nothing (listed June 20)", got, err)
+	}
+	mergeT(t, s, []paper.Paper{{ID: "moving", Day: day(10)}}, t0)
+	got, err := s.Prune(day(14))
+	if err != nil || !slices.Equal(got, []string{"moving"}) {
+		t.Errorf("Prune(June 14) = %q, %v; want [moving] (listed June 10)", got, err)
+	}
+	if err := s.Verify(); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	if s.Len() != 1 {
+		t.Errorf("Len = %d, want 1", s.Len())
+	}
+}
+
+// TestPruneWithinASecond prunes at cutoffs inside the second of listing days
+// that have nanoseconds: the index keys hold whole seconds, the rule holds
+// to the nanosecond.
+func TestPruneWithinASecond(t *testing.T) {
+	at := time.Date(2026, 6, 10, 12, 0, 0, 500, time.UTC)
+	pre := time.Date(1969, 7, 20, 20, 17, 0, 500, time.UTC)
+	history := []paper.Paper{
+		{ID: "a", Day: at},
+		{ID: "b", Day: at.Add(100)},
+		{ID: "c", Day: at.Add(time.Second)},
+		{ID: "old", Published: pre},
+	}
+	tests := []struct {
+		cutoff time.Time
+		want   []string
+	}{
+		{pre, nil},
+		{pre.Add(1), []string{"old"}},
+		{at.Add(-500), []string{"old"}},
+		{at, []string{"old"}},
+		{at.Add(1), []string{"a", "old"}},
+		{at.Add(101), []string{"a", "b", "old"}},
+		{at.Add(time.Second), []string{"a", "b", "old"}},
+		{at.Add(time.Second + 1), []string{"a", "b", "c", "old"}},
+	}
+	for _, tt := range tests {
+		s := openT(t, filepath.Join(t.TempDir(), "history.db"))
+		mergeT(t, s, history, t0)
+		got, err := s.Prune(tt.cutoff)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("Prune(%v) = %q, %v; want %q", tt.cutoff, got, err, tt.want)
+		}
 	}
 }

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"time"
+
+	"github.com/paperfeed/paperfeed/paper"
+)
+
+// Record kinds: the first byte of every stored value, in both formats.
+const (
+	kindRaw   byte = 1 // stored bytes are the body
+	kindFlate byte = 2 // stored bytes are the body compressed with compress/flate
+)
+
+// headerLen is the kind byte plus a CRC-32C of the stored bytes: bbolt checks
+// its meta pages but not values, and a flipped byte in an abstract would
+// otherwise decode into a silently different paper.
+const headerLen = 5
+
+// maxBody bounds a decoded body so a damaged or hostile value cannot make a
+// decoder allocate without limit. Real records are a few KB.
+const maxBody = 1 << 20
+
+// compressMin is the body size from which compression is tried: flate's
+// framing costs more than it saves on short records.
+const compressMin = 256
+
+// recordVersion is the "v" of every record this program writes. It changes
+// only when a field changes meaning; adding a field to paper.Paper does not
+// change it, since readers ignore fields they do not know and leave fields a
+// record lacks zero.
+const recordVersion = 2
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// record is the JSON body of a stored paper: the record version and the
+// paper under its own json tags, without the ID, which is the key.
+type record struct {
+	V int `json:"v"`
+	*paper.Paper
+	// ID shadows Paper.ID (a shallower field wins in encoding/json) and is
+	// left empty, so the key is not repeated in the value.
+	ID string `json:"id,omitempty"`
+}
+
+// encoder turns papers into stored values. It reuses its buffers and its
+// flate writer, which is expensive to create; it is not safe for concurrent
+// use.
+type encoder struct {
+	body bytes.Buffer
+	json *json.Encoder
+	zbuf bytes.Buffer
+	zw   *flate.Writer
+}
+
+// encode returns the stored value of p. The returned slice is freshly
+// allocated, as bbolt requires values to stay untouched until the
+// transaction commits.
+func (e *encoder) encode(p *paper.Paper) ([]byte, error) {
+	if e.json == nil {
+		e.json = json.NewEncoder(&e.body)
+		e.json.SetEscapeHTML(false) // "<" in an abstract stays one byte
+	}
+	e.body.Reset()
+	if err := e.json.Encode(record{V: recordVersion, Paper: p}); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", p.ID, err)
+	}
+	body := bytes.TrimSuffix(e.body.Bytes(), []byte("\n"))
+	if len(body) > maxBody {
+		return nil, fmt.Errorf("encode %s: record of %d bytes exceeds the limit of %d", p.ID, len(body), maxBody)
+	}
+	kind, stored := kindRaw, body
+	if len(body) >= compressMin {
+		if e.zw == nil {
+			zw, err := flate.NewWriter(&e.zbuf, flate.DefaultCompression)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s: %w", p.ID, err)
+			}
+			e.zw = zw
+		}
+		e.zbuf.Reset()
+		e.zw.Reset(&e.zbuf)
+		if _, err := e.zw.Write(body); err != nil {
+			return nil, fmt.Errorf("encode %s: compress: %w", p.ID, err)
+		}
+		if err := e.zw.Close(); err != nil {
+			return nil, fmt.Errorf("encode %s: compress: %w", p.ID, err)
+		}
+		if e.zbuf.Len() < len(body) {
+			kind, stored = kindFlate, e.zbuf.Bytes()
+		}
+	}
+	v := make([]byte, headerLen+len(stored))
+	v[0] = kind
+	binary.LittleEndian.PutUint32(v[1:headerLen], crc32.Checksum(stored, castagnoli))
+	copy(v[headerLen:], stored)
+	return v, nil
+}
+
+// unpacker checks a stored value's header and returns its body, reusing its
+// flate reader and buffer across records; it is not safe for concurrent use.
+type unpacker struct {
+	zr  io.ReadCloser
+	buf bytes.Buffer
+}
+
+// body returns the body of the stored value v: a part of v for a raw record,
+// else the unpacker's buffer, valid until its next call.
+func (u *unpacker) body(v []byte) ([]byte, error) {
+	if len(v) < headerLen {
+		return nil, fmt.Errorf("record of %d bytes is shorter than its header", len(v))
+	}
+	stored := v[headerLen:]
+	if got, want := crc32.Checksum(stored, castagnoli), binary.LittleEndian.Uint32(v[1:headerLen]); got != want {
+		return nil, fmt.Errorf("record checksum %08x does not match stored %08x", got, want)
+	}
+	switch v[0] {
+	case kindRaw:
+		return stored, nil
+	case kindFlate:
+		if u.zr == nil {
+			u.zr = flate.NewReader(bytes.NewReader(stored))
+		} else if err := u.zr.(flate.Resetter).Reset(bytes.NewReader(stored), nil); err != nil {
+			return nil, fmt.Errorf("decompress: %w", err)
+		}
+		u.buf.Reset()
+		n, err := u.buf.ReadFrom(io.LimitReader(u.zr, maxBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("decompress: %w", err)
+		}
+		if n > maxBody {
+			return nil, fmt.Errorf("record expands beyond %d bytes", maxBody)
+		}
+		return u.buf.Bytes(), nil
+	}
+	return nil, fmt.Errorf("unknown record kind %d", v[0])
+}
+
+// decoder turns stored values back into papers; it is not safe for
+// concurrent use.
+type decoder struct{ u unpacker }
+
+// decode parses the stored value v of the paper keyed id. Fields the record
+// lacks are zero and fields it has that paper.Paper lacks are ignored; a
+// record of another version, or one that is not a JSON object, is an error.
+func (d *decoder) decode(id string, v []byte) (paper.Paper, error) {
+	body, err := d.u.body(v)
+	if err != nil {
+		return paper.Paper{}, err
+	}
+	var p paper.Paper
+	rec := record{Paper: &p}
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return paper.Paper{}, fmt.Errorf("record is not a paper: %w", err)
+	}
+	if rec.V != recordVersion {
+		return paper.Paper{}, fmt.Errorf("record version %d, this program reads %d", rec.V, recordVersion)
+	}
+	p.ID = id
+	return p, nil
+}
+
+// listingDay is the day Prune dates a paper by.
+func listingDay(p *paper.Paper) time.Time {
+	switch {
+	case !p.Day.IsZero():
+		return p.Day
+	case !p.Published.IsZero():
+		return p.Published
+	}
+	return p.FirstSeen
+}
+
+// dayKey is p's key in the listing-day index: the Unix seconds of its
+// listing day, big-endian with the sign bit flipped so that days before 1970
+// sort first, then the ID.
+func dayKey(p *paper.Paper) []byte {
+	k := make([]byte, 8+len(p.ID))
+	binary.BigEndian.PutUint64(k, uint64(listingDay(p).Unix())^1<<63)
+	copy(k[8:], p.ID)
+	return k
+}
+
+// dayKeySeconds returns the Unix seconds of an index key.
+func dayKeySeconds(k []byte) int64 {
+	return int64(binary.BigEndian.Uint64(k) ^ 1<<63)
+}
+
+// seenDay is LastSeen as the history keeps it: the UTC day of t.
+func seenDay(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
+}
