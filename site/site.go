@@ -43,8 +43,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paperfeed/paperfeed/feed"
@@ -347,39 +349,73 @@ func (b *Builder) scan() (int, error) {
 		return 0, nil
 	}
 	start := time.Now()
-	found := make([][]member, len(b.topics))
 	scanning := make([]bool, len(b.topics))
 	for _, i := range which {
 		scanning[i] = true
 	}
-	err := b.store.ForEach(func(p *paper.Paper) error {
-		for _, h := range b.cfg.Router.Route(p) {
-			if i := h.Topic; scanning[i] {
-				found[i] = append(found[i], member{Key: KeyOf(p), Hash: contentHash(p)})
-				if c := capacity(b.cfg.Specs[i]); len(found[i]) >= 4*c {
-					found[i] = keepFirst(found[i], c)
+	// The store decodes the papers one by one; routing them, most of the
+	// work, runs beside it on every core. Each worker keeps its own
+	// candidates, cut to the first few capacities as they grow.
+	workers := runtime.GOMAXPROCS(0)
+	papers := make(chan *paper.Paper, 64)
+	found := make([][]candidates, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		found[w] = make([]candidates, len(b.topics))
+		wg.Go(func() {
+			for p := range papers {
+				var hash uint64
+				for _, h := range b.cfg.Router.Route(p) {
+					if !scanning[h.Topic] {
+						continue
+					}
+					if hash == 0 {
+						hash = contentHash(p)
+					}
+					found[w][h.Topic].add(member{Key: KeyOf(p), Hash: hash}, capacity(b.cfg.Specs[h.Topic]))
 				}
 			}
-		}
+		})
+	}
+	err := b.store.ForEach(func(p *paper.Paper) error {
+		papers <- p
 		return nil
 	})
+	close(papers)
+	wg.Wait()
 	if err != nil {
 		return 0, fmt.Errorf("route the history: %w", err)
 	}
-	taken := 0
 	for _, i := range which {
 		ts, c := b.topics[i], capacity(b.cfg.Specs[i])
-		all := found[i]
-		ts.All = true
-		if len(all) > c {
-			ts.All = false
+		var all candidates
+		for w := range workers {
+			all.cut = all.cut || found[w][i].cut
+			all.ms = append(all.ms, found[w][i].ms...)
 		}
-		ts.Members = slices.Clip(keepFirst(all, c))
+		ts.All = !all.cut && len(all.ms) <= c
+		ts.Members = slices.Clip(keepFirst(all.ms, c))
 		ts.scan, ts.dirty = false, true
-		taken += len(all)
 	}
 	b.log.Info("routed the history", "topics", len(which), "papers", b.store.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return len(which), nil
+}
+
+// candidates are the papers a scan found for one topic: every one, or the
+// first ones in feed order once cut.
+type candidates struct {
+	ms  []member
+	cut bool // papers after ms were dropped
+}
+
+// add adds m, and keeps the first c once there are 4c: a paper dropped
+// then has c papers before it that stay.
+func (cs *candidates) add(m member, c int) {
+	cs.ms = append(cs.ms, m)
+	if len(cs.ms) >= 4*c {
+		cs.ms = keepFirst(cs.ms, c)
+		cs.cut = true
+	}
 }
 
 // terms returns the terms by which topic i takes p, and whether it does.
@@ -403,8 +439,7 @@ type missingError struct{ id string }
 
 func (e *missingError) Error() string { return "paper " + e.id + " is not in the history" }
 
-// keepFirst sorts ms in feed order and keeps the first n. Over a scan, a
-// paper dropped this way has n papers before it that stay.
+// keepFirst sorts ms in feed order and keeps the first n.
 func keepFirst(ms []member, n int) []member {
 	slices.SortFunc(ms, func(a, b member) int { return CompareKeys(a.Key, b.Key) })
 	return ms[:min(len(ms), n)]
