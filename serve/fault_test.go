@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -83,32 +84,46 @@ func (i faultInfo) Mode() fs.FileMode {
 	return i.FileInfo.Mode()
 }
 
+// scanInto runs one Reload's scan of fsys on h and stores the result, as
+// Reload does with the root's file system.
+func scanInto(h *Handler, fsys fs.FS) error {
+	next, err := h.scan(fsys)
+	if next != nil {
+		h.cur.Store(next)
+	}
+	return err
+}
+
 func TestReloadFaults(t *testing.T) {
 	boom := errors.New("boom")
 	mtime := time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
 	files := func() fstest.MapFS {
 		return fstest.MapFS{
-			"index.html":     {Data: []byte("<p>index</p>"), ModTime: mtime},
-			"feeds/a.atom":   {Data: []byte("<feed>a</feed>"), ModTime: mtime},
-			"feeds/b.atom":   {Data: []byte("<feed>b</feed>"), ModTime: mtime},
-			"feeds/.tmp-b":   {Data: []byte("partial"), ModTime: mtime},
-			".cache/x.atom":  {Data: []byte("hidden"), ModTime: mtime},
-			"feeds/sub/c.rs": {Data: []byte("c"), ModTime: mtime},
+			"index.html":      {Data: []byte("<p>index</p>"), ModTime: mtime},
+			"feeds/a.atom":    {Data: []byte("<feed>a</feed>"), ModTime: mtime},
+			"feeds/a.atom.gz": {Data: gzipOf(t, []byte("<feed>a</feed>")), ModTime: mtime},
+			"feeds/b.atom":    {Data: []byte("<feed>b</feed>"), ModTime: mtime},
+			"feeds/b.atom.gz": {Data: gzipOf(t, []byte("<feed>old b</feed>")), ModTime: mtime},
+			"feeds/c.atom.gz": {Data: gzipOf(t, []byte("<feed>c</feed>")), ModTime: mtime},
+			"feeds/.tmp-b":    {Data: []byte("partial"), ModTime: mtime},
+			".cache/x.atom":   {Data: []byte("hidden"), ModTime: mtime},
+			"feeds/sub/c.rs":  {Data: []byte("c"), ModTime: mtime},
 		}
 	}
 	tests := []struct {
 		name    string
 		fs      faultFS
-		maxSize int64
-		wantErr string // "" for none
-		served  []string
+		wantErr string   // "" for none
+		served  []string // with or without gzip
+		gzipped []string // served with a verified .gz
 		missing []string
 	}{
 		{
 			name:    "clean",
 			fs:      faultFS{},
 			served:  []string{"/", "/index.html", "/feeds/a.atom", "/feeds/b.atom", "/feeds/sub/c.rs"},
-			missing: []string{"/feeds/.tmp-b", "/.cache/x.atom", "/feeds", "/feeds/sub"},
+			gzipped: []string{"/feeds/a.atom"},
+			missing: []string{"/feeds/.tmp-b", "/.cache/x.atom", "/feeds", "/feeds/sub", "/feeds/a.atom.gz", "/feeds/c.atom", "/feeds/c.atom.gz"},
 		},
 		{
 			name:    "open_error",
@@ -144,11 +159,40 @@ func TestReloadFaults(t *testing.T) {
 			missing: []string{"/feeds/a.atom"},
 		},
 		{
-			name:    "grew_while_read",
+			name:    "changed_while_read",
 			fs:      faultFS{size: map[string]int64{"index.html": 1}},
-			maxSize: 5,
-			wantErr: "serve: index.html: grew over limit 5 while read",
+			wantErr: "serve: read index.html: changed while read (12 bytes read, size 1)",
+			gzipped: []string{"/feeds/a.atom"},
 			missing: []string{"/", "/index.html"},
+		},
+		{
+			name:    "gz_open_error",
+			fs:      faultFS{openErr: map[string]error{"feeds/a.atom.gz": boom}},
+			wantErr: "serve: open feeds/a.atom.gz: boom",
+			served:  []string{"/feeds/a.atom"},
+		},
+		{
+			name:   "gz_vanished_before_open",
+			fs:     faultFS{openErr: map[string]error{"feeds/a.atom.gz": fs.ErrNotExist}},
+			served: []string{"/feeds/a.atom"},
+		},
+		{
+			name:    "gz_stat_error",
+			fs:      faultFS{statErr: map[string]error{"feeds/a.atom.gz": boom}},
+			wantErr: "serve: stat feeds/a.atom.gz: boom",
+			served:  []string{"/feeds/a.atom"},
+		},
+		{
+			name:    "gz_read_error",
+			fs:      faultFS{readErr: map[string]error{"feeds/a.atom.gz": boom}},
+			wantErr: "serve: read feeds/a.atom.gz: boom",
+			served:  []string{"/feeds/a.atom"},
+		},
+		{
+			name:    "gz_changed_while_read",
+			fs:      faultFS{size: map[string]int64{"feeds/a.atom.gz": 1}},
+			wantErr: "serve: read feeds/a.atom.gz: changed while read",
+			served:  []string{"/feeds/a.atom"},
 		},
 		{
 			name:    "subdir_unreadable",
@@ -167,18 +211,23 @@ func TestReloadFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fs.MapFS = files()
-			h := New("site", Options{MaxFileSize: tt.maxSize})
-			err := h.reload(tt.fs)
+			h := New("site", Options{})
+			err := scanInto(h, tt.fs)
 			switch {
 			case tt.wantErr == "" && err != nil:
-				t.Fatalf("reload: got %v, want no error", err)
+				t.Fatalf("scan: got %v, want no error", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("reload: got %v, want %q", err, tt.wantErr)
+				t.Fatalf("scan: got %v, want %q", err, tt.wantErr)
 			}
-			set := *h.set.Load()
+			set := routes(h)
 			for _, p := range tt.served {
 				if set[p] == nil {
 					t.Errorf("%s: not served, want served", p)
+				}
+			}
+			for p, r := range set {
+				if got, want := r.gz != nil, slices.Contains(tt.gzipped, p); got != want {
+					t.Errorf("%s: gzip %v, want %v", p, got, want)
 				}
 			}
 			for _, p := range tt.missing {
@@ -190,23 +239,47 @@ func TestReloadFaults(t *testing.T) {
 	}
 }
 
+// TestReloadFailedReadKeepsOld: a changed file that cannot be read keeps
+// what the last Reload learned, and its .gz with it.
+func TestReloadFailedReadKeepsOld(t *testing.T) {
+	mtime := time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
+	fsys := faultFS{MapFS: fstest.MapFS{
+		"a.atom":    {Data: []byte("<feed/>"), ModTime: mtime},
+		"a.atom.gz": {Data: gzipOf(t, []byte("<feed/>")), ModTime: mtime},
+	}}
+	h := New("site", Options{})
+	if err := scanInto(h, fsys); err != nil {
+		t.Fatal(err)
+	}
+	before := routes(h)["/a.atom"]
+	fsys.MapFS["a.atom"] = &fstest.MapFile{Data: []byte("<feed>new</feed>"), ModTime: mtime.Add(time.Hour)}
+	fsys.readErr = map[string]error{"a.atom": errors.New("boom")}
+	if err := scanInto(h, fsys); err == nil || !strings.Contains(err.Error(), "serve: read a.atom: boom") {
+		t.Fatalf("scan: got %v, want the read error", err)
+	}
+	after := routes(h)["/a.atom"]
+	if after == nil || after.plain != before.plain || after.gz != before.gz {
+		t.Errorf("got %+v, want the old metadata %+v kept", after, before)
+	}
+}
+
 // TestReloadRecheck covers a file whose directory entry looked changed but
-// whose open file still has the entry's size and mtime: the entry is kept.
+// whose open file still has the metadata's size and mtime: it is kept.
 func TestReloadRecheck(t *testing.T) {
 	mtime := time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
 	fsys := faultFS{MapFS: fstest.MapFS{"a.atom": {Data: []byte("<feed/>"), ModTime: mtime}}}
 	h := New("site", Options{})
-	if err := h.reload(fsys); err != nil {
+	if err := scanInto(h, fsys); err != nil {
 		t.Fatal(err)
 	}
-	before := (*h.set.Load())["/a.atom"]
+	before := routes(h)["/a.atom"].plain
 	// The walk's Info sees MapFS's true size; the open file claims the old one.
 	fsys.MapFS["a.atom"] = &fstest.MapFile{Data: []byte("<feed>new</feed>"), ModTime: mtime}
 	fsys.size = map[string]int64{"a.atom": int64(len("<feed/>"))}
-	if err := h.reload(fsys); err != nil {
+	if err := scanInto(h, fsys); err != nil {
 		t.Fatal(err)
 	}
-	if after := (*h.set.Load())["/a.atom"]; after != before {
-		t.Errorf("entry rebuilt: got %p, want the kept %p", after, before)
+	if after := routes(h)["/a.atom"].plain; after != before {
+		t.Errorf("metadata rebuilt: got %p, want the kept %p", after, before)
 	}
 }

@@ -1,49 +1,55 @@
-// Package serve is the http.Handler over the output directory that the feed
-// package writes (index.html, feeds.opml, feeds/<slug>.atom, .rss, .json).
+// Package serve is the http.Handler over the output directory that the site
+// package writes: index.html, feeds.opml and feeds/<slug>.atom, .rss, .json,
+// each feed with a gzip copy <name>.gz beside it, every file written by a
+// rename so a name always holds one whole version.
 //
 // Contract:
 //
-//   - Nothing is read from disk per request. Reload scans the directory and
-//     builds, once per new or changed file, an immutable entry: the body, a
-//     gzip body (kept only when smaller), a strong ETag for each variant,
-//     Last-Modified, Content-Type and every header value as a ready string.
-//     The set of entries is swapped in atomically, so a request sees either
-//     the old set or the new one, never a half-built one. Reload is safe to
-//     call concurrently with requests and with itself.
-//   - Reload skips hidden names (any path element starting with "."; the feed
-//     writer's temporary files are such), symlinks and anything that is not a
-//     regular file, and reads through an os.Root so nothing outside the
-//     directory is ever opened.
-//   - Requests are answered by an exact lookup of the cleaned URL path in that
-//     set: "/" is index.html; everything else not in the set, directories
-//     included, is 404. Only GET and HEAD are allowed (405 with Allow
-//     otherwise).
-//   - Responses carry ETag, Last-Modified, Content-Length, Content-Type,
-//     Cache-Control "public, max-age=N", Vary: Accept-Encoding and
-//     X-Content-Type-Options: nosniff. The gzip variant is sent when
-//     Accept-Encoding allows gzip (q-values honoured, "gzip;q=0" refuses it)
-//     and has its own ETag. If-None-Match (weak comparison, lists, "*") and,
-//     only when it is absent, If-Modified-Since give 304 Not Modified, as
-//     RFC 9110 orders them. Range requests are not supported: the whole body
-//     is always sent.
-//   - Over a Coalesce listener, with ConnContext as the http.Server's
-//     ConnContext, a 200 answer to an HTTP/1.x GET whose body is at most 64 KB
-//     (the gzip feeds) leaves in one write: status line, headers and body
-//     together, where net/http alone writes its 4 KB buffer and then the
-//     rest. The bytes sent are the same either way. Larger bodies, HEAD, 304,
-//     errors, HTTP/2 and servers without the listener are written by net/http
-//     as usual. A failed write of a held response closes the connection.
+//   - Bodies stay on disk; net/http's http.ServeContent sends them from the
+//     open file. Reload scans the directory and keeps only metadata per file:
+//     size, mtime, Content-Type and a strong ETag, the quoted hex of the first
+//     16 bytes of the SHA-256 of the file's bytes. A file that is new, or
+//     whose size or mtime changed, is read once, streaming, to hash it; an
+//     unchanged one keeps what the last Reload learned. The metadata is
+//     swapped in whole: a request sees the old set or the new one. Reload is
+//     safe to call concurrently with requests and with itself, and the site
+//     writer calls it after every write.
+//   - Only regular files are served. Hidden names (any path element starting
+//     with "."; the writer's temporary files are such), symlinks, directories,
+//     devices and pipes are 404, and every open goes through an os.Root, so
+//     nothing outside the directory is ever opened.
+//   - <name>.gz is the gzip encoding of <name>, never a resource of its own:
+//     it is 404 under its own name, so each resource has one URL. It is sent
+//     in place of <name>, with Content-Encoding: gzip and its own ETag (the
+//     hash of the .gz bytes), when Accept-Encoding allows gzip (q-values
+//     honoured, "gzip;q=0" refuses it, "*" allows it) and only when Reload
+//     verified that it decompresses to exactly <name>'s bytes. A .gz that is
+//     stale, truncated or not gzip at all is ignored, with a warning, and
+//     <name> is sent as it is.
+//   - "/" is index.html; any other path is looked up exactly, after cleaning:
+//     404 when Reload did not find it. Only GET and HEAD are allowed (405
+//     with Allow otherwise).
+//   - A request opens the file and fstats it. While its size and mtime are
+//     those Reload saw, the response carries the ETag. A file replaced since
+//     the last Reload is sent as the open file is, with its own
+//     Last-Modified and no ETag, so one version's tag is never sent with
+//     another's bytes; a .gz replaced since is not sent at all (<name> is).
+//   - http.ServeContent answers If-None-Match (weak comparison) before
+//     If-Modified-Since, with 304, and HEAD, Range and If-Range. Responses
+//     carry Content-Type, Last-Modified, Cache-Control "public, max-age=N",
+//     Vary: Accept-Encoding and X-Content-Type-Options: nosniff.
 package serve
 
 import (
-	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -53,64 +59,100 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
-// DefaultMaxFileSize bounds the size of one served file when
-// Options.MaxFileSize is zero. The site is a handful of feeds of at most a few
-// hundred kilobytes; anything far larger is a mistake that should not be held
-// in memory twice (plain and gzip).
-const DefaultMaxFileSize = 32 << 20
+// gzExt ends the name of a file's gzip copy, as nginx's gzip_static expects.
+const gzExt = ".gz"
 
 // Options configures a Handler.
 type Options struct {
 	// MaxAge is the Cache-Control max-age, tied to the refresh interval by
 	// the caller. It is sent in whole seconds; zero or negative sends 0.
 	MaxAge time.Duration
-	// MaxFileSize is the largest file Reload loads; larger files are skipped
-	// and reported in Reload's error. Zero means DefaultMaxFileSize.
-	MaxFileSize int64
-	// Logger receives one debug line per Reload. Nil discards.
+	// Logger receives one debug line per Reload and a warning for each .gz
+	// it ignores, and errors opening a file for a request. Nil discards.
 	Logger *slog.Logger
 }
 
-// Handler serves the files of one directory from memory. Create it with New.
+// Handler serves the files of one directory. Create it with New.
 type Handler struct {
-	dir     string
-	maxSize int64
-	log     *slog.Logger
+	dir string
+	log *slog.Logger
 
 	cacheControl []string
 
 	mu  sync.Mutex // serialises Reload so each builds on the last
-	set atomic.Pointer[map[string]*entry]
+	cur atomic.Pointer[snapshot]
 }
 
-// variant is one encoding of a file's bytes with its ready header values.
-type variant struct {
-	body   []byte
-	etag   string   // quoted strong entity tag
-	etagH  []string // {etag}
-	length []string // {Content-Length}
+// snapshot is what one Reload found; never modified once stored.
+type snapshot struct {
+	// root is the directory, open. A Reload that finds the same directory
+	// keeps it; one that finds another in its place (the directory was
+	// moved) swaps in the new root and leaves the old one to its finalizer,
+	// since requests that loaded the old snapshot may still open files in it.
+	root   *os.Root // nil before the first Reload
+	routes map[string]*route
 }
 
-// entry is one file as served. It is never modified once built, so requests
-// may read it without locks and its header slices may be put straight into a
-// response header (their cap equals their len, so an append by a wrapping
-// handler copies rather than writes into them).
-type entry struct {
-	plain   variant
-	gz      *variant // nil when gzip is not smaller
-	ctype   []string
-	lastMod []string
-	modTime time.Time // mtime truncated to the second, for If-Modified-Since
+// route is one resource: its file and the verified gzip copy, if any.
+type route struct {
+	plain *file
+	gz    *file // nil when there is no .gz that may be sent
+	// gzSeen is the .gz sibling as the last Reload saw it, verified or not,
+	// so an unchanged pair is not checked again; zero when there was none.
+	gzSeen stamp
+	ctype  []string
+}
 
-	// size and mtime are the file's stat values, to tell a changed file.
+// stamp tells one version of a file from another: a writer that replaces a
+// file by a rename gives it a new mtime.
+type stamp struct {
 	size  int64
 	mtime time.Time
 }
 
-// Header values shared by every response; never modified.
+func stampOf(fi fs.FileInfo) stamp {
+	return stamp{size: fi.Size(), mtime: fi.ModTime()}
+}
+
+func (s stamp) same(fi fs.FileInfo) bool {
+	return s.size == fi.Size() && s.mtime.Equal(fi.ModTime())
+}
+
+// file is what Reload learned of one file: never its bytes.
+type file struct {
+	stamp
+	name   string   // slash-separated, relative to the root
+	sum    digest   // of the file's bytes
+	etag   []string // {quoted hex of sum}, ready for a header
+	length []string // {size}, ready for a header
+}
+
+// digest is the first half of a SHA-256: plenty to tell versions of one
+// file apart, and the ETag stays short.
+type digest [16]byte
+
+func digestOf(h hash.Hash) digest {
+	var d digest
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+func newFile(name string, fi fs.FileInfo, sum digest) *file {
+	return &file{
+		stamp:  stampOf(fi),
+		name:   name,
+		sum:    sum,
+		etag:   []string{`"` + hex.EncodeToString(sum[:]) + `"`},
+		length: []string{strconv.FormatInt(fi.Size(), 10)},
+	}
+}
+
+// Header values shared by every response; never modified. Each slice has
+// cap equal to len, so an append by a wrapping handler copies.
 var (
 	hdrVary    = []string{"Accept-Encoding"}
 	hdrNosniff = []string{"nosniff"}
@@ -121,37 +163,43 @@ var (
 // New returns a handler over dir. It serves nothing (404 for every path) until
 // Reload is called.
 func New(dir string, opt Options) *Handler {
-	maxAge := int64(opt.MaxAge / time.Second)
-	if maxAge < 0 {
-		maxAge = 0
-	}
-	maxSize := opt.MaxFileSize
-	if maxSize <= 0 {
-		maxSize = DefaultMaxFileSize
-	}
+	maxAge := max(int64(opt.MaxAge/time.Second), 0)
 	log := opt.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{
 		dir:          dir,
-		maxSize:      maxSize,
 		log:          log,
 		cacheControl: []string{"public, max-age=" + strconv.FormatInt(maxAge, 10)},
 	}
-	empty := map[string]*entry{}
-	h.set.Store(&empty)
+	h.cur.Store(&snapshot{routes: map[string]*route{}})
 	return h
 }
 
-// Reload scans the directory recursively and swaps in a new set of entries:
-// unchanged files (same size and mtime) keep their entry, new or changed ones
-// are read, hashed and compressed, removed ones are dropped.
+// NewServer returns the http.Server the service serves h with: timeouts on
+// every phase of a connection, so a slow or silent client cannot hold it
+// forever. errLog may be nil (net/http then logs to the standard logger).
+func NewServer(h http.Handler, errLog *log.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          errLog,
+	}
+}
+
+// Reload scans the directory recursively and swaps in what it found:
+// unchanged files (same size and mtime) keep their metadata, new or changed
+// ones are hashed, removed ones are dropped, and every .gz is checked against
+// its file again when either changed.
 //
 // If the directory cannot be opened the old set stays and the error is
-// returned. A file that cannot be read keeps its old entry, if it had one, and
-// its error is returned joined with any others after the new set is in place;
-// a file removed while the scan runs is simply gone.
+// returned. A file that cannot be read keeps its old metadata, if it had any,
+// and its error is returned joined with any others after the new set is in
+// place; a file removed while the scan runs is simply gone.
 func (h *Handler) Reload() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -160,18 +208,48 @@ func (h *Handler) Reload() error {
 	if err != nil {
 		return fmt.Errorf("serve: open %s: %w", h.dir, err)
 	}
-	defer root.Close()
-	return h.reload(root.FS())
+	if old := h.cur.Load().root; old != nil && sameDir(old, root) {
+		if err := root.Close(); err != nil {
+			return fmt.Errorf("serve: close %s: %w", h.dir, err)
+		}
+		root = old
+	}
+	next, err := h.scan(root.FS())
+	if next == nil {
+		if root != h.cur.Load().root {
+			err = errors.Join(err, root.Close())
+		}
+		return err
+	}
+	next.root = root
+	h.cur.Store(next)
+	return err
 }
 
-// reload is Reload over any file system; Reload gives it the os.Root's, so
-// every open stays inside the directory.
-func (h *Handler) reload(fsys fs.FS) error {
-	old := *h.set.Load()
-	var c compressor
-	next := make(map[string]*entry, len(old))
-	var errs []error
-	loaded, kept := 0, 0
+// sameDir reports whether a and b are the same directory.
+func sameDir(a, b *os.Root) bool {
+	fa, err := a.Stat(".")
+	if err != nil {
+		return false
+	}
+	fb, err := b.Stat(".")
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// scan builds the routes of fsys, reusing the current snapshot's metadata. It
+// returns a nil snapshot when the directory itself cannot be read; otherwise a
+// snapshot, with the errors of single files joined.
+func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
+	old := h.cur.Load().routes
+	type found struct {
+		name string
+		d    fs.DirEntry
+	}
+	var (
+		plains []found
+		gzs    = map[string]fs.DirEntry{}
+		errs   []error
+	)
 	walkErr := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == "." {
@@ -189,145 +267,188 @@ func (h *Handler) reload(fsys fs.FS) error {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
-			return nil // directories are walked; symlinks, devices, pipes skipped
-		}
-		key := "/" + name // fs.FS names are slash-separated
-		prev := old[key]
-		if prev != nil {
-			// The cheap check first: an lstat, no open.
-			if fi, err := d.Info(); err == nil && prev.same(fi) {
-				next[key] = prev
-				kept++
-				return nil
-			}
-		}
-		e, err := h.load(fsys, name, prev, &c)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return nil
-		case err != nil:
-			errs = append(errs, err)
-			if prev != nil {
-				next[key] = prev
-			}
-			return nil
+		case !d.Type().IsRegular():
+			// Directories are walked; symlinks, devices, pipes skipped.
+		case strings.HasSuffix(name, gzExt):
+			gzs[name] = d
+		default:
+			plains = append(plains, found{name, d})
 		}
-		if e == prev {
-			kept++
-		} else {
-			loaded++
-		}
-		next[key] = e
 		return nil
 	})
 	if walkErr != nil {
-		return fmt.Errorf("serve: scan %s: %w", h.dir, walkErr)
+		return nil, fmt.Errorf("serve: scan %s: %w", h.dir, walkErr)
 	}
-	if idx, ok := next["/index.html"]; ok {
-		next["/"] = idx
+
+	next := &snapshot{routes: make(map[string]*route, len(plains)+1)}
+	read, kept, gzipped, ignored := 0, 0, 0, 0
+	for _, p := range plains {
+		name := p.name
+		prev := old["/"+name]
+		plain, err := h.plainFile(fsys, name, p.d, prev)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			errs = append(errs, err)
+			if prev == nil {
+				continue
+			}
+			plain = prev.plain
+		}
+		if prev != nil && plain == prev.plain {
+			kept++
+		} else {
+			read++
+		}
+		r := &route{plain: plain, ctype: []string{contentType(name)}}
+		if d := gzs[name+gzExt]; d != nil {
+			err := h.gzipFile(fsys, name+gzExt, d, r, prev)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				errs = append(errs, err)
+			case r.gz != nil:
+				gzipped++
+			default:
+				ignored++
+			}
+		}
+		next.routes["/"+name] = r
 	}
-	h.set.Store(&next)
-	h.log.Debug("serve reloaded", "dir", h.dir, "files", len(next), "loaded", loaded, "kept", kept)
-	return errors.Join(errs...)
+	if r := next.routes["/index.html"]; r != nil {
+		next.routes["/"] = r
+	}
+	h.log.Debug("serve reloaded", "dir", h.dir, "files", len(plains), "read", read, "kept", kept,
+		"gzip", gzipped, "gzip_ignored", ignored)
+	return next, errors.Join(errs...)
 }
 
-// load returns prev when the file at name still has prev's size and mtime,
-// otherwise a new entry read from the file. Size and mtime come from the open
-// file, so they describe exactly the bytes read.
-func (h *Handler) load(fsys fs.FS, name string, prev *entry, c *compressor) (*entry, error) {
-	f, err := fsys.Open(name)
+// plainFile returns prev's file when the file at name still has its size and
+// mtime, otherwise new metadata read from the file.
+func (h *Handler) plainFile(fsys fs.FS, name string, d fs.DirEntry, prev *route) (*file, error) {
+	if prev != nil {
+		// The cheap check first: an lstat, no open.
+		if fi, err := d.Info(); err == nil && prev.plain.same(fi) {
+			return prev.plain, nil
+		}
+	}
+	f, fi, err := openRegular(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("serve: open %s: %w", name, err)
+		return nil, err
 	}
 	defer f.Close()
+	if prev != nil && prev.plain.same(fi) {
+		return prev.plain, nil
+	}
+	cr := &countReader{r: f}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, cr); err != nil {
+		return nil, fmt.Errorf("serve: read %s: %w", name, err)
+	}
+	if err := unchanged(f, fi, cr.n, name); err != nil {
+		return nil, err
+	}
+	return newFile(name, fi, digestOf(sum)), nil
+}
+
+// gzipFile sets r.gz to the .gz at name when it decompresses to exactly
+// r.plain's bytes, and r.gzSeen to its stamp either way. When neither it nor
+// r.plain changed since prev, prev's verdict stands without a read.
+func (h *Handler) gzipFile(fsys fs.FS, name string, d fs.DirEntry, r, prev *route) error {
+	if prev != nil && prev.plain == r.plain {
+		if fi, err := d.Info(); err == nil && prev.gzSeen.same(fi) {
+			r.gz, r.gzSeen = prev.gz, prev.gzSeen
+			return nil
+		}
+	}
+	f, fi, err := openRegular(fsys, name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := &countReader{r: f}
+	raw := sha256.New()
+	ok := gunzipsTo(io.TeeReader(cr, raw), r.plain)
+	if cr.err != nil {
+		return fmt.Errorf("serve: read %s: %w", name, cr.err)
+	}
+	if !ok {
+		r.gzSeen = stampOf(fi)
+		h.log.Warn("gzip copy ignored: it does not decompress to its file, which is sent uncompressed",
+			"file", name, "dir", h.dir)
+		return nil
+	}
+	if err := unchanged(f, fi, cr.n, name); err != nil {
+		return err
+	}
+	r.gz, r.gzSeen = newFile(name, fi, digestOf(raw)), stampOf(fi)
+	return nil
+}
+
+// gunzipsTo reports whether src is a gzip stream (one or more members, and
+// nothing after them) of exactly plain's bytes. It decompresses at most one
+// byte more than plain holds, so a .gz of something larger costs no more.
+func gunzipsTo(src io.Reader, plain *file) bool {
+	zr, err := gzip.NewReader(src)
+	if err != nil {
+		return false
+	}
+	sum := sha256.New()
+	// gzip.Reader returns io.EOF (io.Copy's nil) only once the trailer's
+	// CRC and length checked out and src ended.
+	n, err := io.Copy(sum, io.LimitReader(zr, plain.size+1))
+	return err == nil && n == plain.size && digestOf(sum) == plain.sum
+}
+
+// openRegular opens name and fstats it. A name that is no longer a regular
+// file is reported as not existing.
+func openRegular(fsys fs.FS, name string) (fs.File, fs.FileInfo, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("serve: open %s: %w", name, err)
+	}
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("serve: stat %s: %w", name, err)
+		return nil, nil, errors.Join(fmt.Errorf("serve: stat %s: %w", name, err), f.Close())
 	}
 	if !fi.Mode().IsRegular() {
 		// Replaced by something else between the scan and the open.
-		return nil, fmt.Errorf("serve: %s: %w", name, fs.ErrNotExist)
+		return nil, nil, errors.Join(fmt.Errorf("serve: %s: %w", name, fs.ErrNotExist), f.Close())
 	}
-	if prev != nil && prev.same(fi) {
-		return prev, nil
-	}
-	if fi.Size() > h.maxSize {
-		return nil, fmt.Errorf("serve: %s: size %d over limit %d", name, fi.Size(), h.maxSize)
-	}
-	body, err := io.ReadAll(io.LimitReader(f, h.maxSize+1))
+	return f, fi, nil
+}
+
+// unchanged checks that the n bytes just read from f are the whole file
+// that fi described: a file written in place while it was read would give
+// metadata that fits neither version.
+func unchanged(f fs.File, fi fs.FileInfo, n int64, name string) error {
+	after, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("serve: read %s: %w", name, err)
+		return fmt.Errorf("serve: stat %s: %w", name, err)
 	}
-	if int64(len(body)) > h.maxSize {
-		return nil, fmt.Errorf("serve: %s: grew over limit %d while read", name, h.maxSize)
+	if n != fi.Size() || !stampOf(fi).same(after) {
+		return fmt.Errorf("serve: read %s: changed while read (%d bytes read, size %d)", name, n, fi.Size())
 	}
-	return newEntry(name, body, fi.Size(), fi.ModTime(), c)
+	return nil
 }
 
-// newEntry builds the immutable entry for a file's bytes.
-func newEntry(name string, body []byte, size int64, mtime time.Time, c *compressor) (*entry, error) {
-	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:16])
-	e := &entry{
-		plain:   newVariant(body, `"`+tag+`"`),
-		ctype:   []string{contentType(name)},
-		lastMod: []string{mtime.UTC().Format(http.TimeFormat)},
-		modTime: mtime.Truncate(time.Second),
-		size:    size,
-		mtime:   mtime,
-	}
-	gz, err := c.gzip(body)
-	if err != nil {
-		return nil, fmt.Errorf("serve: gzip %s: %w", name, err)
-	}
-	if len(gz) < len(body) {
-		v := newVariant(gz, `"`+tag+`-gz"`)
-		e.gz = &v
-	}
-	return e, nil
+// countReader counts the bytes read and keeps the error of the reader
+// beneath, so a read error is told from a gzip format error above it.
+type countReader struct {
+	r   io.Reader
+	n   int64
+	err error
 }
 
-// same reports whether fi has the size and mtime the entry was read with.
-func (e *entry) same(fi fs.FileInfo) bool {
-	return e.size == fi.Size() && e.mtime.Equal(fi.ModTime())
-}
-
-func newVariant(body []byte, etag string) variant {
-	return variant{
-		body:   body,
-		etag:   etag,
-		etagH:  []string{etag},
-		length: []string{strconv.Itoa(len(body))},
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
 	}
-}
-
-// compressor reuses one gzip writer and buffer for every file of a Reload:
-// a BestCompression writer carries about a megabyte of state. Compression is
-// paid once per file version, so the smallest output is worth the time.
-type compressor struct {
-	zw  *gzip.Writer
-	buf bytes.Buffer
-}
-
-func (c *compressor) gzip(b []byte) ([]byte, error) {
-	c.buf.Reset()
-	if c.zw == nil {
-		zw, err := gzip.NewWriterLevel(&c.buf, gzip.BestCompression)
-		if err != nil {
-			return nil, err
-		}
-		c.zw = zw
-	} else {
-		c.zw.Reset(&c.buf)
-	}
-	if _, err := c.zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := c.zw.Close(); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(c.buf.Bytes()), nil
+	return n, err
 }
 
 // contentType names the feed formats exactly (mime's tables differ between
@@ -352,7 +473,7 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// ServeHTTP answers GET and HEAD from the current set of entries.
+// ServeHTTP answers GET and HEAD from the files of the current site.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header()["Allow"] = hdrAllow
@@ -363,112 +484,84 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p == "" || p[0] != '/' {
 		p = "/" + p
 	}
-	e := (*h.set.Load())[path.Clean(p)]
-	if e == nil {
-		http.Error(w, "404 page not found", http.StatusNotFound)
+	s := h.cur.Load()
+	rt := s.routes[path.Clean(p)]
+	if rt == nil {
+		http.NotFound(w, r)
 		return
 	}
+	if rt.gz != nil && acceptsGzip(r.Header["Accept-Encoding"]) && h.serveGzip(w, r, s.root, rt) {
+		return
+	}
+	f, fi, err := open(s.root, rt.plain.name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		h.log.Warn("serve request", "file", rt.plain.name, "err", err)
+		http.Error(w, "500 internal server error", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	h.setHeader(w.Header(), rt)
+	if rt.plain.same(fi) {
+		w.Header()["Etag"] = rt.plain.etag
+	}
+	// Otherwise the file was replaced since Reload: its bytes go out with
+	// their own Last-Modified and no ETag until the next Reload hashes them.
+	http.ServeContent(w, r, rt.plain.name, fi.ModTime(), f)
+}
 
-	v := &e.plain
-	if e.gz != nil && acceptsGzip(r.Header["Accept-Encoding"]) {
-		v = e.gz
+// serveGzip sends rt's .gz and reports true, or reports false when the .gz
+// is gone or was replaced since Reload, which never checked the new one
+// against its file.
+func (h *Handler) serveGzip(w http.ResponseWriter, r *http.Request, root *os.Root, rt *route) bool {
+	f, fi, err := open(root, rt.gz.name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if !rt.gz.same(fi) {
+		return false
 	}
 	hdr := w.Header()
-	hdr["Etag"] = v.etagH
+	h.setHeader(hdr, rt)
+	hdr["Etag"] = rt.gz.etag
+	hdr["Content-Encoding"] = hdrGzip
+	// ServeContent leaves Content-Length out when Content-Encoding is set
+	// (for wrappers that compress on the fly); a range sets its own.
+	hdr["Content-Length"] = rt.gz.length
+	http.ServeContent(w, r, rt.gz.name, fi.ModTime(), f)
+	return true
+}
+
+// setHeader sets the header fields every response to a file carries.
+func (h *Handler) setHeader(hdr http.Header, rt *route) {
 	hdr["Cache-Control"] = h.cacheControl
 	hdr["Vary"] = hdrVary
 	hdr["X-Content-Type-Options"] = hdrNosniff
-	hdr["Last-Modified"] = e.lastMod
-	if notModified(r, v.etag, e.modTime) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	hdr["Content-Type"] = e.ctype
-	hdr["Content-Length"] = v.length
-	if v != &e.plain {
-		hdr["Content-Encoding"] = hdrGzip
-	}
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
-	// A failed write means the client went away; there is no one to tell.
-	if err := writeBody(w, r, v.body); err != nil {
-		return
-	}
+	hdr["Content-Type"] = rt.ctype
 }
 
-// writeBody writes the body of a 200 response whose header is set. When the
-// request came on a Coalesce conn it holds the conn, so the status line,
-// headers and body leave in one write: net/http sends nothing before the
-// first Write.
-func writeBody(w http.ResponseWriter, r *http.Request, body []byte) error {
-	var c *conn
-	if len(body) <= maxHeldBody && r.ProtoMajor == 1 {
-		if c = requestConn(r.Context()); c != nil && !c.hold() {
-			c = nil
-		}
-	}
-	_, err := w.Write(body)
-	if c == nil {
-		return err
-	}
-	// net/http may still buffer the end of the body: push it into the held
-	// bytes, then send them. A held conn is always released.
-	if err == nil {
-		err = http.NewResponseController(w).Flush()
-	}
-	return errors.Join(err, c.release())
-}
-
-// notModified applies RFC 9110 section 13.2.2: If-None-Match when present,
-// otherwise If-Modified-Since.
-func notModified(r *http.Request, etag string, modTime time.Time) bool {
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
-		for _, line := range inm {
-			if etagMatch(line, etag) {
-				return true
-			}
-		}
-		return false
-	}
-	ims := r.Header["If-Modified-Since"]
-	if len(ims) != 1 {
-		return false // absent, or ambiguous: ignore
-	}
-	t, err := http.ParseTime(ims[0])
+// open opens name in root for a request. O_NONBLOCK keeps a file replaced
+// by a named pipe since Reload from blocking the request (it is then not
+// regular: not found); on regular files it changes nothing, and it spares
+// the two fcntl calls os.File makes to try the poller. A file that is not
+// regular is reported as not existing.
+func open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return false // an invalid date is ignored (RFC 9110 13.1.3)
+		return nil, nil, err
 	}
-	return !modTime.After(t)
-}
-
-// etagMatch reports whether the If-None-Match field value list matches etag
-// (a quoted strong tag) under weak comparison: "*" matches, and W/"x" matches
-// "x". A malformed list matches nothing from the malformed element on.
-func etagMatch(list, etag string) bool {
-	s := list
-	for {
-		s = strings.TrimLeft(s, " \t,")
-		if s == "" {
-			return false
-		}
-		if s[0] == '*' {
-			return true
-		}
-		s = strings.TrimPrefix(s, "W/")
-		if s == "" || s[0] != '"' {
-			return false
-		}
-		end := strings.IndexByte(s[1:], '"')
-		if end < 0 {
-			return false
-		}
-		if s[:end+2] == etag {
-			return true
-		}
-		s = s[end+2:]
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, errors.Join(err, f.Close())
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, errors.Join(fs.ErrNotExist, f.Close())
+	}
+	return f, fi, nil
 }
 
 // acceptsGzip reports whether the Accept-Encoding field lines allow gzip: a

@@ -1,5 +1,6 @@
 // Command loadtest serves a directory with serve.Handler on a loopback
-// address, for run.sh to measure against nginx. It refuses any address that is
+// address, for run.sh to measure against nginx serving the same files (a feed
+// and its .gz copy) with gzip_static. It refuses any address that is
 // not loopback, so a load test can never be pointed at a real network.
 //
 // Usage: loadtest -dir DIR [-addr 127.0.0.1:PORT] [-max-age 15m]
@@ -69,13 +70,13 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	// Served as the service serves: the same http.Server settings (timeouts,
-	// writes coalesced), see serve.NewServer.
+	// Served as the service serves: the same http.Server settings, see
+	// serve.NewServer.
 	srv := serve.NewServer(h, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(serve.Coalesce(ln)) }()
+	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "dir", *dir)
 
 	select {

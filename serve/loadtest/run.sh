@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Load comparison of serve.Handler against nginx serving the same 100 KB feed.
+# Load comparison of serve.Handler against nginx serving the same 100 KB feed
+# and its .gz copy from disk, as the site writer leaves them: nginx with
+# gzip_static, paperfeed with its verified .gz.
 #
 # Everything stays on 127.0.0.1 and in one temp dir that is removed at the
 # end; both servers are stopped by the trap whatever happens. nginx runs in
@@ -25,7 +27,8 @@ repo=$(cd "$here/../.." && pwd)
 
 if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
 	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light wrk >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light wrk >/dev/null ||
+			{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light wrk >/dev/null; }
 	else
 		echo "run.sh: needs nginx and wrk (Debian: apt-get install nginx-light wrk)" >&2
 		exit 1
@@ -44,7 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A deterministic ~100 KB Atom feed whose text compresses like abstracts do.
+# A deterministic ~100 KB Atom feed whose text compresses like abstracts do,
+# and its .gz copy beside it.
 mkdir -p "$tmp/site/feeds" "$tmp/nginx-temp"
 feed=$tmp/site/feeds/bench.atom
 awk 'BEGIN {
@@ -120,7 +124,7 @@ etag() { curl -fsI "$1" | tr -d '\r' | awk 'tolower($1) == "etag:" { print $2 }'
 pf_etag=$(etag "$pf_url")
 nginx_etag=$(etag "$nginx_url")
 
-echo "feed: $(stat -c %s "$feed") bytes, gzip $(stat -c %s "$feed.gz") bytes (nginx) / $(curl -fs -H 'Accept-Encoding: gzip' "$pf_url" | wc -c) bytes (paperfeed)"
+echo "feed: $(stat -c %s "$feed") bytes, .gz copy $(stat -c %s "$feed.gz") bytes; gzip sent: $(curl -fs -H 'Accept-Encoding: gzip' "$nginx_url" | wc -c) bytes (nginx) / $(curl -fs -H 'Accept-Encoding: gzip' "$pf_url" | wc -c) bytes (paperfeed)"
 for name in paperfeed nginx; do
 	url=$pf_url tag=$pf_etag
 	[[ $name == nginx ]] && url=$nginx_url tag=$nginx_etag
