@@ -10,6 +10,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paperfeed/paperfeed/internal/synth"
@@ -29,6 +31,7 @@ func main() {
 	topics := flag.Int("topics", 100, "keyword topics in the config")
 	out := flag.String("out", "", "directory to write data/ and config.yaml into (required)")
 	serveAddr := flag.String("serve", "", "after writing, answer /api/daily_papers with the fixture on this loopback address until killed")
+	bump := flag.Bool("bump", false, "with -serve: change every paper's upvotes in each answer, so each refresh updates the fixture's papers")
 	fixture := flag.String("fixture", "testdata/hf-api-daily-papers-2026-06-12.json", "Daily Papers API answer the papers are made from")
 	flag.Parse()
 	if err := run(*out, *fixture, *papers, *topics); err != nil {
@@ -36,15 +39,16 @@ func main() {
 		os.Exit(1)
 	}
 	if *serveAddr != "" {
-		if err := serve(*serveAddr, *fixture); err != nil {
+		if err := serve(*serveAddr, *fixture, *bump); err != nil {
 			fmt.Fprintf(os.Stderr, "mkhistory: %v\n", err)
 			os.Exit(1)
 		}
 	}
 }
 
-// serve answers the Daily Papers API with the fixture on a loopback address.
-func serve(addr, fixture string) error {
+// serve answers the Daily Papers API with the fixture on a loopback address;
+// with bump, each answer gives every paper new upvotes.
+func serve(addr, fixture string, bump bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
@@ -56,10 +60,33 @@ func serve(addr, fixture string) error {
 	if err != nil {
 		return err
 	}
+	var entries []map[string]any
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return fmt.Errorf("%s: %w", fixture, err)
+	}
+	var mu sync.Mutex
+	round := 0
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/daily_papers", func(w http.ResponseWriter, r *http.Request) {
+		body := data
+		if bump {
+			mu.Lock()
+			round++
+			for i, e := range entries {
+				if p, ok := e["paper"].(map[string]any); ok {
+					p["upvotes"] = round*7 + i
+				}
+			}
+			var err error
+			body, err = json.Marshal(entries)
+			mu.Unlock()
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(data) //nolint:errcheck // a client that went away
+		w.Write(body) //nolint:errcheck // a client that went away
 	})
 	fmt.Fprintf(os.Stderr, "mkhistory: answering http://%s/api/daily_papers\n", addr)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
