@@ -50,6 +50,11 @@ func Atom(s Site, t Topic) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("atom: %w", err)
 	}
+	return ch.atom()
+}
+
+// atom encodes the prepared topic as Atom (see Atom).
+func (ch *channel) atom() ([]byte, error) {
 	self := ch.site.feedURL(ch.slug, "atom")
 	f := atomFeed{
 		Lang:     "en",
@@ -84,7 +89,7 @@ func Atom(s Site, t Topic) ([]byte, error) {
 		}
 		f.Entries = append(f.Entries, ae)
 	}
-	b, err := marshalXML(f)
+	b, err := marshalXML(f, ch.size())
 	if err != nil {
 		return nil, fmt.Errorf("atom: %w", err)
 	}

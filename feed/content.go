@@ -26,54 +26,71 @@ var contentTemplate = template.Must(template.New("content").Parse(
 {{end}}<p>{{.Upvotes}} upvotes · {{.CommentCount}} comments</p>
 `))
 
-// contentData is what contentTemplate shows: cleaned texts, and links that
-// are all absolute http(s) URLs.
+// contentData is what contentTemplate shows, all of it made in Go before
+// the template runs: texts collapsed once, links checked once and all
+// absolute http(s) URLs, counts already in decimal. The template only
+// prints fields and ranges over Links; html/template escapes each for where
+// it stands.
 type contentData struct {
 	Image, Abstract, Authors                      string
 	Organization, AISummary, Comments, JournalRef string
 	Links                                         []contentLink
-	Upvotes, CommentCount                         int
+	Upvotes, CommentCount                         string
 }
 
 type contentLink struct{ URL, Text string }
 
-// renderContent is the item's HTML: thumbnail, abstract, every author
+// newContent is the data of p's HTML: thumbnail, abstract, every author
 // (authors, already cleaned), organisation, AI summary, arXiv comments and
 // journal reference, links to the paper's pages, and the counts it
-// collected.
-func renderContent(p *paper.Paper, authors []string) (string, error) {
+// collected. abs is p.AbsURL() as it came; page and image are p's page and
+// thumbnail already checked by webURL, which newEntry needs as well.
+func newContent(p *paper.Paper, authors []string, abs, page, image string) contentData {
 	d := contentData{
-		Image:        webURL(p.Thumbnail),
+		Image:        image,
 		Abstract:     collapse(p.Abstract),
 		Authors:      strings.Join(authors, ", "),
 		Organization: collapse(p.Organization),
 		AISummary:    collapse(p.AISummary),
 		Comments:     collapse(p.ArxivComments),
 		JournalRef:   collapse(p.JournalRef),
-		Upvotes:      p.Upvotes,
-		CommentCount: p.Comments,
+		Links:        make([]contentLink, 0, 5),
+		Upvotes:      strconv.Itoa(p.Upvotes),
+		CommentCount: strconv.Itoa(p.Comments),
 	}
 	link := func(u, text string) {
-		if u = webURL(u); u != "" {
+		if u != "" {
 			d.Links = append(d.Links, contentLink{URL: u, Text: text})
 		}
 	}
-	link(p.AbsURL(), "arXiv")
-	link(p.PDFURL(), "PDF")
-	if p.IsArxiv() {
-		link(p.PageURL(), "Hugging Face")
+	link(webURL(abs), "arXiv")
+	link(webURL(p.PDFURL()), "PDF")
+	if abs != "" { // an arXiv paper
+		link(page, "Hugging Face")
 	} else {
-		link(p.PageURL(), "Source")
+		link(page, "Source")
 	}
 	if p.GitHubRepo != "" {
 		text := "GitHub"
 		if p.GitHubStars > 0 {
 			text = "GitHub (" + strconv.Itoa(p.GitHubStars) + " stars)"
 		}
-		link(p.GitHubRepo, text)
+		link(webURL(p.GitHubRepo), text)
 	}
-	link(p.ProjectPage, "Project page")
+	link(webURL(p.ProjectPage), "Project page")
+	return d
+}
+
+// contentMarkup is room for the template's own markup and the links, on top
+// of the texts, so that the HTML of a typical item is written without
+// growing its buffer.
+const contentMarkup = 1024
+
+// renderContent is the item's HTML.
+func renderContent(d *contentData) (string, error) {
 	var b strings.Builder
+	b.Grow(contentMarkup + len(d.Abstract) + len(d.Authors) + len(d.Organization) +
+		len(d.AISummary) + len(d.Comments) + len(d.JournalRef))
 	if err := contentTemplate.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("content: %w", err)
 	}

@@ -27,6 +27,10 @@
 //     directory (".<name>.tmp-*"), fsync and rename, and leaves a file that
 //     already holds the same bytes untouched.
 //
+// Render gives a topic's three feeds at once, preparing the topic (checks,
+// cleaning, item HTML, terms) once for all of them; Atom, RSS and JSON give
+// one format each, through the same code, with the same bytes.
+//
 // The documents are encoding/xml and encoding/json on structs, and the
 // HTML is html/template, so escaping never rests on hand-written code.
 // github.com/gorilla/feeds provides the structs where they fit: the Atom
@@ -180,6 +184,19 @@ type channel struct {
 	entries     []entry
 }
 
+// size is a guess at the length of the channel's XML documents, a little
+// above what they come to: each item's HTML twice (Atom escapes it) and
+// room for its metadata. Their buffers then grow once instead of doubling
+// their way up to a few hundred kilobytes through encoding/xml's 4 KiB
+// flushes. (encoding/json hands over its document in one write.)
+func (ch *channel) size() int {
+	n := 4096
+	for _, e := range ch.entries {
+		n += 2*len(e.content) + 1024
+	}
+	return n
+}
+
 // entry is one item made ready for every format.
 type entry struct {
 	id      string
@@ -192,7 +209,36 @@ type entry struct {
 	date    time.Time
 }
 
-// prepare checks and cleans s and t.
+// Feeds are the three feed documents of a topic, as Atom, RSS and JSON
+// render them.
+type Feeds struct{ Atom, RSS, JSON []byte }
+
+// Render renders the topic in all three formats, byte for byte as Atom, RSS
+// and JSON do, but checks and cleans the topic and makes every item's HTML
+// once instead of once per format: that work is most of a feed's cost, and
+// the site builder writes every format of every topic it refreshes. It
+// fails when any of the three would: with their error less its format
+// prefix when the topic itself is refused (a bad slug, an item without id
+// or date), or with the encoder's error, named by its format.
+func Render(s Site, t Topic) (Feeds, error) {
+	ch, err := prepare(s, t)
+	if err != nil {
+		return Feeds{}, err
+	}
+	var f Feeds
+	if f.Atom, err = ch.atom(); err != nil {
+		return Feeds{}, err
+	}
+	if f.RSS, err = ch.rss(); err != nil {
+		return Feeds{}, err
+	}
+	if f.JSON, err = ch.json(); err != nil {
+		return Feeds{}, err
+	}
+	return f, nil
+}
+
+// prepare checks and cleans s and t: everything the formats share.
 func prepare(s Site, t Topic) (*channel, error) {
 	st, err := checkSite(s)
 	if err != nil {
@@ -236,7 +282,10 @@ func prepare(s Site, t Topic) (*channel, error) {
 
 func newEntry(it *Item, fallback time.Time) (entry, error) {
 	p := &it.Paper
-	id := cleanURL(p.AbsURL())
+	// Each of the paper's URLs is made and checked once, here and in
+	// newContent: the id, link, image and content links share them.
+	abs := p.AbsURL()
+	id := cleanURL(abs)
 	if id == "" {
 		id = cleanURL(p.Link)
 	}
@@ -250,19 +299,21 @@ func newEntry(it *Item, fallback time.Time) (entry, error) {
 	if date.IsZero() {
 		return entry{}, fmt.Errorf("paper %s: %w", p.ID, errNoDate)
 	}
+	link, image := webURL(p.PageURL()), webURL(p.Thumbnail)
 	authors := cleanList(p.Authors)
-	content, err := renderContent(p, authors)
+	d := newContent(p, authors, abs, link, image)
+	content, err := renderContent(&d)
 	if err != nil {
 		return entry{}, fmt.Errorf("paper %s: %w", p.ID, err)
 	}
 	e := entry{
 		id:      id,
-		link:    webURL(p.PageURL()),
+		link:    link,
 		title:   collapse(p.Title),
 		content: content,
 		authors: capAuthors(authors),
 		terms:   terms(it.Terms, p.Categories, p.AIKeywords),
-		image:   webURL(p.Thumbnail),
+		image:   image,
 		date:    date.Truncate(time.Second),
 	}
 	if e.title == "" {
@@ -312,9 +363,11 @@ func terms(lists ...[]string) []string {
 }
 
 // marshalXML writes v as an XML document with its declaration, indented two
-// spaces and ending in a newline.
-func marshalXML(v any) ([]byte, error) {
+// spaces and ending in a newline. size is a guess at its length (see
+// channel.size), or 0.
+func marshalXML(v any, size int) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(size)
 	b.WriteString(xml.Header)
 	enc := xml.NewEncoder(&b)
 	enc.Indent("", "  ")

@@ -803,7 +803,7 @@ func TestRenderErrors(t *testing.T) {
 		name   string
 		render func(Site, Topic) ([]byte, error)
 	}{
-		{"atom", Atom}, {"rss", RSS}, {"json", JSON},
+		{"atom", Atom}, {"rss", RSS}, {"json", JSON}, {"render", renderOrNil},
 	}
 	for _, tt := range tests {
 		for _, r := range renders {
@@ -927,6 +927,19 @@ func TestIndexAndOPMLContent(t *testing.T) {
 	}
 }
 
+// renderOrNil is Render as a function of one format: the three documents
+// one after the other, or nil with Render's error.
+func renderOrNil(s Site, t Topic) ([]byte, error) {
+	f, err := Render(s, t)
+	if err != nil {
+		if f.Atom != nil || f.RSS != nil || f.JSON != nil {
+			return []byte("Render gave documents with its error"), err
+		}
+		return nil, err
+	}
+	return slices.Concat(f.Atom, f.RSS, f.JSON), nil
+}
+
 // benchTopic is a topic of n papers made from the fixture with distinct ids.
 func benchTopic(b *testing.B, n int) Topic {
 	papers := fixturePapers(b)
@@ -940,8 +953,9 @@ func benchTopic(b *testing.B, n int) Topic {
 	return tp
 }
 
-// BenchmarkRender100 renders a topic of 100 papers in each format, and in
-// all three as the site builder does for every topic it refreshes.
+// BenchmarkRender100 renders a topic of 100 papers in each format, in all
+// three one after the other, and in all three with Render, as the site
+// builder does for every topic it refreshes.
 func BenchmarkRender100(b *testing.B) {
 	tp := benchTopic(b, 100)
 	formats := []struct {
@@ -965,6 +979,14 @@ func BenchmarkRender100(b *testing.B) {
 				if _, err := f.render(testSite, tp); err != nil {
 					b.Fatal(err)
 				}
+			}
+		}
+	})
+	b.Run("Render", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Render(testSite, tp); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

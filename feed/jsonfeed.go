@@ -28,6 +28,11 @@ func JSON(s Site, t Topic) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("json: %w", err)
 	}
+	return ch.json()
+}
+
+// json encodes the prepared topic as a JSON Feed (see JSON).
+func (ch *channel) json() ([]byte, error) {
 	f := jsonFeed{
 		JSONFeed: &feeds.JSONFeed{
 			Version:     jsonFeedVersion,

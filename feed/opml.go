@@ -49,7 +49,7 @@ func OPML(s Site, topics []Topic) ([]byte, error) {
 			HTMLURL:     st.topicURL(slug),
 		})
 	}
-	b, err := marshalXML(doc)
+	b, err := marshalXML(doc, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opml: %w", err)
 	}

@@ -209,10 +209,39 @@ func FuzzRender(f *testing.F) {
 					t.Fatalf("item without id or link: got %d bytes, %v; want nil, %v", len(b), err, errNoID)
 				}
 			}
+			if _, err := Render(testSite, tp); !errors.Is(err, errNoID) {
+				t.Fatalf("item without id or link: Render gave %v; want %v", err, errNoID)
+			}
 			return
 		}
 		checkRender(t, tp)
 	})
+}
+
+// TestRenderSameBytes holds Render to giving what Atom, RSS and JSON give,
+// byte for byte, on every topic the renderers are checked on.
+func TestRenderSameBytes(t *testing.T) {
+	for _, tt := range hostileCases(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Render(testSite, tt.topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []struct {
+				name   string
+				got    []byte
+				render func(Site, Topic) ([]byte, error)
+			}{{"atom", got.Atom, Atom}, {"rss", got.RSS, RSS}, {"json", got.JSON, JSON}} {
+				want, err := f.render(testSite, tt.topic)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(f.got, want) {
+					t.Errorf("Render's %s differs from %s's:\n%s\n---\n%s", f.name, f.name, f.got, want)
+				}
+			}
+		})
+	}
 }
 
 // TestItemTextOnce checks the once-per-format rule on the raw documents: the
@@ -246,6 +275,10 @@ func TestJSONYearOutOfRange(t *testing.T) {
 	b, err := JSON(testSite, Topic{Slug: "y", Items: []Item{{Paper: far}}})
 	if err == nil || !strings.Contains(err.Error(), "year outside of range") || b != nil {
 		t.Errorf("got %d bytes, %v; want nil and encoding/json's year error", len(b), err)
+	}
+	f, err := Render(testSite, Topic{Slug: "y", Items: []Item{{Paper: far}}})
+	if err == nil || !strings.HasPrefix(err.Error(), "json: ") || !strings.Contains(err.Error(), "year outside of range") || f.Atom != nil || f.RSS != nil || f.JSON != nil {
+		t.Errorf("Render: got %d, %d, %d bytes, %v; want none and encoding/json's year error", len(f.Atom), len(f.RSS), len(f.JSON), err)
 	}
 }
 

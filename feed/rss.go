@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -64,6 +65,11 @@ func RSS(s Site, t Topic) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rss: %w", err)
 	}
+	return ch.rss()
+}
+
+// rss encodes the prepared topic as RSS (see RSS).
+func (ch *channel) rss() ([]byte, error) {
 	desc := ch.description
 	if desc == "" {
 		desc = ch.title // RSS requires a description
@@ -93,19 +99,23 @@ func RSS(s Site, t Topic) ([]byte, error) {
 			PubDate:     e.date.Format(time.RFC1123Z),
 		})
 	}
-	b, err := marshalXML(doc)
+	b, err := marshalXML(doc, ch.size())
 	if err != nil {
 		return nil, fmt.Errorf("rss: %w", err)
 	}
-	return []byte(rssProfileEscapes.Replace(string(b))), nil
+	return rssProfileEscapes(b), nil
 }
 
-// rssProfileEscapes rewrites "&amp;" and "&lt;" as hexadecimal character
-// references, as the RSS Profile asks: RSS titles, categories, dc:creator
+// rssProfileEscapes rewrites "&amp;" and "&lt;" in b as hexadecimal
+// character references, as the RSS Profile asks: RSS titles, categories, dc:creator
 // and the channel description are plain text, and readers that take a
 // "&lt;" in them for markup decide by how it was written. The meaning is
 // unchanged everywhere: in XML text and attributes both spellings are the
 // same character, and inside a description's CDATA every "&" of the
 // html/template output starts a character reference, which means the same
-// in either spelling.
-var rssProfileEscapes = strings.NewReplacer("&amp;", "&#x26;", "&lt;", "&#x3C;")
+// in either spelling. The two patterns cannot overlap, so replacing one
+// after the other is the same as replacing both in one pass.
+func rssProfileEscapes(b []byte) []byte {
+	b = bytes.ReplaceAll(b, []byte("&amp;"), []byte("&#x26;"))
+	return bytes.ReplaceAll(b, []byte("&lt;"), []byte("&#x3C;"))
+}

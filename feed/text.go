@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // xmlAllowed reports whether r may appear in XML 1.0 text. It also refuses
@@ -45,23 +46,59 @@ func clean(s string) string {
 // space (spaces, newlines, tabs, no-break spaces, U+0085 ...) by one space
 // and trims it. Forbidden characters are dropped before runs are measured,
 // so "a \x01 b" becomes "a b".
+//
+// Every title, name and abstract passes here, most of them already clean,
+// so collapse copies nothing it can keep: it scans s once, holding the
+// stretch s[start:end] it would write unchanged (characters it keeps and
+// single ASCII spaces between them), and writes a stretch only when
+// something has to change after it. A string that needs no change, or only
+// trimming, comes back as s itself or a part of it, with no allocation.
 func collapse(s string) string {
 	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s { // range yields U+FFFD for every invalid byte
+	start, end := 0, 0 // s[start:end] is kept as it is and not yet written
+	space := false     // white space came after s[start:end] (or after b when that is empty)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:]) // U+FFFD, n == 1 for an invalid byte
 		switch {
 		case unicode.IsSpace(r):
 			space = true
 		case !xmlAllowed(r):
-		default:
+		case r == utf8.RuneError && n == 1:
+			// An invalid byte ends the stretch: U+FFFD stands for it.
+			if b.Cap() == 0 {
+				b.Grow(len(s) + 2)
+			}
+			b.WriteString(s[start:end])
 			if space && b.Len() > 0 {
 				b.WriteByte(' ')
 			}
-			space = false
-			b.WriteRune(r)
+			b.WriteRune(utf8.RuneError)
+			start, end, space = i+n, i+n, false
+		case start == end:
+			// The first character after nothing or after an invalid byte.
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			start, end, space = i, i+n, false
+		case i == end || s[end:i] == " ":
+			end, space = i+n, false // the stretch goes on
+		default:
+			// Something was dropped or changed between the stretch and r.
+			if b.Cap() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[start:end])
+			if space {
+				b.WriteByte(' ')
+			}
+			start, end, space = i, i+n, false
 		}
+		i += n
 	}
+	if b.Len() == 0 {
+		return s[start:end]
+	}
+	b.WriteString(s[start:end])
 	return b.String()
 }
 

@@ -32,6 +32,9 @@ func TestCollapse(t *testing.T) {
 		{"single space", " ", ""},
 		{"del", "a\x7fb", "ab"},
 		{"vertical tab and form feed are space", "a\vb\fc", "a b c"},
+		{"invalid byte between spaces", " a \xff  b\xff\x01c ", "a \uFFFD b\uFFFDc"},
+		{"invalid byte first", "\xff a", "\uFFFD a"},
+		{"control after space", "a \x01b", "a b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +42,17 @@ func TestCollapse(t *testing.T) {
 				t.Errorf("collapse(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestCollapseKeeps checks that collapse returns a string it need not
+// change, or need only trim, without copying it: every title and abstract
+// of every feed passes through it.
+func TestCollapseKeeps(t *testing.T) {
+	for _, s := range []string{"Attention Is All You Need", "  \n Large Language Models\t\n", "$x<y$ & 🤗"} {
+		if n := testing.AllocsPerRun(10, func() { collapse(s) }); n != 0 {
+			t.Errorf("collapse(%q) allocates %v times, want 0", s, n)
+		}
 	}
 }
 
