@@ -55,15 +55,9 @@ import (
 	"github.com/paperfeed/paperfeed/topic"
 )
 
-// Formats are the feed files written for every topic, by extension.
+// Formats are the feed files written for every topic, by extension (the
+// three documents of feed.Render).
 var Formats = []string{"atom", "rss", "json"}
-
-// renderers render a topic in one format.
-var renderers = map[string]func(feed.Site, feed.Topic) ([]byte, error){
-	"atom": feed.Atom,
-	"rss":  feed.RSS,
-	"json": feed.JSON,
-}
 
 // gzExt is the extension of a feed's precompressed copy.
 const gzExt = ".gz"
@@ -529,13 +523,15 @@ func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 		if !render[i] {
 			continue
 		}
-		for _, ext := range Formats {
-			data, err := renderers[ext](b.cfg.Site, topics[i])
-			name := feed.Path(topics[i].Slug, ext)
-			if err != nil {
-				return nil, fmt.Errorf("render %s: %w", name, err)
-			}
-			if err := b.writeFeed(name, data, res); err != nil {
+		fs, err := feed.Render(b.cfg.Site, topics[i])
+		if err != nil {
+			return nil, fmt.Errorf("render topic %s: %w", topics[i].Slug, err)
+		}
+		for _, f := range []struct {
+			ext  string
+			data []byte
+		}{{"atom", fs.Atom}, {"rss", fs.RSS}, {"json", fs.JSON}} {
+			if err := b.writeFeed(feed.Path(topics[i].Slug, f.ext), f.data, res); err != nil {
 				return nil, err
 			}
 		}
