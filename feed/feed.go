@@ -221,7 +221,22 @@ type Feeds struct{ Atom, RSS, JSON []byte }
 // prefix when the topic itself is refused (a bad slug, an item without id
 // or date), or with the encoder's error, named by its format.
 func Render(s Site, t Topic) (Feeds, error) {
-	ch, err := prepare(s, t)
+	return new(Renderer).Render(s, t)
+}
+
+// Renderer renders the topics of one build of a site. A paper shown by
+// several topics has the same item HTML in each, and a Renderer makes it
+// once: a refresh re-renders every topic that shows a changed paper, and the
+// item HTML is most of a feed's cost. The papers must not change while a
+// Renderer is in use (it knows them by ID); the zero value is ready.
+type Renderer struct {
+	html map[string]string // item HTML by paper ID
+}
+
+// Render is Render, reusing the item HTML of papers this Renderer has
+// rendered before.
+func (r *Renderer) Render(s Site, t Topic) (Feeds, error) {
+	ch, err := r.prepare(s, t)
 	if err != nil {
 		return Feeds{}, err
 	}
@@ -240,6 +255,10 @@ func Render(s Site, t Topic) (Feeds, error) {
 
 // prepare checks and cleans s and t: everything the formats share.
 func prepare(s Site, t Topic) (*channel, error) {
+	return new(Renderer).prepare(s, t)
+}
+
+func (r *Renderer) prepare(s Site, t Topic) (*channel, error) {
 	st, err := checkSite(s)
 	if err != nil {
 		return nil, err
@@ -261,7 +280,7 @@ func prepare(s Site, t Topic) (*channel, error) {
 	}
 	var newest time.Time
 	for i := range t.Items {
-		e, err := newEntry(&t.Items[i], t.Updated)
+		e, err := r.newEntry(&t.Items[i], t.Updated)
 		if err != nil {
 			return nil, fmt.Errorf("topic %s: item %d: %w", slug, i, err)
 		}
@@ -280,7 +299,7 @@ func prepare(s Site, t Topic) (*channel, error) {
 	return ch, nil
 }
 
-func newEntry(it *Item, fallback time.Time) (entry, error) {
+func (r *Renderer) newEntry(it *Item, fallback time.Time) (entry, error) {
 	p := &it.Paper
 	// Each of the paper's URLs is made and checked once, here and in
 	// newContent: the id, link, image and content links share them.
@@ -301,10 +320,17 @@ func newEntry(it *Item, fallback time.Time) (entry, error) {
 	}
 	link, image := webURL(p.PageURL()), webURL(p.Thumbnail)
 	authors := cleanList(p.Authors)
-	d := newContent(p, authors, abs, link, image)
-	content, err := renderContent(&d)
-	if err != nil {
-		return entry{}, fmt.Errorf("paper %s: %w", p.ID, err)
+	content, ok := r.html[p.ID]
+	if !ok {
+		d := newContent(p, authors, abs, link, image)
+		var err error
+		if content, err = renderContent(&d); err != nil {
+			return entry{}, fmt.Errorf("paper %s: %w", p.ID, err)
+		}
+		if r.html == nil {
+			r.html = map[string]string{}
+		}
+		r.html[p.ID] = content
 	}
 	e := entry{
 		id:      id,

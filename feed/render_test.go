@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,6 +240,39 @@ func TestRenderSameBytes(t *testing.T) {
 				if !bytes.Equal(f.got, want) {
 					t.Errorf("Render's %s differs from %s's:\n%s\n---\n%s", f.name, f.name, f.got, want)
 				}
+			}
+		})
+	}
+}
+
+// TestRendererSameBytes: a Renderer that has rendered a topic's papers
+// before (in this topic, and in one showing them in another order and with
+// other terms) writes the topic as a fresh Render does.
+func TestRendererSameBytes(t *testing.T) {
+	for _, tt := range hostileCases(t) {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Renderer
+			other := tt.topic
+			other.Slug, other.Items = "other", slices.Clone(tt.topic.Items)
+			slices.Reverse(other.Items)
+			for i := range other.Items {
+				other.Items[i].Terms = []string{"another term"}
+			}
+			for _, tp := range []Topic{tt.topic, other, tt.topic, other} {
+				got, err := r.Render(testSite, tp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := Render(testSite, tp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Atom, want.Atom) || !bytes.Equal(got.RSS, want.RSS) || !bytes.Equal(got.JSON, want.JSON) {
+					t.Errorf("topic %s: a reused Renderer wrote other bytes than Render", tp.Slug)
+				}
+			}
+			if len(tt.topic.Items) > 0 && len(r.html) == 0 {
+				t.Error("the Renderer kept no item HTML")
 			}
 		})
 	}
