@@ -6,8 +6,9 @@
 // Compile checks and compiles every configured topic (Spec) once into a
 // Router; Route then returns, for one paper, the topics that take it in spec
 // order, each with the terms that matched (they become the feed item's
-// categories). Explain tells for one topic and one paper which terms matched
-// in which field. A Router is immutable and safe for concurrent use.
+// categories). Take answers the same for one topic, and Explain tells for
+// one topic and one paper which terms matched in which field. Len is the
+// number of topics. A Router is immutable and safe for concurrent use.
 //
 // A topic takes a paper when all of these hold:
 //
@@ -106,32 +107,11 @@
 //	  titel:robot
 //	  ^
 //
-// # Speed
+// # Evaluation
 //
-// Each paper is tokenised once per Route call into a Doc, which also
-// indexes its words (Route fills pooled Docs, so routing allocates little
-// more than the paper's normalised text). The Router indexes each topic
-// under clauses: up to three keys (words, or prefixes, in a class of
-// fields) that a paper the topic takes must all contain, for at least one
-// of the clauses. A term gives its longest words; OR gives the clauses of
-// all its operands; AND gives the clauses of its most selective operand,
-// narrowed by the keys of others; NOT, numbers and regexes give none. Route
-// looks up the words of the paper (in tables on the hashes the Doc computed
-// for its own index), keeps the topics with a satisfied clause and
-// evaluates only those, plus the topics without clauses (only NOT, numbers
-// or regexes), which it always evaluates.
-//
-// The words of every term are keys too, so the keys a paper contains decide
-// most terms outright: a word, prefix or id searched in a whole class holds
-// exactly when its key is present, and a phrase cannot hold without its
-// words. Candidate topics run as programs flattened into one array (no
-// pointer chasing through node trees); a term the keys do not decide is
-// worked out once per paper, however many topics share it, and a regex is
-// skipped on a field value that lacks text every match of it must contain.
-// RoutePlain evaluates every topic's nodes in turn and is the reference the
-// tests compare Route against.
-//
-// Tokenising copies ASCII (lower-cased) and runes normalisation leaves as
-// they are, and runs NFKC and folding only on the stretches of other text,
-// with the same result as running them on the whole.
+// Route normalises and splits the paper's fields once, then walks the
+// query tree of every topic over them, in turn; nothing is indexed across
+// topics. A term of one word is a lookup in the paper's words, a phrase is
+// searched for in the values only when all its words are there, and a regex
+// is tried only on values that hold text every match of it contains.
 package topic

@@ -225,15 +225,3 @@ func (c *corpus) spec(rng *rand.Rand, i int) Spec {
 	}
 	return s
 }
-
-// selectiveSpec makes a topic whose query needs two content words (or
-// phrases, prefixes, fielded words) together, plus up to four more terms:
-// the "diffusion AND video" kind of topic, which takes a few papers in a
-// hundred rather than one in ten.
-func (c *corpus) selectiveSpec(rng *rand.Rand, i int) Spec {
-	q := c.keyword(rng) + " " + c.keyword(rng)
-	for range rng.IntN(5) {
-		q += pick(rng, []string{" ", " AND ", " -"}) + c.term(rng)
-	}
-	return Spec{Slug: fmt.Sprintf("s%d", i), Query: q}
-}

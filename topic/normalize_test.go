@@ -2,20 +2,60 @@ package topic
 
 import (
 	"math/rand/v2"
-	"reflect"
 	"regexp/syntax"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf16"
-
-	"github.com/paperfeed/paperfeed/paper"
+	"unicode/utf8"
 )
 
-// normalizeCases are texts where normalisation does more than lower-case:
-// each is checked with the fast path of appendNormalize against
-// normalizeSlow, alone and inside ASCII and Latin-1 text.
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"lower-case ASCII", "abc def", "abc def"},
+		{"upper-case ASCII", "ABC def-GHI", "abc def-ghi"},
+		{"NFC stays", "naïve", "naïve"},
+		{"NFD composes", "nai\u0308ve", "naïve"},
+		{"ligature", "ﬁlter", "filter"},
+		{"full-width", "ＤＩＦＦＵＳＩＯＮ", "diffusion"},
+		{"sharp s folds", "STRAẞE ß", "strasse ss"},
+		{"final sigma folds", "ΣΊΣΥΦΟΣ ς", "σίσυφοσ σ"},
+		{"Kelvin sign", "\u212A", "k"},
+		{"Cherokee folds to upper case", "\uab9a\u13f8", "\u13ca\u13f0"},
+		{"invalid UTF-8", "a\xffb", "a\ufffdb"},
+		{"compatibility digits", "½ ²", "1⁄2 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := normalize(tt.in); got != tt.want {
+				t.Errorf("normalize(%+q) = %+q, want %+q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNormalizeASCII checks what normalize's shortcut for ASCII text
+// relies on: NFKC, folding and NFKC again turn each ASCII byte into its
+// lower case. They act on ASCII text byte by byte (no ASCII byte combines
+// with another), so that holds for every ASCII text.
+func TestNormalizeASCII(t *testing.T) {
+	all := make([]byte, utf8.RuneSelf)
+	for b := range all {
+		all[b] = byte(b)
+		s := string(rune(b))
+		if got, want := normalizeUnicode(s), strings.ToLower(s); got != want {
+			t.Errorf("byte %#x: transformers give %+q, lower case is %+q", b, got, want)
+		}
+	}
+	if got, want := normalizeUnicode(string(all)), strings.ToLower(string(all)); got != want {
+		t.Errorf("all of ASCII: transformers give %+q, lower case is %+q", got, want)
+	}
+}
+
+// normalizeCases are texts where normalisation does more than lower-case.
 var normalizeCases = []string{
 	"", "abc", "ABC def-GHI", "naïve", "nai\u0308ve", "e\u0301", "E\u0301\u0323", "é\u0323",
 	"ﬁlter", "ＤＩＦＦＵＳＩＯＮ", "\u13ca\u13f0", "\uab9a\u13f8", "ᾞ̈", "ΣΊΣΥΦΟΣ ς", "ǰ ẞ ß",
@@ -24,26 +64,46 @@ var normalizeCases = []string{
 	"a" + strings.Repeat("\u0301", 40) + "b",
 }
 
-func TestAppendNormalizeMatchesSlow(t *testing.T) {
-	check := func(t *testing.T, s string) {
-		t.Helper()
-		got, want := string(appendNormalize(nil, s)), normalizeSlow(s)
-		if got != want {
-			t.Fatalf("appendNormalize(%q) = %q, normalizeSlow = %q", s, got, want)
+// FuzzNormalize checks the invariants of normalisation: it is idempotent,
+// gives valid UTF-8, and its words are runs of word runes that cover every
+// word rune of the text.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range normalizeCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkNormalize(t, s) })
+}
+
+func checkNormalize(t *testing.T, s string) {
+	t.Helper()
+	n := normalize(s)
+	if again := normalize(n); again != n {
+		t.Fatalf("normalize(%+q) = %+q, then %+q: not idempotent", s, n, again)
+	}
+	if !utf8.ValidString(n) {
+		t.Fatalf("normalize(%+q) = %+q: not valid UTF-8", s, n)
+	}
+	words := splitWords(n)
+	if got, want := strings.Join(words, ""), strings.Map(func(r rune) rune {
+		if isWordRune(r) {
+			return r
 		}
-		if n := normalize(s); n != want {
-			t.Fatalf("normalize(%q) = %q, normalizeSlow = %q", s, n, want)
-		}
-		if got, want := splitWords(got), slowWords(want); !slices.Equal(got, want) {
-			t.Fatalf("splitWords(%q) = %q, want %q", s, got, want)
+		return -1
+	}, n); got != want {
+		t.Fatalf("splitWords(%+q) = %+q: its words are not the word runes %+q", n, words, want)
+	}
+	for _, w := range words {
+		if w == "" {
+			t.Fatalf("splitWords(%+q) = %+q: an empty word", n, words)
 		}
 	}
+}
+
+func TestNormalizeInvariants(t *testing.T) {
 	for _, c := range normalizeCases {
-		t.Run("case", func(t *testing.T) {
-			for _, s := range []string{c, "x" + c, c + "y", "Ab " + c + " Cd", "é" + c + "é", c + c} {
-				check(t, s)
-			}
-		})
+		for _, s := range []string{c, "x" + c, c + "y", "Ab " + c + " Cd", "é" + c + "é", c + c} {
+			checkNormalize(t, s)
+		}
 	}
 	// Random texts over alphabets that stress different paths.
 	alphabets := map[string][]rune{
@@ -57,58 +117,21 @@ func TestAppendNormalizeMatchesSlow(t *testing.T) {
 	for name, al := range alphabets {
 		t.Run(name, func(t *testing.T) {
 			for range 3000 {
-				n := rng.IntN(12)
 				var b strings.Builder
-				for range n {
+				for range rng.IntN(12) {
 					if al == nil {
 						b.WriteByte(byte(rng.IntN(256)))
 					} else {
 						b.WriteRune(al[rng.IntN(len(al))])
 					}
 				}
-				check(t, b.String())
+				checkNormalize(t, b.String())
 			}
 		})
 	}
-}
-
-// slowWords is splitWords by the book, rune by rune with isWordRune.
-func slowWords(s string) []string {
-	var words []string
-	start := -1
-	for i, r := range s {
-		if isWordRune(r) {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		if start >= 0 {
-			words = append(words, s[start:i])
-			start = -1
-		}
+	if slices.Contains(splitWords(normalize("a\xffb")), "a\ufffdb") {
+		t.Error("U+FFFD joins words")
 	}
-	if start >= 0 {
-		words = append(words, s[start:])
-	}
-	return words
-}
-
-// FuzzNormalize checks that the fast path of normalisation gives the same
-// text and words as the norm and cases transformers.
-func FuzzNormalize(f *testing.F) {
-	for _, s := range normalizeCases {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, want := string(appendNormalize(nil, s)), normalizeSlow(s)
-		if got != want {
-			t.Fatalf("appendNormalize(%q) = %q, normalizeSlow = %q", s, got, want)
-		}
-		if got, want := splitWords(got), slowWords(want); !slices.Equal(got, want) {
-			t.Fatalf("splitWords(%q) = %q, want %q", s, got, want)
-		}
-	})
 }
 
 // TestNormalizedHasNoUpper checks what requiredLiteral relies on: no rune
@@ -121,7 +144,7 @@ func TestNormalizedHasNoUpper(t *testing.T) {
 		if utf16.IsSurrogate(r) {
 			continue
 		}
-		s := normalizeSlow(string(r))
+		s := normalize(string(r))
 		if i := strings.IndexFunc(s, func(c rune) bool { return 'A' <= c && c <= 'Z' || c == 'K' || c == 'ſ' }); i >= 0 {
 			t.Errorf("normalize(%U) = %q: has %q", r, s, s[i:])
 		}
@@ -191,37 +214,5 @@ func TestRequiredLiteralHolds(t *testing.T) {
 	}
 	if matched < 300 {
 		t.Errorf("only %d matches: the cases are too weak", matched)
-	}
-}
-
-// TestDocReuse fills one Doc with papers of every size in turn: each fill
-// must give the Doc NewDoc gives, whatever the Doc held before, and Route
-// (which reuses Docs) must agree with RouteDoc on a fresh one.
-func TestDocReuse(t *testing.T) {
-	c := testRealCorpus(t)
-	r, err := Compile(benchSpecs(c, "realistic", 500))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := append([]*paper.Paper{}, c.docs...)
-	huge := *ps[0]
-	huge.Abstract = strings.Repeat(huge.Abstract+" ", 400) // past maxWords: no word index
-	ps = append(ps, &huge, ps[0], &paper.Paper{ID: "x"}, ps[1])
-	rand.New(rand.NewPCG(3, 4)).Shuffle(len(ps)-4, func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
-	d := new(Doc)
-	for _, p := range ps {
-		d.fill(p)
-		want := NewDoc(p)
-		if !reflect.DeepEqual(d.fields, want.fields) || d.id != want.id || d.indexed() != want.indexed() ||
-			!slices.Equal(d.words, want.words) || !slices.Equal(d.mask, want.mask) || !slices.Equal(d.hash, want.hash) ||
-			!slices.Equal(d.pos, want.pos) || !slices.Equal(d.start, want.start) || !slices.Equal(d.slots, want.slots) {
-			t.Fatalf("paper %s: a refilled Doc differs from NewDoc's", p.ID)
-		}
-		if got, want := r.Route(p), r.RouteDoc(want); !hitsEqual(got, want) {
-			t.Fatalf("paper %s:\nRoute    %v\nRouteDoc %v", p.ID, got, want)
-		}
-	}
-	if NewDoc(&huge).indexed() {
-		t.Fatal("the huge paper was indexed; the test no longer covers a Doc without index")
 	}
 }

@@ -14,38 +14,114 @@ func hitsEqual(a, b []Hit) bool {
 	return slices.EqualFunc(a, b, func(x, y Hit) bool { return x.Topic == y.Topic && slices.Equal(x.Terms, y.Terms) })
 }
 
-// TestRouteMatchesPlain checks the indexed router against the plain
-// evaluator on random topics and papers.
-func TestRouteMatchesPlain(t *testing.T) {
-	c := testCorpus(t)
-	rng := rand.New(rand.NewPCG(1, 2))
-	specs := make([]Spec, 1500)
-	for i := range specs {
-		specs[i] = c.spec(rng, i)
-	}
-	r, err := Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hits := 0
-	for i := range 200 {
-		p := c.paper(rng, i)
-		got, want := r.Route(p), r.RoutePlain(p)
-		if !hitsEqual(got, want) {
-			t.Fatalf("paper %d %+v:\nRoute      %v\nRoutePlain %v", i, p, got, want)
+// checkTake fails unless Route's hits for p are what Take says of each
+// topic, and returns them.
+func checkTake(t *testing.T, r *Router, p *paper.Paper) []Hit {
+	t.Helper()
+	hits := r.Route(p)
+	var want []Hit
+	for i := range r.Len() {
+		if ok, terms := r.Take(i, p); ok {
+			want = append(want, Hit{Topic: i, Terms: terms})
+		} else if terms != nil {
+			t.Fatalf("Take(%d) = false with terms %q", i, terms)
 		}
-		hits += len(got)
 	}
-	// A property that holds because nothing matches proves nothing.
-	if hits < 2000 {
-		t.Errorf("only %d hits over 200 papers: the generated cases are too weak", hits)
+	if !hitsEqual(hits, want) {
+		t.Fatalf("paper %+v:\nRoute        %v\nTake by topic %v", p, hits, want)
 	}
-	t.Logf("%d hits", hits)
+	return hits
 }
 
-// TestRouteMatchesPlainSmallAlphabet uses a tiny vocabulary so phrases,
-// prefixes and NOTs collide often.
-func TestRouteMatchesPlainSmallAlphabet(t *testing.T) {
+// TestRouteIsTake checks on generated topics and papers, mixed and
+// realistic, that Route gives every topic Take gives, with the same terms.
+func TestRouteIsTake(t *testing.T) {
+	tests := []struct {
+		name    string
+		topics  int
+		papers  func(c *corpus, rng *rand.Rand) []*paper.Paper
+		minHits int
+	}{
+		{"mixed", 300, func(c *corpus, rng *rand.Rand) []*paper.Paper {
+			ps := make([]*paper.Paper, 100)
+			for i := range ps {
+				ps[i] = c.paper(rng, i)
+			}
+			return ps
+		}, 1000},
+		{"realistic", 600, func(c *corpus, rng *rand.Rand) []*paper.Paper {
+			ps := make([]*paper.Paper, len(c.docs))
+			for i := range ps {
+				ps[i] = c.realPaper(rng, i)
+			}
+			return ps
+		}, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := kindCorpus(t, tt.name)
+			r, err := Compile(benchSpecs(c, tt.name, tt.topics))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Len() != tt.topics {
+				t.Fatalf("Len = %d, want %d", r.Len(), tt.topics)
+			}
+			hits := 0
+			for _, p := range tt.papers(c, rand.New(rand.NewPCG(1, 2))) {
+				hits += len(checkTake(t, r, p))
+			}
+			// A property that holds because nothing matches proves nothing.
+			if hits < tt.minHits {
+				t.Errorf("only %d hits: the generated cases are too weak", hits)
+			}
+			t.Logf("%d hits", hits)
+		})
+	}
+}
+
+// kindCorpus is the corpus a kind of topics is drawn from.
+func kindCorpus(tb testing.TB, kind string) *corpus {
+	if kind == "realistic" {
+		return testRealCorpus(tb)
+	}
+	return testCorpus(tb)
+}
+
+// TestKeywordTakesItself checks that a topic takes a paper whose title is
+// exactly one of its keywords, with that keyword among its terms.
+func TestKeywordTakesItself(t *testing.T) {
+	for _, kind := range []string{"mixed", "realistic"} {
+		c := kindCorpus(t, kind)
+		n := 0
+		for _, s := range benchSpecs(c, kind, 500) {
+			if len(s.Keywords) == 0 {
+				continue
+			}
+			r, err := Compile([]Spec{{Slug: s.Slug, Keywords: s.Keywords}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range s.Keywords {
+				p := &paper.Paper{Title: k}
+				ok, terms := r.Take(0, p)
+				if !ok || !slices.Contains(terms, k) {
+					t.Fatalf("keywords %q, title %q: Take = %v %q, want true with %q", s.Keywords, p.Title, ok, terms, k)
+				}
+				checkTake(t, r, p)
+				n++
+			}
+		}
+		if n < 200 {
+			t.Errorf("%s: only %d keywords tried", kind, n)
+		}
+	}
+}
+
+// TestCanonicalRoutesSame routes topics of a tiny vocabulary (so that
+// phrases, prefixes and NOTs collide often) and the same topics with each
+// query replaced by its String: they must take the same papers.
+func TestCanonicalRoutesSame(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	words := []string{"a", "ab", "abc", "b", "ba", "c", "Ab", "ÄB", "x\u0308"}
 	text := func(n int) string {
@@ -69,8 +145,8 @@ func TestRouteMatchesPlainSmallAlphabet(t *testing.T) {
 			return pick(rng, words)
 		}
 	}
-	var specs []Spec
-	for i := range 400 {
+	var specs, canon []Spec
+	for i := 0; len(specs) < 300; i++ {
 		var q string
 		for j := range 1 + rng.IntN(4) {
 			if j > 0 {
@@ -78,11 +154,13 @@ func TestRouteMatchesPlainSmallAlphabet(t *testing.T) {
 			}
 			q += term()
 		}
-		for range 3 {
-			q += ")"
+		// Parentheses balance only where the generated query opened
+		// them; keep the queries that parse.
+		parsed, err := ParseQuery("(((" + q + ")))")
+		if err != nil {
+			continue
 		}
-		q = "(((" + q
-		s := Spec{Slug: "s", Query: q}
+		s := Spec{Slug: fmt.Sprint("s", i), Query: "(((" + q + ")))"}
 		if i%3 == 0 {
 			s.Keywords = []string{pick(rng, words), text(2)}
 		}
@@ -90,47 +168,49 @@ func TestRouteMatchesPlainSmallAlphabet(t *testing.T) {
 			s.Exclude = []string{pick(rng, words)}
 		}
 		specs = append(specs, s)
+		s.Query = parsed.String()
+		canon = append(canon, s)
 	}
-	// Parentheses were balanced only where the generated query opened
-	// them; drop the specs that do not compile.
-	var ok []Spec
-	for _, s := range specs {
-		if _, err := Compile([]Spec{s}); err == nil {
-			ok = append(ok, s)
-		}
-	}
-	if len(ok) < 100 {
-		t.Fatalf("only %d of %d generated specs compile", len(ok), len(specs))
-	}
-	r, err := Compile(ok)
+	r, err := Compile(specs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rc, err := Compile(canon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := func(hits []Hit) []int {
+		var out []int
+		for _, h := range hits {
+			out = append(out, h.Topic)
+		}
+		return out
+	}
 	hits := 0
-	for i := range 500 {
+	for range 150 {
 		p := &paper.Paper{ID: pick(rng, []string{"12", "123", "21"}), Title: text(3), Abstract: text(8),
 			Authors: []string{text(2), text(1)}, Categories: []string{text(1)}, Sources: []string{text(1)}, Upvotes: rng.IntN(5)}
-		got, want := r.Route(p), r.RoutePlain(p)
-		if !hitsEqual(got, want) {
-			t.Fatalf("paper %d %+v:\nRoute      %v\nRoutePlain %v", i, p, got, want)
+		got, want := topics(checkTake(t, rc, p)), topics(checkTake(t, r, p))
+		if !slices.Equal(got, want) {
+			t.Fatalf("paper %+v: canonical queries take %v, as written %v", p, got, want)
 		}
 		hits += len(got)
 	}
-	if hits == 0 {
-		t.Error("no hits: the generated cases are too weak")
+	if hits < 5000 {
+		t.Errorf("only %d hits: the generated cases are too weak", hits)
 	}
-	t.Logf("%d specs, %d hits", len(ok), hits)
+	t.Logf("%d specs, %d hits", len(specs), hits)
 }
 
-// TestHugePaper covers papers too large for the packed word index, which
-// route by scanning their fields.
+// TestHugePaper routes papers with thousands of authors and an abstract of
+// tens of thousands of words.
 func TestHugePaper(t *testing.T) {
-	authors := make([]string, maxValues+1)
+	authors := make([]string, 5000)
 	for i := range authors {
 		authors[i] = "A. Person"
 	}
 	authors[len(authors)-1] = "Geoffrey Hinton"
-	long := strings.Repeat("filler ", maxWords) + "score-matching denoiser"
+	long := strings.Repeat("filler ", 70_000) + "score-matching denoiser"
 	r, err := Compile([]Spec{
 		{Slug: "author", Query: `author:"geoffrey hinton"`},
 		{Slug: "phrase", Keywords: []string{"score matching"}},
@@ -150,15 +230,8 @@ func TestHugePaper(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if NewDoc(tt.p).indexed() {
-				t.Fatal("the paper was indexed; the test needs one too large for the index")
-			}
-			got, want := r.Route(tt.p), r.RoutePlain(tt.p)
-			if !hitsEqual(got, want) {
-				t.Fatalf("Route = %v, RoutePlain = %v", got, want)
-			}
 			var topics []int
-			for _, h := range got {
+			for _, h := range checkTake(t, r, tt.p) {
 				topics = append(topics, h.Topic)
 			}
 			if !slices.Equal(topics, []int{0, 1, 2}) {
@@ -169,15 +242,11 @@ func TestHugePaper(t *testing.T) {
 }
 
 // TestRouteConcurrent routes from several goroutines at once through one
-// Router (run with -race to check the shared scratch pool).
+// Router (run with -race).
 func TestRouteConcurrent(t *testing.T) {
 	c := testCorpus(t)
 	rng := rand.New(rand.NewPCG(5, 6))
-	specs := make([]Spec, 200)
-	for i := range specs {
-		specs[i] = c.spec(rng, i)
-	}
-	r, err := Compile(specs)
+	r, err := Compile(benchSpecs(c, "mixed", 200))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +254,7 @@ func TestRouteConcurrent(t *testing.T) {
 	want := make([][]Hit, len(papers))
 	for i := range papers {
 		papers[i] = c.paper(rng, i)
-		want[i] = r.RoutePlain(papers[i])
+		want[i] = r.Route(papers[i])
 	}
 	errs := make(chan string, 4)
 	for g := range 4 {

@@ -2,6 +2,7 @@ package topic
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -346,5 +347,27 @@ func TestExplain(t *testing.T) {
 	want := []Match{{Term: "diffusion", Field: "abstract"}}
 	if !ok || !slices.Equal(got, want) {
 		t.Errorf("Explain = %v %+v, want true %+v", ok, got, want)
+	}
+}
+
+// TestNumbers compares numbers of every size, past 32 bits too.
+func TestNumbers(t *testing.T) {
+	queries := []string{"upvotes:>=5", "upvotes:>4999999999", "stars:<5000000000", "comments:=2",
+		"comments:<=-1", "-upvotes:>=3000000000", "upvotes:<6 OR stars:>=100"}
+	var specs []Spec
+	for i, q := range queries {
+		specs = append(specs, Spec{Slug: fmt.Sprint("n", i), Query: q})
+	}
+	r, err := Compile(specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &paper.Paper{ID: "2601.00001", Title: "t", Upvotes: 5, Comments: 2, GitHubStars: 100}
+	var topics []int
+	for _, h := range checkTake(t, r, p) {
+		topics = append(topics, h.Topic)
+	}
+	if want := []int{0, 2, 3, 5, 6}; !slices.Equal(topics, want) {
+		t.Errorf("topics = %v, want %v", topics, want)
 	}
 }

@@ -326,28 +326,3 @@ func TestRealCorpus(t *testing.T) {
 		}
 	}
 }
-
-// TestRouteMatchesPlainRealistic checks the index against the plain
-// evaluator on realistic topics and the real papers.
-func TestRouteMatchesPlainRealistic(t *testing.T) {
-	c := testRealCorpus(t)
-	specs := benchSpecs(c, "realistic", 3000)
-	r, err := Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(8, 9))
-	hits := 0
-	for i := range len(c.docs) {
-		p := c.realPaper(rng, i)
-		got, want := r.Route(p), r.RoutePlain(p)
-		if !hitsEqual(got, want) {
-			t.Fatalf("paper %s:\nRoute      %v\nRoutePlain %v", p.ID, got, want)
-		}
-		hits += len(got)
-	}
-	if hits < 200 {
-		t.Errorf("only %d hits over %d papers: the generated cases are too weak", hits, len(c.docs))
-	}
-	t.Logf("%d hits", hits)
-}

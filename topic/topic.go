@@ -2,10 +2,8 @@ package topic
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/paperfeed/paperfeed/paper"
 )
@@ -46,19 +44,11 @@ type compiled struct {
 // concurrent use.
 type Router struct {
 	topics []compiled
-	code   []instr  // the programs of the topics (see prog.go)
-	start  []int32  // by topic: where its program starts in code, or -1
-	min    []int    // by topic: min_upvotes
-	raws   []string // terms as written, numbered for instr.raw
-	nums   []*node  // the number comparisons of the programs, for instr.ref
-	idx    index
-	terms  int       // distinct leaf terms, numbered from 1 in node.tid
-	pool   sync.Pool // *scratch
 }
 
-// Compile compiles every topic once and indexes them. Errors name the topic
-// by slug (Slug is used for nothing else; duplicate slugs are the config
-// loader's concern); query errors are a *QueryError.
+// Compile compiles every topic once. Errors name the topic by slug (Slug is
+// used for nothing else; duplicate slugs are the config loader's concern);
+// query errors are a *QueryError.
 func Compile(specs []Spec) (*Router, error) {
 	r := &Router{topics: make([]compiled, len(specs))}
 	for i, s := range specs {
@@ -67,24 +57,6 @@ func Compile(specs []Spec) (*Router, error) {
 			return nil, err
 		}
 		r.topics[i] = c
-	}
-	terms := numberTerms(r.topics)
-	r.terms = len(terms) - 1
-	r.idx = buildIndex(r.topics, terms)
-	r.start = make([]int32, len(r.topics))
-	r.min = make([]int, len(r.topics))
-	var raws rawTable
-	for i := range r.topics {
-		r.code, r.start[i] = program(r.code, &r.topics[i], r.idx.info, &raws, &r.nums)
-		r.min[i] = r.topics[i].min
-	}
-	r.raws = raws.raws
-	r.code = slices.Clip(r.code)
-	words, keys := (len(specs)+63)/64, (len(r.idx.post)+63)/64
-	r.pool.New = func() any {
-		s := &scratch{set: make([]uint64, words), present: make([]uint64, keys)}
-		s.memo = memo{known: make([]uint8, len(terms)), info: r.idx.info, present: s.present, terms: terms, nums: r.nums}
-		return s
 	}
 	return r, nil
 }
@@ -123,81 +95,31 @@ func compileSpec(s Spec) (compiled, error) {
 	return c, nil
 }
 
+// Len returns the number of topics: the specs given to Compile.
+func (r *Router) Len() int { return len(r.topics) }
+
 // Route returns the topics that take p, in spec order, each with its matched
-// terms. It evaluates only the topics the index says can match.
+// terms. It tokenises p once and evaluates every topic on it.
 func (r *Router) Route(p *paper.Paper) []Hit {
-	d := docs.Get().(*Doc)
-	d.fill(p)
-	hits := r.RouteDoc(d)
-	d.p = nil
-	docs.Put(d)
-	return hits
-}
-
-// RouteDoc is Route over a Doc already built.
-//
-// Many topics share terms, so a term's result is worked out once per Doc
-// (scratch.memo), and the Terms of all hits share one array.
-func (r *Router) RouteDoc(d *Doc) []Hit {
-	s := r.pool.Get().(*scratch)
-	r.idx.candidates(d, s)
-	m := &s.memo
-	tops := s.tops[:0]
-	tids := s.tids[:0]
-	ends := s.ends[:0]
-	for w, bitsw := range s.set {
-		for bitsw != 0 {
-			b := bits.TrailingZeros64(bitsw)
-			bitsw &^= 1 << b
-			i := w*64 + b
-			if d.p.Upvotes >= r.min[i] && (r.start[i] < 0 || run(r.code, r.start[i], d, m)) {
-				tops = append(tops, int32(i))
-				if r.start[i] >= 0 {
-					tids = appendTerms(tids, r.code, r.start[i], d, m)
-				}
-				ends = append(ends, len(tids))
-			}
-		}
-	}
-	// The hits and their terms are made once, at their size.
-	var hits []Hit
-	if len(tops) > 0 {
-		hits = make([]Hit, len(tops))
-	}
-	terms := make([]string, len(tids))
-	for k, t := range tids {
-		terms[k] = r.raws[t]
-	}
-	start := 0
-	for i, end := range ends {
-		hits[i].Topic = int(tops[i])
-		if end > start {
-			hits[i].Terms = terms[start:end:end]
-		}
-		start = end
-	}
-	s.tops = tops
-	s.tids = tids
-	s.ends = ends
-	s.done()
-	r.pool.Put(s)
-	return hits
-}
-
-// RoutePlain is Route without the index: it evaluates every topic in turn.
-// It is the baseline of the benchmarks and the oracle of the tests.
-func (r *Router) RoutePlain(p *paper.Paper) []Hit {
-	d := docs.Get().(*Doc)
-	d.fill(p)
+	d := newDoc(p)
 	var hits []Hit
 	for i := range r.topics {
-		if r.topics[i].eval(d) {
-			hits = append(hits, Hit{Topic: i, Terms: r.topics[i].appendTerms(nil, d)})
+		if ok, terms := r.topics[i].take(d); ok {
+			hits = append(hits, Hit{Topic: i, Terms: terms})
 		}
 	}
-	d.p = nil
-	docs.Put(d)
 	return hits
+}
+
+// Take reports whether topic i (an index into the specs given to Compile)
+// takes p, and with which terms, as Route would: for a caller that needs
+// one topic's answer, without evaluating the others. An index out of range
+// gives false.
+func (r *Router) Take(i int, p *paper.Paper) (ok bool, terms []string) {
+	if i < 0 || i >= len(r.topics) {
+		return false, nil
+	}
+	return r.topics[i].take(newDoc(p))
 }
 
 // Explain tells whether topic takes p and lists every term found in p, in
@@ -208,7 +130,7 @@ func (r *Router) Explain(topic int, p *paper.Paper) (ok bool, matches []Match) {
 		return false, nil
 	}
 	c := &r.topics[topic]
-	d := NewDoc(p)
+	d := newDoc(p)
 	for _, k := range c.keywords {
 		for _, f := range k.fieldsMatched(d) {
 			matches = append(matches, Match{Term: k.raw, Field: f})
@@ -225,76 +147,66 @@ func (r *Router) Explain(topic int, p *paper.Paper) (ok bool, matches []Match) {
 	if c.min > 0 && p.Upvotes >= c.min {
 		matches = append(matches, Match{Term: fmt.Sprintf("min_upvotes %d", c.min), Field: "upvotes"})
 	}
-	return c.eval(d), matches
+	ok, _ = c.take(d)
+	return ok, matches
 }
 
-// eval reports whether the topic takes the paper, walking its nodes: the
-// plain evaluation (RoutePlain, Explain) that the programs are held to.
-func (c *compiled) eval(d *Doc) bool {
+// take reports whether the topic takes d and, when it does, its terms:
+// the matched keywords, then the matched query terms not under NOT, as
+// written and deduplicated (nil when there are none).
+func (c *compiled) take(d *doc) (bool, []string) {
 	if d.p.Upvotes < c.min {
-		return false
+		return false, nil
 	}
-	if len(c.keywords) > 0 {
-		any := false
-		for _, k := range c.keywords {
-			if k.eval(d) {
-				any = true
-				break
-			}
+	var terms []string
+	for _, k := range c.keywords {
+		if k.eval(d) {
+			terms = addTerm(terms, k.raw)
 		}
-		if !any {
-			return false
-		}
+	}
+	if len(c.keywords) > 0 && len(terms) == 0 {
+		return false, nil
 	}
 	for _, k := range c.exclude {
 		if k.eval(d) {
-			return false
-		}
-	}
-	return c.query == nil || c.query.eval(d)
-}
-
-// appendTerms appends to out the matched keywords, then the matched query
-// terms not under NOT, as written and deduplicated.
-func (c *compiled) appendTerms(out []string, d *Doc) []string {
-	start := len(out)
-	for _, k := range c.keywords {
-		if k.eval(d) {
-			out = addTerm(out, start, k.raw)
+			return false, nil
 		}
 	}
 	if c.query != nil {
-		out = c.query.positive(out, start, d)
+		if !c.query.eval(d) {
+			return false, nil
+		}
+		terms = c.query.positive(terms, d)
 	}
-	return out
+	return true, terms
 }
 
-// addTerm appends t to out unless out[start:] has it.
-func addTerm(out []string, start int, t string) []string {
-	if slices.Contains(out[start:], t) {
+// addTerm appends t to out unless out has it.
+func addTerm(out []string, t string) []string {
+	if slices.Contains(out, t) {
 		return out
 	}
 	return append(out, t)
 }
 
 // positive appends to out every text or regex term outside NOT that
-// matches d, unless out[start:] has it.
-func (n *node) positive(out []string, start int, d *Doc) []string {
+// matches d, unless out has it.
+func (n *node) positive(out []string, d *doc) []string {
 	switch n.kind {
 	case nAnd, nOr:
 		for _, k := range n.kids {
-			out = k.positive(out, start, d)
+			out = k.positive(out, d)
 		}
 	case nNot, nNum:
 	default:
 		if n.eval(d) {
-			out = addTerm(out, start, n.raw)
+			out = addTerm(out, n.raw)
 		}
 	}
 	return out
 }
 
-func (n *node) explain(d *Doc, against bool, out *[]Match) {
+func (n *node) explain(d *doc, against bool, out *[]Match) {
 	switch n.kind {
 	case nAnd, nOr:
 		for _, k := range n.kids {
@@ -310,62 +222,35 @@ func (n *node) explain(d *Doc, against bool, out *[]Match) {
 }
 
 // eval reports whether the query node holds for d.
-func (n *node) eval(d *Doc) bool { return n.evalm(d, nil) }
-
-// evalm is eval remembering the results of terms in m, unless m is nil.
-func (n *node) evalm(d *Doc, m *memo) bool {
+func (n *node) eval(d *doc) bool {
 	switch n.kind {
 	case nAnd:
 		for _, k := range n.kids {
-			if !k.evalm(d, m) {
+			if !k.eval(d) {
 				return false
 			}
 		}
 		return true
 	case nOr:
 		for _, k := range n.kids {
-			if k.evalm(d, m) {
+			if k.eval(d) {
 				return true
 			}
 		}
 		return false
 	case nNot:
-		return !n.kids[0].evalm(d, m)
+		return !n.kids[0].eval(d)
 	case nNum:
 		return n.compare(d)
 	}
-	if m == nil || n.tid == 0 {
-		return n.leaf(d)
-	}
-	t := &m.info[n.tid]
-	if t.decide >= 0 {
-		return m.has(t.decide)
-	}
-	switch m.known[n.tid] {
-	case memoFalse:
-		return false
-	case memoTrue:
-		return true
-	}
-	ok := m.has(t.need[0]) && m.has(t.need[1]) && m.has(t.need[2]) && n.leaf(d)
-	m.known[n.tid] = memoFalse
-	if ok {
-		m.known[n.tid] = memoTrue
-	}
-	m.set = append(m.set, n.tid)
-	return ok
-}
-
-// leaf reports whether a term or regex matches d.
-func (n *node) leaf(d *Doc) bool {
-	if n.field == fText {
+	switch n.field {
+	case fText:
 		return n.evalClass(d, clTitle) || n.evalClass(d, clAbstract)
-	}
-	if n.field == fID {
-		if n.kind == nRegex {
+	case fID:
+		switch {
+		case n.kind == nRegex:
 			return n.re.MatchString(d.id)
-		}
-		if n.prefix {
+		case n.prefix:
 			return strings.HasPrefix(d.id, n.id)
 		}
 		return d.id == n.id
@@ -374,10 +259,9 @@ func (n *node) leaf(d *Doc) bool {
 }
 
 // evalClass reports whether a term or regex matches a value of one field.
-func (n *node) evalClass(d *Doc, cl int) bool {
-	v := &d.fields[cl]
+func (n *node) evalClass(d *doc, cl int) bool {
 	if n.kind == nRegex {
-		for _, t := range v.texts {
+		for _, t := range d.fields[cl].texts {
 			if (n.lit == "" || strings.Contains(t, n.lit)) && n.re.MatchString(t) {
 				return true
 			}
@@ -387,12 +271,10 @@ func (n *node) evalClass(d *Doc, cl int) bool {
 	return d.match(cl, n.words, n.prefix)
 }
 
-func (n *node) compare(d *Doc) bool { return compare(d, n.field, n.op, n.n) }
-
-// compare reports whether the number field f of d compares with n by op.
-func compare(d *Doc, f field, op cmpOp, n int) bool {
+// compare reports whether the number field of d compares with n.n by n.op.
+func (n *node) compare(d *doc) bool {
 	var v int
-	switch f {
+	switch n.field {
 	case fUpvotes:
 		v = d.p.Upvotes
 	case fComments:
@@ -400,33 +282,31 @@ func compare(d *Doc, f field, op cmpOp, n int) bool {
 	case fStars:
 		v = d.p.GitHubStars
 	}
-	switch op {
+	switch n.op {
 	case opGt:
-		return v > n
+		return v > n.n
 	case opGe:
-		return v >= n
+		return v >= n.n
 	case opLt:
-		return v < n
+		return v < n.n
 	case opLe:
-		return v <= n
+		return v <= n.n
 	}
-	return v == n
+	return v == n.n
 }
 
 var classNames = [nClass]string{"title", "abstract", "author", "category", "source"}
 
 // fieldsMatched lists the fields of d where a leaf (term, regex, number)
 // matches.
-func (n *node) fieldsMatched(d *Doc) []string {
-	switch n.kind {
-	case nNum:
+func (n *node) fieldsMatched(d *doc) []string {
+	switch {
+	case n.kind == nNum:
 		if n.compare(d) {
 			return []string{n.field.name()}
 		}
 		return nil
-	}
-	switch n.field {
-	case fText:
+	case n.field == fText:
 		var out []string
 		for _, cl := range []int{clTitle, clAbstract} {
 			if n.evalClass(d, cl) {
@@ -434,7 +314,7 @@ func (n *node) fieldsMatched(d *Doc) []string {
 			}
 		}
 		return out
-	case fID:
+	case n.field == fID:
 		if n.eval(d) {
 			return []string{"id"}
 		}
@@ -444,88 +324,4 @@ func (n *node) fieldsMatched(d *Doc) []string {
 		return []string{classNames[n.field.class()]}
 	}
 	return nil
-}
-
-// memo holds the results of the terms of a Router for one Doc.
-type memo struct {
-	known   []uint8    // by node.tid: memoUnknown, memoFalse or memoTrue
-	set     []int32    // the tids known, to reset
-	info    []termInfo // the Router's, by node.tid
-	terms   []*node    // the Router's leaf terms, by node.tid
-	nums    []*node    // the Router's number comparisons, by instr.ref
-	present []uint64   // the keys the Doc contains (scratch.present)
-}
-
-// has reports whether the Doc contains key id; -1 is always there.
-func (m *memo) has(id int32) bool {
-	return id < 0 || m.present[id/64]&(1<<(id%64)) != 0
-}
-
-const (
-	memoUnknown = iota
-	memoFalse
-	memoTrue
-)
-
-func (m *memo) reset() {
-	for _, t := range m.set {
-		m.known[t] = memoUnknown
-	}
-	m.set = m.set[:0]
-}
-
-// termKey identifies a leaf term by what it matches.
-type termKey struct {
-	kind   nodeKind
-	field  field
-	text   string // the words joined by spaces, the id, or the regex
-	prefix bool
-}
-
-// numberTerms gives every term and regex of the topics a tid, the same for
-// terms that match the same, and returns one node of each by tid (nil at 0).
-func numberTerms(topics []compiled) []*node {
-	ids := map[termKey]int32{}
-	byID := []*node{nil}
-	var walk func(n *node)
-	walk = func(n *node) {
-		switch n.kind {
-		case nAnd, nOr, nNot:
-			for _, k := range n.kids {
-				walk(k)
-			}
-			return
-		case nNum:
-			return
-		}
-		k := termKey{kind: n.kind, field: n.field, prefix: n.prefix}
-		switch {
-		case n.kind == nRegex:
-			k.text = n.src
-		case n.field == fID:
-			k.text = n.id
-		default:
-			k.text = strings.Join(n.words, " ")
-		}
-		id, ok := ids[k]
-		if !ok {
-			id = int32(len(byID))
-			ids[k] = id
-			byID = append(byID, n)
-		}
-		n.tid = id
-	}
-	for i := range topics {
-		c := &topics[i]
-		for _, k := range c.keywords {
-			walk(k)
-		}
-		for _, k := range c.exclude {
-			walk(k)
-		}
-		if c.query != nil {
-			walk(c.query)
-		}
-	}
-	return byID
 }
