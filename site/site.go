@@ -398,17 +398,22 @@ func (b *Builder) scan() (int, error) {
 // candidates are the papers a scan found for one topic: every one, or the
 // first ones in feed order once cut.
 type candidates struct {
-	ms  []member
-	cut bool // papers after ms were dropped
+	ms   []member
+	cut  bool // papers after last were dropped
+	last Key  // once cut: the last paper kept
 }
 
 // add adds m, and keeps the first c once there are 4c: a paper dropped
-// then has c papers before it that stay.
+// then has c papers before it that stay, and so does any later paper that
+// comes after the last one kept.
 func (cs *candidates) add(m member, c int) {
+	if cs.cut && CompareKeys(m.Key, cs.last) > 0 {
+		return
+	}
 	cs.ms = append(cs.ms, m)
 	if len(cs.ms) >= 4*c {
 		cs.ms = keepFirst(cs.ms, c)
-		cs.cut = true
+		cs.cut, cs.last = true, cs.ms[len(cs.ms)-1].Key
 	}
 }
 
@@ -539,6 +544,8 @@ func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 			}
 		}
 		ts.Rendered, ts.dirty = b.signature(b.cfg.Specs[i], ts, shown), true
+		// The index and OPML need only the newest: let the rest go now.
+		topics[i].Items = slices.Clip(items[:min(len(items), indexNewest)])
 	}
 	return topics, nil
 }
