@@ -130,6 +130,7 @@ func usage(fs *flag.FlagSet, w io.Writer) {
 		}
 		fmt.Fprintf(tw, "  %s\t%s [default %s]\n", f.Tag.Get("env"), f.Tag.Get("desc"), def)
 	}
+	fmt.Fprintf(tw, "  GOMEMLIMIT\tGo's soft memory limit: past it the garbage collector works harder [default %dMiB]\n", memoryLimit>>20)
 	tw.Flush()
 }
 

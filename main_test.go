@@ -66,7 +66,7 @@ func TestHelpListsFlagsAndEnvironment(t *testing.T) {
 	out := stderr.String()
 	for _, want := range []string{"-once", "PAPERFEED_CONFIG", "PAPERFEED_ADDR", "[default :8080]", "PAPERFEED_BASE_URL",
 		"PAPERFEED_OUT_DIR", "PAPERFEED_DATA_DIR", "PAPERFEED_INTERVAL", "[default 1h]", "PAPERFEED_HF_URL",
-		"PAPERFEED_USER_AGENT", "PAPERFEED_LOG_LEVEL", "PAPERFEED_LOG_FORMAT", "PAPERFEED_RETENTION"} {
+		"PAPERFEED_USER_AGENT", "PAPERFEED_LOG_LEVEL", "PAPERFEED_LOG_FORMAT", "PAPERFEED_RETENTION", "GOMEMLIMIT", "[default 192MiB]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("-h output lacks %q:\n%s", want, out)
 		}
