@@ -258,10 +258,23 @@ func TestOnceTwiceRewritesNoFeed(t *testing.T) {
 	}
 	out := env["PAPERFEED_OUT_DIR"]
 	before := modTimes(t, out)
+	db := filepath.Join(env["PAPERFEED_DATA_DIR"], "paperfeed.db")
+	dbBefore, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().UTC().YearDay()
 	if code, stderr := runOnce(t, env); code != 0 {
 		t.Fatalf("second run: exit code %d: %s", code, stderr)
 	}
 	after := modTimes(t, out)
+	// The history is not written either (last_seen is kept to the day, so
+	// a run past midnight UTC may write it).
+	if dbAfter, err := os.ReadFile(db); err != nil {
+		t.Fatal(err)
+	} else if !bytes.Equal(dbAfter, dbBefore) && time.Now().UTC().YearDay() == day {
+		t.Errorf("paperfeed.db changed (%d -> %d bytes) in a refresh that changed nothing", len(dbBefore), len(dbAfter))
+	}
 	for name, mt := range before {
 		if name == "index.html" { // says when the last refresh ran
 			continue
