@@ -146,6 +146,7 @@ type Builder struct {
 	savedGen string // the history generation of the saved state
 
 	hits map[string][]topic.Hit // routing of the papers seen by one Build
+	zw   *gzip.Writer           // compresses every gzip copy, reset for each
 }
 
 // New returns a Builder writing into dir from st. It reads nothing until
@@ -568,7 +569,7 @@ func (b *Builder) writeFeed(name string, data []byte, res *Result) error {
 	if err := b.writeFile(name, data, res); err != nil {
 		return err
 	}
-	gz, err := gzipBytes(data)
+	gz, err := b.gzipBytes(data)
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", name, err)
 	}
@@ -589,17 +590,25 @@ func (b *Builder) writeFile(name string, data []byte, res *Result) error {
 // gzipBytes compresses data the same way every time (no name, no time in
 // the header), so an unchanged feed has an unchanged gzip copy. BestSpeed:
 // a refresh compresses every feed it rewrites, and on feeds the best level
-// costs about five times the CPU for copies a tenth smaller.
-func gzipBytes(data []byte) ([]byte, error) {
+// costs about five times the CPU for copies a tenth smaller. One writer is
+// reset for every feed: a new one allocates its compressor's tables, about
+// a megabyte, each time.
+func (b *Builder) gzipBytes(data []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
+	buf.Grow(len(data) / 4)
+	if b.zw == nil {
+		zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		if err != nil {
+			return nil, err
+		}
+		b.zw = zw
+	} else {
+		b.zw.Reset(&buf)
+	}
+	if _, err := b.zw.Write(data); err != nil {
 		return nil, err
 	}
-	if _, err := zw.Write(data); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
+	if err := b.zw.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
