@@ -188,18 +188,6 @@ func allIDs(tb testing.TB, s *Store) []string {
 	return out
 }
 
-// values returns copies of the papers ps points to, nil for a nil ps, so a
-// test can compare papers returned by pointer with plain values.
-func values(ps []*paper.Paper) []paper.Paper {
-	if ps == nil {
-		return nil
-	}
-	out := make([]paper.Paper, len(ps))
-	for i, p := range ps {
-		out[i] = *p
-	}
-	return out
-}
 
 // txID returns the ID of the last transaction committed to s's file.
 func txID(tb testing.TB, s *Store) int {
