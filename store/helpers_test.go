@@ -188,7 +188,6 @@ func allIDs(tb testing.TB, s *Store) []string {
 	return out
 }
 
-
 // txID returns the ID of the last transaction committed to s's file.
 func txID(tb testing.TB, s *Store) int {
 	tb.Helper()
