@@ -456,3 +456,49 @@ func TestCompareKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreadableStateRoutesAgain: a topic state that does not decode is
+// not trusted: the topic is routed over the history, and its feed is right.
+func TestUnreadableStateRoutesAgain(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	cfg := config(t, testSpecs)
+	res, err := s.Merge([]paper.Paper{{ID: "2606.00001", Title: "diffusion", Day: day}}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(out, s, cfg, discard).Build(res.Changed, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveState(map[string][]byte{statePrefix + "diffusion": []byte("{not json")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := New(out, s, cfg, discard)
+	got, err := b.Build(nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Scanned != 1 {
+		t.Errorf("routed %d topics, want the one whose state was unreadable", got.Scanned)
+	}
+	checkFeeds(t, 0, out, s, cfg)
+}
+
+// TestClosedStore: a history that cannot be read fails the build with the
+// reason, and writes no file.
+func TestClosedStore(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(out, s, config(t, testSpecs), discard).Build(nil, nil, Status{}, day)
+	if err == nil || !strings.Contains(err.Error(), "site state") {
+		t.Errorf("got %v, want an error reading the site state", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output directory: %v, want nothing written", err)
+	}
+}
