@@ -28,6 +28,19 @@ func xmlAllowed(r rune) bool {
 	return false
 }
 
+// bidiControl reports whether r is a bidirectional embedding, override or
+// isolate control (U+202A–U+202E, U+2066–U+2069). Scraped text carries them
+// by mistake or to spoof: one reorders the rest of a reader's line, title or
+// author name ("Trojan Source"). The marks U+200E and U+200F, which change
+// no order beyond their neighbours, are kept.
+func bidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+// kept reports whether r stays in cleaned text: allowed in XML and not a
+// bidi control.
+func kept(r rune) bool { return xmlAllowed(r) && !bidiControl(r) }
+
 // clean returns s as valid UTF-8 (invalid bytes, including encoded unpaired
 // surrogates, become U+FFFD) without the characters XML 1.0 forbids. Spaces
 // are kept as they are.
@@ -35,7 +48,7 @@ func clean(s string) string {
 	// strings.Map writes U+FFFD for every invalid byte, and xmlAllowed
 	// keeps it.
 	return strings.Map(func(r rune) rune {
-		if xmlAllowed(r) {
+		if kept(r) {
 			return r
 		}
 		return -1
@@ -62,7 +75,7 @@ func collapse(s string) string {
 		switch {
 		case unicode.IsSpace(r):
 			space = true
-		case !xmlAllowed(r):
+		case !kept(r):
 		case r == utf8.RuneError && n == 1:
 			// An invalid byte ends the stretch: U+FFFD stands for it.
 			if b.Cap() == 0 {

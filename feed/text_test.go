@@ -35,6 +35,10 @@ func TestCollapse(t *testing.T) {
 		{"invalid byte between spaces", " a \xff  b\xff\x01c ", "a \uFFFD b\uFFFDc"},
 		{"invalid byte first", "\xff a", "\uFFFD a"},
 		{"control after space", "a \x01b", "a b"},
+		{"bidi embeddings and overrides removed", "a\u202ab\u202bc\u202cd\u202de\u202ef", "abcdef"},
+		{"bidi isolates removed", "a\u2066b\u2067c\u2068d\u2069e", "abcde"},
+		{"bidi marks kept", "a\u200eb\u200fc", "a\u200eb\u200fc"},
+		{"override between spaces", "evil \u202e txt.exe", "evil txt.exe"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +65,7 @@ func TestClean(t *testing.T) {
 		name, in, want string
 	}{
 		{"clean unchanged", "a\tb\nc\rd e", "a\tb\nc\rd e"},
+		{"bidi controls removed", "a\u202eb\u2066c", "abc"},
 		{"controls removed, spaces kept", "a\x00 \x1b b", "a  b"},
 		{"invalid utf-8", "\xc3\x28", "\uFFFD("},
 		{"nonchars", "\uFFFE\uFFFF", ""},
