@@ -145,7 +145,7 @@ type options struct {
 // errUsage means the flags were wrong or -h was given; usage was printed.
 var errUsage = errors.New("usage")
 
-func parseFlags(args []string, stderr io.Writer) (options, error) {
+func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("paperfeed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -154,13 +154,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.explain, "explain", "", "print the papers topic `slug` takes from the current history and which terms matched in which field, and exit")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running server's /healthz on PAPERFEED_ADDR and exit 0 when healthy (for container health checks)")
 	if err := fs.Parse(args); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "paperfeed: %v\n", err)
-		}
-		usage(fs, stderr)
+		// Asked for, the help is the output (paperfeed -h | less);
+		// after a bad flag it explains the error.
 		if errors.Is(err, flag.ErrHelp) {
+			usage(fs, stdout)
 			return o, flag.ErrHelp
 		}
+		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
+		usage(fs, stderr)
 		return o, errUsage
 	}
 	if fs.NArg() > 0 {
@@ -185,7 +186,7 @@ type hooks struct {
 
 // run is the whole program; it returns the exit code.
 func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer, h hooks) int {
-	opts, err := parseFlags(args, stderr)
+	opts, err := parseFlags(args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

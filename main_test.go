@@ -63,7 +63,10 @@ func TestHelpListsFlagsAndEnvironment(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit code: got %d, want 0", code)
 	}
-	out := stderr.String()
+	if stderr.Len() != 0 {
+		t.Errorf("-h wrote to stderr: %q; the help goes to stdout", stderr.String())
+	}
+	out := stdout.String()
 	for _, want := range []string{"-once", "PAPERFEED_CONFIG", "PAPERFEED_ADDR", "[default :8080]", "PAPERFEED_BASE_URL",
 		"PAPERFEED_OUT_DIR", "PAPERFEED_DATA_DIR", "PAPERFEED_INTERVAL", "[default 1h]", "PAPERFEED_HF_URL",
 		"PAPERFEED_USER_AGENT", "PAPERFEED_LOG_LEVEL", "PAPERFEED_LOG_FORMAT", "PAPERFEED_RETENTION", "GOMEMLIMIT", "[default 192MiB]"} {
