@@ -55,9 +55,9 @@ import (
 	"github.com/paperfeed/paperfeed/topic"
 )
 
-// Formats are the feed files written for every topic, by extension (the
+// formats are the feed files written for every topic, by extension (the
 // three documents of feed.Render).
-var Formats = []string{"atom", "rss", "json"}
+var formats = []string{"atom", "rss", "json"}
 
 // gzExt is the extension of a feed's precompressed copy.
 const gzExt = ".gz"
@@ -484,7 +484,9 @@ func (b *Builder) shown(i int) []member {
 func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 	topics := make([]feed.Topic, len(b.topics))
 	var need []string // papers to read: the index's newest and re-rendered feeds'
+	sigs := make([]uint64, len(b.topics))
 	render := make([]bool, len(b.topics))
+	read := make([]int, len(b.topics)) // how many of each topic's shown papers
 	for i, ts := range b.topics {
 		spec := b.cfg.Specs[i]
 		shown := b.shown(i)
@@ -494,13 +496,13 @@ func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 			ts.Empty, ts.dirty = time.Time{}, true
 		}
 		topics[i] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Updated: ts.Empty, Total: len(shown)}
-		sig := b.signature(spec, ts, shown)
-		render[i] = sig != ts.Rendered || !b.filesExist(spec.Slug)
-		n := len(shown)
+		sigs[i] = b.signature(spec, ts, shown)
+		render[i] = sigs[i] != ts.Rendered || !b.filesExist(spec.Slug)
+		read[i] = len(shown)
 		if !render[i] {
-			n = min(n, indexNewest)
+			read[i] = min(read[i], indexNewest) // for the index only
 		}
-		for _, m := range shown[:n] {
+		for _, m := range shown[:read[i]] {
 			need = append(need, m.ID)
 		}
 	}
@@ -512,13 +514,8 @@ func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 		return nil, fmt.Errorf("read papers: %w", err)
 	}
 	for i, ts := range b.topics {
-		shown := b.shown(i)
-		n := len(shown)
-		if !render[i] {
-			n = min(n, indexNewest)
-		}
-		items := make([]feed.Item, 0, n)
-		for _, m := range shown[:n] {
+		items := make([]feed.Item, 0, read[i])
+		for _, m := range b.shown(i)[:read[i]] {
 			p, ok := papers[m.ID]
 			if !ok {
 				// The history lost a member behind our back (pruned
@@ -544,21 +541,28 @@ func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 				return nil, err
 			}
 		}
-		ts.Rendered, ts.dirty = b.signature(b.cfg.Specs[i], ts, shown), true
+		ts.Rendered, ts.dirty = sigs[i], true
 		// The index and OPML need only the newest: let the rest go now.
 		topics[i].Items = slices.Clip(items[:min(len(items), indexNewest)])
 	}
 	return topics, nil
 }
 
+// files are the names of a topic's feed files and their gzip copies.
+func files(slug string) []string {
+	var names []string
+	for _, ext := range formats {
+		names = append(names, feed.Path(slug, ext), feed.Path(slug, ext)+gzExt)
+	}
+	return names
+}
+
 // filesExist reports whether every feed file of a topic is on disk, so a
 // file removed by hand is written again.
 func (b *Builder) filesExist(slug string) bool {
-	for _, ext := range Formats {
-		for _, name := range []string{feed.Path(slug, ext), feed.Path(slug, ext) + gzExt} {
-			if _, err := os.Stat(filepath.Join(b.dir, filepath.FromSlash(name))); err != nil {
-				return false
-			}
+	for _, name := range files(slug) {
+		if _, err := os.Stat(filepath.Join(b.dir, filepath.FromSlash(name))); err != nil {
+			return false
 		}
 	}
 	return true
@@ -636,9 +640,8 @@ func (b *Builder) writeIndex(topics []feed.Topic, st Status, res *Result) error 
 func (b *Builder) removeStale() (int, error) {
 	keep := map[string]bool{}
 	for _, s := range b.cfg.Specs {
-		for _, ext := range Formats {
-			keep[feed.Path(s.Slug, ext)] = true
-			keep[feed.Path(s.Slug, ext)+gzExt] = true
+		for _, name := range files(s.Slug) {
+			keep[name] = true
 		}
 	}
 	entries, err := os.ReadDir(filepath.Join(b.dir, "feeds"))
@@ -666,7 +669,7 @@ func (b *Builder) removeStale() (int, error) {
 // isFeedFile reports whether name is a feed file or its gzip copy.
 func isFeedFile(name string) bool {
 	name = strings.TrimSuffix(name, gzExt)
-	for _, ext := range Formats {
+	for _, ext := range formats {
 		if strings.HasSuffix(name, "."+ext) {
 			return true
 		}

@@ -68,6 +68,20 @@ func randomPaper(rng *rand.Rand, n int) paper.Paper {
 	}
 }
 
+// seed merges papers 0 to n-1, made at random, into s.
+func seed(t *testing.T, s *store.Store, rng *rand.Rand, n int) store.MergeResult {
+	t.Helper()
+	batch := make([]paper.Paper, n)
+	for i := range batch {
+		batch[i] = randomPaper(rng, i)
+	}
+	res, err := s.Merge(batch, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // expected is what every topic must show: the whole history routed and
 // sorted, cut to the limit.
 func expected(t *testing.T, s *store.Store, cfg Config) [][]string {
@@ -212,15 +226,7 @@ func TestUnchangedBuildWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
-	rng := rand.New(rand.NewPCG(5, 6))
-	var batch []paper.Paper
-	for i := range 40 {
-		batch = append(batch, randomPaper(rng, i))
-	}
-	res, err := s.Merge(batch, day)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := seed(t, s, rand.New(rand.NewPCG(5, 6)), 40)
 	b := New(out, s, config(t, testSpecs), discard)
 	st := Status{Refreshed: day}
 	if _, err := b.Build(res.Changed, nil, st, day); err != nil {
@@ -288,15 +294,7 @@ func TestSetConfig(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
-	rng := rand.New(rand.NewPCG(9, 10))
-	var batch []paper.Paper
-	for i := range 50 {
-		batch = append(batch, randomPaper(rng, i))
-	}
-	res, err := s.Merge(batch, day)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := seed(t, s, rand.New(rand.NewPCG(9, 10)), 50)
 	b := New(out, s, config(t, testSpecs), discard)
 	if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
 		t.Fatal(err)
