@@ -34,6 +34,10 @@ type Paper struct {
 	// or the source's exact time. It dates the paper's items in every feed.
 	Day time.Time `json:"day,omitempty"`
 
+	// Hub is true when Hugging Face lists the paper: its page there exists,
+	// and Upvotes and Comments are Hugging Face's counts. A paper only an
+	// arXiv listing or a lab page gave has no such page and no counts.
+	Hub         bool   `json:"hub,omitempty"`
 	Upvotes     int    `json:"upvotes,omitempty"`
 	Comments    int    `json:"comments,omitempty"`
 	Thumbnail   string `json:"thumbnail,omitempty"`
@@ -112,11 +116,24 @@ func (p *Paper) PDFURL() string {
 	return "https://arxiv.org/pdf/" + p.ID
 }
 
-// PageURL is the page an item links to: the Hugging Face paper page for
-// arXiv papers, otherwise the item's own link.
+// HubURL is the paper's Hugging Face page, or "" when Hugging Face does not
+// list it (Hub is false).
+func (p *Paper) HubURL() string {
+	if !p.Hub || !p.IsArxiv() {
+		return ""
+	}
+	return "https://huggingface.co/papers/" + p.ID
+}
+
+// PageURL is the page an item links to, where the paper really is: its
+// Hugging Face page when Hugging Face lists it, else its arXiv abstract page,
+// else the item's own link.
 func (p *Paper) PageURL() string {
-	if p.IsArxiv() {
-		return "https://huggingface.co/papers/" + p.ID
+	if u := p.HubURL(); u != "" {
+		return u
+	}
+	if u := p.AbsURL(); u != "" {
+		return u
 	}
 	return p.Link
 }

@@ -50,12 +50,17 @@ func TestIsArxiv(t *testing.T) {
 
 func TestLinks(t *testing.T) {
 	p := Paper{ID: "2606.00467"}
-	if p.AbsURL() != "https://arxiv.org/abs/2606.00467" || p.PDFURL() != "https://arxiv.org/pdf/2606.00467" || p.PageURL() != "https://huggingface.co/papers/2606.00467" {
-		t.Errorf("arXiv paper links: %q %q %q", p.AbsURL(), p.PDFURL(), p.PageURL())
+	if p.AbsURL() != "https://arxiv.org/abs/2606.00467" || p.PDFURL() != "https://arxiv.org/pdf/2606.00467" || p.HubURL() != "" || p.PageURL() != "https://arxiv.org/abs/2606.00467" {
+		t.Errorf("arXiv-only paper links: %q %q %q %q", p.AbsURL(), p.PDFURL(), p.HubURL(), p.PageURL())
+	}
+	p.Hub = true
+	if p.HubURL() != "https://huggingface.co/papers/2606.00467" || p.PageURL() != p.HubURL() {
+		t.Errorf("Hugging Face paper links: %q %q", p.HubURL(), p.PageURL())
 	}
 	link := "https://lab.example.org/pubs/sparse-routing"
 	q := Paper{ID: LinkID(link), Link: link}
-	if q.IsArxiv() || q.AbsURL() != "" || q.PDFURL() != "" || q.PageURL() != link {
+	q.Hub = true // a listing item without an arXiv id has no Hugging Face page
+	if q.IsArxiv() || q.AbsURL() != "" || q.PDFURL() != "" || q.HubURL() != "" || q.PageURL() != link {
 		t.Errorf("linked paper: arxiv=%v %q %q %q", q.IsArxiv(), q.AbsURL(), q.PDFURL(), q.PageURL())
 	}
 	if LinkID(link) != LinkID(" "+link+"\n") || LinkID(link) == LinkID(link+"/") || !strings.HasPrefix(LinkID(link), "url-") {

@@ -152,6 +152,7 @@ func parseCards(doc *goquery.Document, base *url.URL) ([]paper.Paper, int, error
 		}
 		p := paper.Paper{
 			ID:    id,
+			Hub:   true,
 			Title: strings.TrimSpace(strings.ToValidUTF8(link.Text(), "\uFFFD")),
 		}
 		art.Find("div.leading-none").EachWithBreak(func(_ int, s *goquery.Selection) bool {
@@ -227,6 +228,7 @@ func adapt(e *hfEntry) (paper.Paper, bool) {
 	}
 	p := paper.Paper{
 		ID:           id,
+		Hub:          true,
 		Title:        valid(firstNonEmpty(e.Paper.Title, e.Title)),
 		Abstract:     valid(firstNonEmpty(e.Paper.Summary, e.Summary)),
 		Published:    parseTime(e.Paper.PublishedAt),

@@ -171,10 +171,10 @@ func TestParseDailyHTMLCards(t *testing.T) {
 		t.Fatalf("parseDailyHTML: %v", err)
 	}
 	want := []paper.Paper{
-		{ID: "2606.00467", Title: papersTitle(t, "2606.00467"), Upvotes: 0},
-		{ID: "2606.12730", Title: papersTitle(t, "2606.12730"), Upvotes: 5},
-		{ID: "2606.13594", Title: papersTitle(t, "2606.13594"), Upvotes: 3},
-		{ID: "2606.12730", Title: "Versioned & <b>bold</b>", Upvotes: 1056},
+		{ID: "2606.00467", Hub: true, Title: papersTitle(t, "2606.00467"), Upvotes: 0},
+		{ID: "2606.12730", Hub: true, Title: papersTitle(t, "2606.12730"), Upvotes: 5},
+		{ID: "2606.13594", Hub: true, Title: papersTitle(t, "2606.13594"), Upvotes: 3},
+		{ID: "2606.12730", Hub: true, Title: "Versioned & <b>bold</b>", Upvotes: 1056},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("cards:\ngot  %+v\nwant %+v", got, want)
@@ -262,41 +262,41 @@ func TestParseDailyAPIEntries(t *testing.T) {
 		{
 			name: "invalid utf-8 and control characters kept valid",
 			data: "[{\"paper\":{\"id\":\"2606.00001\",\"title\":\"A \xff\xfe title\\u0001 with\\nnewline, $x<y$ & more\",\"summary\":\"bad \xc3\"}}]",
-			want: []paper.Paper{{ID: "2606.00001", Title: "A \uFFFD\uFFFD title\x01 with\nnewline, $x<y$ & more", Abstract: "bad \uFFFD"}},
+			want: []paper.Paper{{ID: "2606.00001", Hub: true, Title: "A \uFFFD\uFFFD title\x01 with\nnewline, $x<y$ & more", Abstract: "bad \uFFFD"}},
 		},
 		{
 			name: "version stripped and invalid ids skipped",
 			data: `[{"paper":{"id":"2606.00001v3","title":"a"}},{"paper":{"id":"not-an-id","title":"b"}},{"paper":{"title":"c"}},{"paper":{"id":"hep-th/9901001","title":"d"}}]`,
 			want: []paper.Paper{
-				{ID: "2606.00001", Title: "a"},
-				{ID: "hep-th/9901001", Title: "d"},
+				{ID: "2606.00001", Hub: true, Title: "a"},
+				{ID: "hep-th/9901001", Hub: true, Title: "d"},
 			},
 			wantSkipped: 2,
 		},
 		{
 			name: "hidden and empty authors dropped",
 			data: `[{"paper":{"id":"2606.00001","title":"a","authors":[{"name":"Ann"},{"name":"Hid","hidden":true},{"name":"  "},{"name":"Bo","hidden":false}]}}]`,
-			want: []paper.Paper{{ID: "2606.00001", Title: "a", Authors: []string{"Ann", "Bo"}}},
+			want: []paper.Paper{{ID: "2606.00001", Hub: true, Title: "a", Authors: []string{"Ann", "Bo"}}},
 		},
 		{
 			name: "top-level organization name when paper has none",
 			data: `[{"paper":{"id":"2606.00001","title":"a"},"organization":{"name":"acme"}}]`,
-			want: []paper.Paper{{ID: "2606.00001", Title: "a", Organization: "acme"}},
+			want: []paper.Paper{{ID: "2606.00001", Hub: true, Title: "a", Organization: "acme"}},
 		},
 		{
 			name: "paper organization fullname wins",
 			data: `[{"paper":{"id":"2606.00001","title":"a","organization":{"name":"x","fullname":"X Lab"}},"organization":{"name":"acme"}}]`,
-			want: []paper.Paper{{ID: "2606.00001", Title: "a", Organization: "X Lab"}},
+			want: []paper.Paper{{ID: "2606.00001", Hub: true, Title: "a", Organization: "X Lab"}},
 		},
 		{
 			name: "top-level title and summary as fallback, top-level publishedAt ignored",
 			data: `[{"paper":{"id":"2606.00001","publishedAt":"2026-06-11T17:59:59.000Z"},"title":"T","summary":"S","publishedAt":"2026-06-11T13:59:59.000Z"}]`,
-			want: []paper.Paper{{ID: "2606.00001", Title: "T", Abstract: "S", Published: time.Date(2026, 6, 11, 17, 59, 59, 0, time.UTC)}},
+			want: []paper.Paper{{ID: "2606.00001", Hub: true, Title: "T", Abstract: "S", Published: time.Date(2026, 6, 11, 17, 59, 59, 0, time.UTC)}},
 		},
 		{
 			name: "malformed date is not known",
 			data: `[{"paper":{"id":"2606.00001","title":"a","submittedOnDailyAt":"yesterday"}}]`,
-			want: []paper.Paper{{ID: "2606.00001", Title: "a"}},
+			want: []paper.Paper{{ID: "2606.00001", Hub: true, Title: "a"}},
 		},
 	}
 	for _, tt := range tests {
@@ -326,7 +326,7 @@ func TestParseDailyHTMLInvalidUTF8Card(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseDailyHTML: %v", err)
 	}
-	want := []paper.Paper{{ID: "2606.00001", Title: "Bad \uFFFD title\x01", Upvotes: 7}}
+	want := []paper.Paper{{ID: "2606.00001", Hub: true, Title: "Bad \uFFFD title\x01", Upvotes: 7}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %#v, want %#v", got, want)
 	}

@@ -565,7 +565,7 @@ func TestScrapeLogsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Scrape: %v", err)
 	}
-	want := []paper.Paper{{ID: "2606.00001", Title: "ok", Sources: []string{"hf"}}}
+	want := []paper.Paper{{ID: "2606.00001", Hub: true, Title: "ok", Sources: []string{"hf"}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}

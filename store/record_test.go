@@ -24,6 +24,7 @@ func fullPaper() paper.Paper {
 		Link:          "https://example.org/p/1?a=1&b=2",
 		Published:     time.Date(2026, 5, 30, 0, 0, 0, 0, time.UTC),
 		Day:           time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC),
+		Hub:           true,
 		Upvotes:       12,
 		Comments:      3,
 		Thumbnail:     "https://cdn.example.org/t.png",

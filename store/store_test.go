@@ -315,6 +315,8 @@ func TestSameContentCoversEveryField(t *testing.T) {
 				v.Set(reflect.ValueOf(append(slices.Clone(x), "extra")))
 			case time.Time:
 				v.Set(reflect.ValueOf(x.Add(time.Nanosecond)))
+			case bool:
+				v.SetBool(!x)
 			default:
 				t.Fatalf("field %s has type %T: teach sameContent and this test about it", f.Name, x)
 			}

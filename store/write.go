@@ -324,6 +324,7 @@ func mergeInto(cur, in *paper.Paper) {
 	str(&cur.Link, in.Link)
 	date(&cur.Published, in.Published)
 	date(&cur.Day, in.Day)
+	cur.Hub = cur.Hub || in.Hub
 	count(&cur.Upvotes, in.Upvotes)
 	count(&cur.Comments, in.Comments)
 	str(&cur.Thumbnail, in.Thumbnail)
@@ -395,6 +396,7 @@ func sameContent(a, b *paper.Paper) bool {
 		a.Link == b.Link &&
 		a.Published.Equal(b.Published) &&
 		a.Day.Equal(b.Day) &&
+		a.Hub == b.Hub &&
 		a.Upvotes == b.Upvotes &&
 		a.Comments == b.Comments &&
 		a.Thumbnail == b.Thumbnail &&
