@@ -12,7 +12,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestQueryGolden prints every query of testdata/queries.txt in canonical
-// form, or its error, and compares with testdata/queries.golden.
+// form, or its error (one line) and its caret, and compares with
+// testdata/queries.golden.
 func TestQueryGolden(t *testing.T) {
 	in, err := os.ReadFile("testdata/queries.txt")
 	if err != nil {
@@ -28,7 +29,11 @@ func TestQueryGolden(t *testing.T) {
 		out.WriteString("query: " + line + "\n")
 		q, err := ParseQuery(line)
 		if err != nil {
-			out.WriteString("error: " + err.Error() + "\n\n")
+			out.WriteString("error: " + err.Error() + "\n")
+			if qe, ok := err.(*QueryError); ok {
+				out.WriteString(qe.Caret() + "\n")
+			}
+			out.WriteString("\n")
 			continue
 		}
 		out.WriteString("canonical: " + q.String() + "\n\n")

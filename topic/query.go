@@ -49,20 +49,28 @@ type QueryError struct {
 	Msg   string
 }
 
-// Error names the topic (when known) and shows the query with a caret
-// under the column.
+// Error is one line, for logs: the topic (when known), the message, the
+// column and the query, quoted. Caret draws the column for a terminal.
 func (e *QueryError) Error() string {
+	msg := fmt.Sprintf("query: %s at column %d in %q", e.Msg, e.Col, e.Query)
+	if e.Slug == "" {
+		return msg
+	}
+	return fmt.Sprintf("topic %q: %s", e.Slug, msg)
+}
+
+// Caret draws the query and a caret under the column on two lines, each
+// indented by two spaces, without a final newline: for a terminal, under
+// the one-line Error. Tabs and newlines in the query print as spaces so
+// that the caret stays under its rune.
+func (e *QueryError) Caret() string {
 	q := strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) {
 			return ' '
 		}
 		return r
 	}, e.Query)
-	msg := fmt.Sprintf("query: %s at column %d\n  %s\n  %s^", e.Msg, e.Col, q, strings.Repeat(" ", max(e.Col-1, 0)))
-	if e.Slug == "" {
-		return msg
-	}
-	return fmt.Sprintf("topic %q: %s", e.Slug, msg)
+	return fmt.Sprintf("  %s\n  %s^", q, strings.Repeat(" ", max(e.Col-1, 0)))
 }
 
 type nodeKind uint8

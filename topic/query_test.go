@@ -187,44 +187,45 @@ func TestQueryErrors(t *testing.T) {
 	tests := []struct {
 		name  string
 		query string
-		want  string
+		want  string // the message and column; Error adds the topic and the query
+		caret string
 	}{
-		{"empty", "   ", "empty query at column 1\n     \n  ^"},
-		{"missing close paren", "diffusion AND (robot OR video", "unbalanced parenthesis: expected a closing \")\" at column 15\n  diffusion AND (robot OR video\n                ^"},
-		{"extra close paren", "robot)", "unbalanced parenthesis: unexpected \")\" at column 6\n  robot)\n       ^"},
-		{"close paren first", ") robot", "unbalanced parenthesis: unexpected \")\" at column 1\n  ) robot\n  ^"},
-		{"empty parens", "robot ()", "expected a term inside parentheses at column 8\n  robot ()\n         ^"},
-		{"unterminated quote", `robot "classifier free`, "unterminated quote: expected a closing \" at column 7\n  robot \"classifier free\n        ^"},
-		{"unterminated regex", `robot /abc`, "unterminated regex: expected a closing / at column 7\n  robot /abc\n        ^"},
-		{"unterminated regex escape", `/abc\`, "unterminated regex: expected a closing / at column 1\n  /abc\\\n  ^"},
-		{"bad regex", `title:/[a/`, "bad regex: missing closing ]: `[a` at column 7\n  title:/[a/\n        ^"},
-		{"bad regex repeat", `/a**/`, "bad regex: invalid nested repetition operator: `**` at column 1\n  /a**/\n  ^"},
-		{"unknown field suggestion", "titel:robot", "unknown field \"titel\" (did you mean title?) at column 1\n  titel:robot\n  ^"},
-		{"unknown field suggestion author", "robot autor:x", "unknown field \"autor\" (did you mean author?) at column 7\n  robot autor:x\n        ^"},
-		{"unknown field no suggestion", "robot foo:bar", "unknown field \"foo\" (expected one of title, abstract, author, category, source, id, upvotes, comments, stars) at column 7\n  robot foo:bar\n        ^"},
-		{"AND without right operand", "diffusion AND", "expected a term after AND at column 14\n  diffusion AND\n               ^"},
-		{"AND before close", "(diffusion AND)", "expected a term after AND at column 15\n  (diffusion AND)\n                ^"},
-		{"OR without right operand", "diffusion OR", "expected a term after OR at column 13\n  diffusion OR\n              ^"},
-		{"OR without left operand", "OR robot", "expected a term before OR at column 1\n  OR robot\n  ^"},
-		{"AND without left operand", "AND robot", "expected a term before AND at column 1\n  AND robot\n  ^"},
-		{"OR OR", "robot OR OR video", "expected a term after OR at column 10\n  robot OR OR video\n           ^"},
-		{"NOT without operand", "robot NOT", "expected a term after NOT at column 10\n  robot NOT\n           ^"},
-		{"minus without operand", "robot -", "expected a term after - at column 8\n  robot -\n         ^"},
-		{"field without term", "title:", "expected a term after title: at column 7\n  title:\n        ^"},
-		{"error inside NOT", "NOT (a", "unbalanced parenthesis: expected a closing \")\" at column 5\n  NOT (a\n      ^"},
-		{"field before OR", "title: OR x", "expected a term after title: at column 8\n  title: OR x\n         ^"},
-		{"term without words", "robot ...", "expected a term with letters or digits, got \"...\" at column 7\n  robot ...\n        ^"},
-		{"phrase without words", `robot "--"`, "expected a term with letters or digits, got \"--\" at column 7\n  robot \"--\"\n        ^"},
-		{"empty id", `id:""`, "expected an arXiv id after id: at column 4\n  id:\"\"\n     ^"},
-		{"number not a number", "upvotes:>=many", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1\n  upvotes:>=many\n  ^"},
-		{"number missing", "robot stars:>=", "bad number comparison: expected stars: then >, >=, <, <= or = and a whole number, like stars:>=10 at column 7\n  robot stars:>=\n        ^"},
-		{"number bad operator", "comments:=>3", "bad number comparison: expected comments: then >, >=, <, <= or = and a whole number, like comments:>=10 at column 1\n  comments:=>3\n  ^"},
-		{"number with plus", "upvotes:+3", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1\n  upvotes:+3\n  ^"},
-		{"number group", "upvotes:(>3)", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1\n  upvotes:(>3)\n  ^"},
-		{"number at end", "upvotes:", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1\n  upvotes:\n  ^"},
-		{"number overflow", "upvotes:>99999999999999999999", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1\n  upvotes:>99999999999999999999\n  ^"},
-		{"column counts runes", "ｒｏｂｏｔ AND", "expected a term after AND at column 10\n  ｒｏｂｏｔ AND\n           ^"},
-		{"tabs and newlines print as spaces", "robot\tAND\n", "expected a term after AND at column 11\n  robot AND \n            ^"},
+		{"empty", "   ", "empty query at column 1", "     \n  ^"},
+		{"missing close paren", "diffusion AND (robot OR video", "unbalanced parenthesis: expected a closing \")\" at column 15", "  diffusion AND (robot OR video\n                ^"},
+		{"extra close paren", "robot)", "unbalanced parenthesis: unexpected \")\" at column 6", "  robot)\n       ^"},
+		{"close paren first", ") robot", "unbalanced parenthesis: unexpected \")\" at column 1", "  ) robot\n  ^"},
+		{"empty parens", "robot ()", "expected a term inside parentheses at column 8", "  robot ()\n         ^"},
+		{"unterminated quote", `robot "classifier free`, "unterminated quote: expected a closing \" at column 7", "  robot \"classifier free\n        ^"},
+		{"unterminated regex", `robot /abc`, "unterminated regex: expected a closing / at column 7", "  robot /abc\n        ^"},
+		{"unterminated regex escape", `/abc\`, "unterminated regex: expected a closing / at column 1", "  /abc\\\n  ^"},
+		{"bad regex", `title:/[a/`, "bad regex: missing closing ]: `[a` at column 7", "  title:/[a/\n        ^"},
+		{"bad regex repeat", `/a**/`, "bad regex: invalid nested repetition operator: `**` at column 1", "  /a**/\n  ^"},
+		{"unknown field suggestion", "titel:robot", "unknown field \"titel\" (did you mean title?) at column 1", "  titel:robot\n  ^"},
+		{"unknown field suggestion author", "robot autor:x", "unknown field \"autor\" (did you mean author?) at column 7", "  robot autor:x\n        ^"},
+		{"unknown field no suggestion", "robot foo:bar", "unknown field \"foo\" (expected one of title, abstract, author, category, source, id, upvotes, comments, stars) at column 7", "  robot foo:bar\n        ^"},
+		{"AND without right operand", "diffusion AND", "expected a term after AND at column 14", "  diffusion AND\n               ^"},
+		{"AND before close", "(diffusion AND)", "expected a term after AND at column 15", "  (diffusion AND)\n                ^"},
+		{"OR without right operand", "diffusion OR", "expected a term after OR at column 13", "  diffusion OR\n              ^"},
+		{"OR without left operand", "OR robot", "expected a term before OR at column 1", "  OR robot\n  ^"},
+		{"AND without left operand", "AND robot", "expected a term before AND at column 1", "  AND robot\n  ^"},
+		{"OR OR", "robot OR OR video", "expected a term after OR at column 10", "  robot OR OR video\n           ^"},
+		{"NOT without operand", "robot NOT", "expected a term after NOT at column 10", "  robot NOT\n           ^"},
+		{"minus without operand", "robot -", "expected a term after - at column 8", "  robot -\n         ^"},
+		{"field without term", "title:", "expected a term after title: at column 7", "  title:\n        ^"},
+		{"error inside NOT", "NOT (a", "unbalanced parenthesis: expected a closing \")\" at column 5", "  NOT (a\n      ^"},
+		{"field before OR", "title: OR x", "expected a term after title: at column 8", "  title: OR x\n         ^"},
+		{"term without words", "robot ...", "expected a term with letters or digits, got \"...\" at column 7", "  robot ...\n        ^"},
+		{"phrase without words", `robot "--"`, "expected a term with letters or digits, got \"--\" at column 7", "  robot \"--\"\n        ^"},
+		{"empty id", `id:""`, "expected an arXiv id after id: at column 4", "  id:\"\"\n     ^"},
+		{"number not a number", "upvotes:>=many", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1", "  upvotes:>=many\n  ^"},
+		{"number missing", "robot stars:>=", "bad number comparison: expected stars: then >, >=, <, <= or = and a whole number, like stars:>=10 at column 7", "  robot stars:>=\n        ^"},
+		{"number bad operator", "comments:=>3", "bad number comparison: expected comments: then >, >=, <, <= or = and a whole number, like comments:>=10 at column 1", "  comments:=>3\n  ^"},
+		{"number with plus", "upvotes:+3", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1", "  upvotes:+3\n  ^"},
+		{"number group", "upvotes:(>3)", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1", "  upvotes:(>3)\n  ^"},
+		{"number at end", "upvotes:", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1", "  upvotes:\n  ^"},
+		{"number overflow", "upvotes:>99999999999999999999", "bad number comparison: expected upvotes: then >, >=, <, <= or = and a whole number, like upvotes:>=10 at column 1", "  upvotes:>99999999999999999999\n  ^"},
+		{"column counts runes", "ｒｏｂｏｔ AND", "expected a term after AND at column 10", "  ｒｏｂｏｔ AND\n           ^"},
+		{"tabs and newlines print as spaces", "robot\tAND\n", "expected a term after AND at column 11", "  robot AND \n            ^"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,11 +234,40 @@ func TestQueryErrors(t *testing.T) {
 			if !errors.As(err, &qe) {
 				t.Fatalf("error = %v, want a *QueryError", err)
 			}
-			want := `topic "s": query: ` + tt.want
+			want := fmt.Sprintf("topic \"s\": query: %s in %q", tt.want, tt.query)
 			if got := err.Error(); got != want {
 				t.Errorf("error =\n%s\nwant\n%s", got, want)
 			}
+			if got := qe.Caret(); got != tt.caret {
+				t.Errorf("caret =\n%s\nwant\n%s", got, tt.caret)
+			}
 		})
+	}
+}
+
+// TestQueryErrorOneLine: a query error goes into one-line log records (a
+// reload's), so Error never breaks the line, whatever the query holds;
+// the drawing is Caret's.
+func TestQueryErrorOneLine(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"with topic", Spec{Slug: "agents", Query: "(foo) AND bar)"}, `topic "agents": query: unbalanced parenthesis: unexpected ")" at column 14 in "(foo) AND bar)"`},
+		{"newline in query", Spec{Slug: "a", Query: "robot\nAND"}, `topic "a": query: expected a term after AND at column 10 in "robot\nAND"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compile([]Spec{tt.spec})
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+	_, err := ParseQuery("robot)")
+	if want := `query: unbalanced parenthesis: unexpected ")" at column 6 in "robot)"`; err == nil || err.Error() != want {
+		t.Errorf("ParseQuery: got %v, want %s", err, want)
 	}
 }
 
