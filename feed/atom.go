@@ -3,7 +3,6 @@ package feed
 import (
 	"encoding/xml"
 	"fmt"
-	"time"
 
 	"github.com/gorilla/feeds"
 )
@@ -61,7 +60,7 @@ func (ch *channel) atom() ([]byte, error) {
 		Title:    ch.title,
 		Subtitle: ch.description,
 		ID:       self,
-		Updated:  ch.updated.Format(time.RFC3339),
+		Updated:  ch.updated.Format(dateLayout),
 		Links: []feeds.AtomLink{
 			{Href: self, Rel: "self", Type: "application/atom+xml"},
 			{Href: ch.site.home(), Rel: "alternate", Type: "text/html"},
@@ -70,7 +69,7 @@ func (ch *channel) atom() ([]byte, error) {
 		Entries: make([]atomEntry, 0, len(ch.entries)),
 	}
 	for _, e := range ch.entries {
-		date := e.date.Format(time.RFC3339)
+		date := e.date.Format(dateLayout)
 		ae := atomEntry{
 			Title:     e.title,
 			ID:        e.id,

@@ -23,8 +23,8 @@ var contentTemplate = template.Must(template.New("content").Parse(
 {{end}}{{with .Comments}}<p><b>Comments:</b> {{.}}</p>
 {{end}}{{with .JournalRef}}<p><b>Journal ref:</b> {{.}}</p>
 {{end}}{{with .Links}}<p>{{range $i, $l := .}}{{if $i}} · {{end}}<a href="{{$l.URL}}">{{$l.Text}}</a>{{end}}</p>
-{{end}}<p>{{.Upvotes}} upvotes · {{.CommentCount}} comments</p>
-`))
+{{end}}{{if .Hub}}<p>{{.Upvotes}} upvotes · {{.CommentCount}} comments</p>
+{{end}}`))
 
 // contentData is what contentTemplate shows, all of it made in Go before
 // the template runs: texts collapsed once, links checked once and all
@@ -35,16 +35,22 @@ type contentData struct {
 	Image, Abstract, Authors                      string
 	Organization, AISummary, Comments, JournalRef string
 	Links                                         []contentLink
-	Upvotes, CommentCount                         string
+	// Hub is whether Hugging Face lists the paper: only then are there
+	// counts to show (a paper listed there with 0 upvotes still shows 0).
+	Hub                   bool
+	Upvotes, CommentCount string
 }
 
 type contentLink struct{ URL, Text string }
 
 // newContent is the data of p's HTML: thumbnail, abstract, every author
 // (authors, already cleaned), organisation, AI summary, arXiv comments and
-// journal reference, links to the paper's pages, and the counts it
-// collected. abs is p.AbsURL() as it came; page and image are p's page and
-// thumbnail already checked by webURL, which newEntry needs as well.
+// journal reference, links to the pages where the paper really is (arXiv
+// and its PDF for an arXiv paper, its Hugging Face page only when Hugging
+// Face lists it, its own link for any other item), and Hugging Face's
+// counts when Hugging Face lists it. abs is p.AbsURL() as it came; page and
+// image are p's page (PageURL) and thumbnail already checked by webURL,
+// which newEntry needs as well.
 func newContent(p *paper.Paper, authors []string, abs, page, image string) contentData {
 	d := contentData{
 		Image:        image,
@@ -55,6 +61,7 @@ func newContent(p *paper.Paper, authors []string, abs, page, image string) conte
 		Comments:     collapse(p.ArxivComments),
 		JournalRef:   collapse(p.JournalRef),
 		Links:        make([]contentLink, 0, 5),
+		Hub:          p.Hub,
 		Upvotes:      strconv.Itoa(p.Upvotes),
 		CommentCount: strconv.Itoa(p.Comments),
 	}
@@ -65,9 +72,8 @@ func newContent(p *paper.Paper, authors []string, abs, page, image string) conte
 	}
 	link(webURL(abs), "arXiv")
 	link(webURL(p.PDFURL()), "PDF")
-	if abs != "" { // an arXiv paper
-		link(page, "Hugging Face")
-	} else {
+	link(webURL(p.HubURL()), "Hugging Face")
+	if abs == "" { // not an arXiv paper: its page is its own link
 		link(page, "Source")
 	}
 	if p.GitHubRepo != "" {

@@ -9,14 +9,28 @@
 //     order given; choosing, ordering and limiting them is the caller's.
 //   - An item's id never changes: https://arxiv.org/abs/<ID> (no version) for
 //     arXiv papers, the item's own link otherwise. It is the same in every
-//     topic and format. The item links to the paper's Hugging Face page.
+//     topic and format. The item links where the paper really is
+//     (Paper.PageURL): its Hugging Face page when Hugging Face lists it
+//     (Paper.Hub), else its arXiv abstract page, else the item's own link.
 //   - An item's text appears once per format, as the item's HTML (abstract,
 //     authors, summaries, links and counts): Atom <content type="html">, RSS
 //     <description>, JSON Feed content_html. There is no separate summary,
-//     which readers would show as the abstract a second time.
-//   - An item is dated by Paper.Day, falling back to Paper.Published, then
-//     Paper.FirstSeen, then Topic.Updated; a feed is dated by its newest item
-//     or by Topic.Updated when it has none. A date that cannot be found is an
+//     which readers would show as the abstract a second time. The HTML
+//     links to Hugging Face only when Hugging Face lists the paper, and only
+//     then shows its upvotes and comments (0 included): a paper that only an
+//     arXiv listing or a lab page gave has neither.
+//   - An item is dated by Date: Paper.Day, falling back to Paper.Published,
+//     then Paper.FirstSeen, then (Date has none) Topic.Updated. A day-only
+//     date, exactly a UTC midnight, gets a time of day derived from the
+//     paper's ID alone: for a new-style arXiv id YYMM.NNNNN, NNNNN × 864 ms
+//     plus a term below 864 ms from YYMM (later submissions are later in the
+//     day); for any other id, a hash of the ID in milliseconds below 24
+//     hours. So no two papers of a day share an instant (the W3C validator
+//     warns DuplicateUpdated when Atom entries do), and the date never
+//     changes between refreshes; a date with a time of day is kept as it
+//     is. Dates keep their milliseconds (Atom and JSON Feed write them, RSS
+//     has whole seconds). A feed is dated by its newest item or by
+//     Topic.Updated when it has none. A date that cannot be found is an
 //     error, never an empty element.
 //   - Every string that reaches the output is valid UTF-8 without the
 //     characters XML 1.0 forbids or discourages (C0/C1 controls other than
@@ -50,7 +64,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,6 +96,12 @@ type Item struct {
 	Terms []string // matched keywords -> categories (then Paper.Categories and Paper.AIKeywords, deduplicated)
 }
 
+// dateLayout is how Atom writes dates: RFC 3339 in UTC, with the
+// milliseconds of an item's time of day (see Date) when it has any, since
+// items of one day may be less than a second apart. RSS dates have no
+// fraction of a second; JSON Feed writes RFC 3339 with it.
+const dateLayout = "2006-01-02T15:04:05.999Z07:00"
+
 // maxAuthors caps the authors named in feed metadata: collaboration papers
 // list hundreds of names, which readers show in full above every item. The
 // content HTML still lists every author.
@@ -90,15 +113,51 @@ const etAl = "et al."
 // defaultTitle names the site and the feeds' author when Site.Title is empty.
 const defaultTitle = "paperfeed"
 
-// Date is the date of a paper's items in every feed (Paper.Day, else
-// Published, else FirstSeen), in UTC, or the zero time if it has none.
+// Date is the date of a paper's items in every feed, in UTC, or the zero
+// time if it has none: Paper.Day, else Published, else FirstSeen. A date
+// that is exactly a UTC midnight is a day-only date (arXiv listings and lab
+// pages give no time), and gets the paper's time of day (see timeOfDay), so
+// that the papers of one day do not all share one instant. A date with a
+// time of day is kept as it is.
 func Date(p *paper.Paper) time.Time {
 	for _, t := range []time.Time{p.Day, p.Published, p.FirstSeen} {
-		if !t.IsZero() {
-			return t.UTC()
+		if t.IsZero() {
+			continue
 		}
+		t = t.UTC()
+		if t.Equal(t.Truncate(24 * time.Hour)) {
+			t = t.Add(timeOfDay(p.ID))
+		}
+		return t
 	}
 	return time.Time{}
+}
+
+// newStyleID is a new-style arXiv id, YYMM.NNNN (2007-2014) or YYMM.NNNNN.
+var newStyleID = regexp.MustCompile(`^(\d\d)(\d\d)\.(\d{4,5})$`)
+
+// timeOfDay is a fixed time of day, below 24 hours and to the millisecond,
+// derived from a paper's ID alone, so that it never changes between
+// refreshes and processes. For a new-style arXiv id YYMM.NNNNN it is
+// NNNNN × 864 ms, which spreads the 100,000 numbers of a month over the
+// day in the order arXiv gave them (a later submission is later in the
+// day), plus a term below 864 ms from the month, so that papers of two
+// months with the same number, listed the same day (cross-lists and
+// replacements), differ too. Any other id (old-style arXiv ids, items
+// keyed by their link) gets an FNV-1a hash of the ID, in milliseconds
+// below 24 hours.
+func timeOfDay(id string) time.Duration {
+	const day = 24 * time.Hour / time.Millisecond // ms in a day
+	if m := newStyleID.FindStringSubmatch(id); m != nil {
+		yy, _ := strconv.Atoi(m[1]) // the pattern has only digits
+		mm, _ := strconv.Atoi(m[2])
+		n, _ := strconv.Atoi(m[3])
+		month := (yy*12 + mm) % 864
+		return time.Duration(n*864+month) * time.Millisecond
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return time.Duration(h.Sum64()%uint64(day)) * time.Millisecond
 }
 
 // site is a checked Site: an absolute http(s) base URL without trailing
@@ -295,7 +354,7 @@ func (r *Renderer) prepare(s Site, t Topic) (*channel, error) {
 	if ch.updated.IsZero() {
 		return nil, fmt.Errorf("topic %s: %w", slug, errNoDate)
 	}
-	ch.updated = ch.updated.Truncate(time.Second)
+	ch.updated = ch.updated.Truncate(time.Millisecond)
 	return ch, nil
 }
 
@@ -340,7 +399,7 @@ func (r *Renderer) newEntry(it *Item, fallback time.Time) (entry, error) {
 		authors: capAuthors(authors),
 		terms:   terms(it.Terms, p.Categories, p.AIKeywords),
 		image:   image,
-		date:    date.Truncate(time.Second),
+		date:    date.Truncate(time.Millisecond),
 	}
 	if e.title == "" {
 		e.title = id

@@ -75,6 +75,7 @@ func fixturePapers(tb testing.TB) []paper.Paper {
 			Abstract:    e.Paper.Summary,
 			Published:   e.Paper.PublishedAt,
 			Day:         e.Paper.SubmittedOnDailyAt,
+			Hub:         true,
 			Upvotes:     e.Paper.Upvotes,
 			Comments:    e.NumComments,
 			Thumbnail:   e.Thumbnail,
@@ -144,11 +145,16 @@ func sortNewest(items []Item) {
 	})
 }
 
+// testStatus has a source in each state, with the times the index shows.
 var testStatus = Status{
-	Refreshed: refreshed,
+	Refreshed:   refreshed,
+	NextRefresh: refreshed.Add(6 * time.Hour),
 	Sources: []SourceStatus{
-		{Name: "huggingface", OK: true, Papers: 30},
-		{Name: "arxiv-cs.LG", OK: false, Err: `scrape arxiv-cs.LG: status 503 <Retry-After: 120> & "later"`},
+		{Name: "huggingface", State: StateOK, OK: true, Papers: 30, LastSuccess: refreshed},
+		{Name: "lab-pages", State: StatePartial, OK: true, Papers: 1, LastSuccess: refreshed, NextTry: refreshed.Add(30 * time.Minute),
+			Err: "2 of 3 pages failed", Failed: []string{"page 2: status 404", "page 3: timeout after 30s <slow> & \"late\""}},
+		{Name: "arxiv-cs.LG", State: StateFailed, Err: `status 503 <Retry-After: 120> & "later"`,
+			LastSuccess: refreshed.Add(-24 * time.Hour), NextTry: refreshed.Add(15 * time.Minute)},
 	},
 }
 
@@ -214,7 +220,16 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Index: %v", err)
 		}
+		checkHTML(t, got)
 		checkGolden(t, "index.html", got)
+	})
+	t.Run("starting.html", func(t *testing.T) {
+		got, err := Starting(testSite, testStatus)
+		if err != nil {
+			t.Fatalf("Starting: %v", err)
+		}
+		checkHTML(t, got)
+		checkGolden(t, "starting.html", got)
 	})
 }
 
@@ -540,8 +555,12 @@ func TestItemDates(t *testing.T) {
 		want    string // RFC 3339
 		rss     string
 	}{
-		{"day", paper.Paper{Day: day, Published: pub, FirstSeen: first}, refreshed, "2026-06-12T00:00:00Z", "Fri, 12 Jun 2026 00:00:00 +0000"},
+		// 2606.00001: 1 × 864 ms, plus (26×12+6) mod 864 = 318 ms for June 2026.
+		{"day, with the paper's time of day", paper.Paper{Day: day, Published: pub, FirstSeen: first}, refreshed, "2026-06-12T00:00:01.182Z", "Fri, 12 Jun 2026 00:00:01 +0000"},
+		{"day with a time of day kept", paper.Paper{Day: day.Add(3*time.Hour + 7*time.Millisecond + 5), Published: pub}, refreshed, "2026-06-12T03:00:00.007Z", "Fri, 12 Jun 2026 03:00:00 +0000"},
 		{"published when no day", paper.Paper{Published: pub, FirstSeen: first}, refreshed, "2026-05-30T18:30:00Z", "Sat, 30 May 2026 18:30:00 +0000"},
+		{"day-only published", paper.Paper{Published: time.Date(2026, 5, 30, 0, 0, 0, 0, time.UTC)}, refreshed, "2026-05-30T00:00:01.182Z", "Sat, 30 May 2026 00:00:01 +0000"},
+		{"midnight elsewhere is a time of day in UTC", paper.Paper{Day: time.Date(2026, 6, 12, 0, 0, 0, 0, time.FixedZone("CEST", 2*3600))}, refreshed, "2026-06-11T22:00:00Z", "Thu, 11 Jun 2026 22:00:00 +0000"},
 		{"first seen when no day or published", paper.Paper{FirstSeen: first}, refreshed, "2026-06-13T07:00:00Z", "Sat, 13 Jun 2026 07:00:00 +0000"},
 		{"topic updated when nothing else", paper.Paper{}, refreshed, "2026-06-13T06:00:00Z", "Sat, 13 Jun 2026 06:00:00 +0000"},
 	}
@@ -571,8 +590,8 @@ func TestFeedUpdatedIsNewestItem(t *testing.T) {
 		{Paper: paper.Paper{ID: "2606.00002", Title: "b", Day: newer}},
 	}}
 	pa, _, _ := renderAll(t, testSite, tp)
-	if got, want := pa.Updated, "2026-06-12T00:00:00Z"; got != want {
-		t.Errorf("feed updated = %q, want the newest item's %q", got, want)
+	if got, want := pa.Updated, pa.Entries[1].Updated; got != want || !strings.HasPrefix(got, "2026-06-12T") {
+		t.Errorf("feed updated = %q, want the newest item's %q, on 2026-06-12", got, want)
 	}
 }
 
@@ -638,7 +657,7 @@ func TestContentEscapesAndFiltersURLs(t *testing.T) {
 	p := paper.Paper{
 		ID: "2606.00001", Title: "t", Abstract: `x < y && "z"`, AISummary: "Paper's <b>", Day: refreshed,
 		ProjectPage: "javascript:alert(1)", GitHubRepo: "https://github.com/a/b?x=1&y=2", GitHubStars: 7,
-		Upvotes: 3, Comments: 2, Organization: "Org <i>", ArxivComments: "10 pages", JournalRef: "J. Foo 1",
+		Hub: true, Upvotes: 3, Comments: 2, Organization: "Org <i>", ArxivComments: "10 pages", JournalRef: "J. Foo 1",
 		Authors: []string{"A", "B"}, Thumbnail: "https://t.test/x.png",
 	}
 	pa, _, pj := renderAll(t, testSite, Topic{Slug: "c", Items: []Item{{Paper: p}}})
@@ -882,8 +901,14 @@ func TestIndexAndOPMLContent(t *testing.T) {
 		`href="http://localhost:8080/feeds/all.json"`,
 		`30 papers`,
 		`0 papers`,
-		`<time datetime="2026-06-13T06:00:00Z">2026-06-13 06:00 UTC</time>`,
-		`failed: scrape arxiv-cs.LG: status 503 &lt;Retry-After: 120&gt; &amp; &#34;later&#34;`,
+		`Last refresh: <time datetime="2026-06-13T06:00:00Z">2026-06-13 06:00 UTC</time>`,
+		`next refresh at <time datetime="2026-06-13T12:00:00Z">2026-06-13 12:00 UTC</time>`,
+		`<strong>huggingface</strong> <span class="state ok">ok</span> · 30 papers`,
+		`<strong>lab-pages</strong> <span class="state partial">partial</span> · 1 paper`,
+		`<strong>arxiv-cs.LG</strong> <span class="state failed">failed</span> · 0 papers`,
+		`last success <time datetime="2026-06-12T06:00:00Z">2026-06-12 06:00 UTC</time> · next try <time datetime="2026-06-13T06:15:00Z">2026-06-13 06:15 UTC</time>`,
+		`<br>Error: status 503 &lt;Retry-After: 120&gt; &amp; &#34;later&#34;`,
+		`<li class="part">page 3: timeout after 30s &lt;slow&gt; &amp; &#34;late&#34;</li>`,
 		`href="https://huggingface.co/papers/` + topics[0].Items[0].Paper.ID + `"`,
 	} {
 		if !strings.Contains(s, want) {

@@ -10,33 +10,43 @@ import (
 // newestShown is how many of a topic's papers the index page lists.
 const newestShown = 5
 
-// indexTemplate is index.html. html/template escapes all text and URLs; the
-// page needs no script.
-var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
+// pageTemplates are index.html and the starting page, which share their
+// head and style. html/template escapes all text and URLs; the pages need
+// no script. Long words (URLs, error lines) wrap rather than widen the page
+// past a phone's screen.
+var pageTemplates = template.Must(template.New("pages").Parse(`{{define "head"}}<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-{{range .Topics}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.Atom}}">
-{{end}}<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222;background:#fff}
+{{end}}{{define "style"}}<style>
+body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222;background:#fff;overflow-wrap:anywhere}
 h1{margin-bottom:.25rem}h2{margin:2rem 0 .25rem;font-size:1.3rem}
 a{color:#0645ad}.muted{color:#666;font-size:.9rem}
 section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
-.subscribe a{margin-right:.75rem}.ok{color:#17692d}.fail{color:#b00020}
-table{border-collapse:collapse;font-size:.9rem}td,th{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #eee}
-@media (prefers-color-scheme:dark){body{color:#ddd;background:#161616}a{color:#8ab4f8}section{border-color:#333}td,th{border-color:#2a2a2a}}
+.subscribe a{margin-right:.75rem}
+.sources{list-style:none;padding:0;font-size:.9rem}.sources>li{margin:.5rem 0}
+.state{font-weight:600}.ok{color:#17692d}.partial{color:#8a5300}.failed{color:#b00020}
+@media (prefers-color-scheme:dark){body{color:#ddd;background:#161616}a{color:#8ab4f8}.muted{color:#aaa}section{border-color:#333}.ok{color:#7bd88f}.partial{color:#f0b45a}.failed{color:#ff8a95}}
 </style>
-</head>
+{{end}}{{define "time"}}<time datetime="{{.ISO}}">{{.Text}}</time>{{end}}{{define "index"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+{{template "head"}}<title>{{.Title}}</title>
+{{range .Topics}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.Atom}}">
+{{end}}{{template "style"}}</head>
 <body>
 <header>
 <h1>{{.Title}}</h1>
-<p class="muted">Last refresh: {{if .Refreshed}}<time datetime="{{.RefreshedISO}}">{{.Refreshed}}</time>{{else}}never{{end}} · <a href="{{.OPML}}">feeds.opml</a></p>
-{{if .Sources}}<table>
-<tr><th>Source</th><th>Outcome</th><th>Papers</th></tr>
-{{range .Sources}}<tr><td>{{.Name}}</td>{{if .OK}}<td class="ok">ok</td>{{else}}<td class="fail">failed{{if .Err}}: {{.Err}}{{end}}</td>{{end}}<td>{{.Papers}}</td></tr>
-{{end}}</table>
+<p class="muted">Last refresh: {{with .Refreshed}}{{template "time" .}}{{else}}never{{end}}{{with .NextRefresh}} · next refresh at {{template "time" .}}{{end}} · <a href="{{.OPML}}">feeds.opml</a></p>
+{{if .Sources}}<h2>Sources</h2>
+<ul class="sources">
+{{range .Sources}}<li class="source"><strong>{{.Name}}</strong> <span class="state {{.State}}">{{.State}}</span> · {{.Papers}} {{if eq .Papers 1}}paper{{else}}papers{{end}}
+<br><span class="muted">last success {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}{{with .NextTry}} · next try {{template "time" .}}{{end}}</span>
+{{with .Err}}<br>Error: {{.}}
+{{end}}{{with .Failed}}<br>Parts that failed:
+<ul>
+{{range .}}<li class="part">{{.}}</li>
+{{end}}</ul>
+{{end}}</li>
+{{end}}</ul>
 {{end}}</header>
 <main>
 {{range .Topics}}<section id="{{.Slug}}">
@@ -51,27 +61,90 @@ table{border-collapse:collapse;font-size:.9rem}td,th{padding:.2rem .6rem;text-al
 {{end}}</main>
 </body>
 </html>
-`))
+{{end}}{{define "starting"}}<!DOCTYPE html>
+<html lang="en">
+<head>
+{{template "head"}}<meta http-equiv="refresh" content="15">
+<title>{{.Title}} is starting</title>
+{{template "style"}}</head>
+<body>
+<h1>{{.Title}}</h1>
+<p>{{.Title}} is starting: the first refresh is running. This page reloads itself until the feeds are written.</p>
+{{if .Sources}}<p>Sources it will try:</p>
+<ul>
+{{range .Sources}}<li>{{.}}</li>
+{{end}}</ul>
+{{end}}</body>
+</html>
+{{end}}`))
 
-// Status is the outcome of the last refresh, shown on index.html.
+// Source states, as SourceStatus.State holds them.
+const (
+	StateOK      = "ok"      // the source gave everything it was asked for
+	StatePartial = "partial" // some parts failed (Failed); the rest was merged
+	StateFailed  = "failed"  // it gave nothing
+)
+
+// Status is the state of the refreshes, shown on index.html.
 type Status struct {
-	Refreshed time.Time
-	Sources   []SourceStatus
+	Refreshed   time.Time // when the last refresh ended (zero: none yet)
+	NextRefresh time.Time // when the next one is planned (zero: unknown)
+	Sources     []SourceStatus
 }
 
-// SourceStatus is what one source gave in the last refresh.
+// SourceStatus is what one source gave in the last refresh. Its texts are
+// shown to anyone who opens the page: Err and Failed must be public lines
+// (no paths, no internal detail).
 type SourceStatus struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
-	Papers int    `json:"papers"`
-	Err    string `json:"error,omitempty"`
+	Name        string    `json:"name"`
+	State       string    `json:"state"`            // StateOK, StatePartial or StateFailed
+	OK          bool      `json:"ok"`               // State != "failed", kept for /healthz readers
+	Papers      int       `json:"papers"`           // how many papers it gave
+	Err         string    `json:"error,omitempty"`  // one public line, or "" when ok
+	Failed      []string  `json:"failed,omitempty"` // partial: which parts failed, one public line each
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	NextTry     time.Time `json:"next_try,omitzero"` // a failed or partial source is retried sooner than the interval
+}
+
+// state is s's state word: State when it is one of the three, else what
+// OK says (a caller that sets only OK still gets a true word).
+func (s *SourceStatus) state() string {
+	switch s.State {
+	case StateOK, StatePartial, StateFailed:
+		return s.State
+	}
+	if s.OK {
+		return StateOK
+	}
+	return StateFailed
 }
 
 type indexData struct {
-	Title, OPML             string
-	Refreshed, RefreshedISO string
-	Sources                 []SourceStatus
-	Topics                  []indexTopic
+	Title, OPML            string
+	Refreshed, NextRefresh *stamp // nil: not known
+	Sources                []indexSource
+	Topics                 []indexTopic
+}
+
+// stamp is a time as the pages show it: readable UTC to the minute, and
+// RFC 3339 for the <time> element.
+type stamp struct{ ISO, Text string }
+
+// newStamp is t as a stamp, or nil for the zero time.
+func newStamp(t time.Time) *stamp {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC().Truncate(time.Second)
+	return &stamp{ISO: t.Format(time.RFC3339), Text: t.Format("2006-01-02 15:04 UTC")}
+}
+
+type indexSource struct {
+	Name, State          string
+	Papers               int
+	Err                  string
+	Failed               []string
+	LastSuccess, NextTry *stamp
 }
 
 type indexTopic struct {
@@ -83,28 +156,39 @@ type indexTopic struct {
 
 type indexPaper struct{ Title, URL, Day string }
 
-// Index renders index.html: every topic with its description, size
-// (Topic.Total, or len(Items) when it is 0), its first newestShown Items and
-// subscribe links, then the last refresh and each source's outcome. Times
-// are shown in UTC.
+// Index renders index.html: the last and the next refresh; each source's
+// state word ("ok", "partial" or "failed"), papers, error line, the parts
+// that failed, last success and next try; then every topic with its
+// description, size (Topic.Total, or len(Items) when it is 0), its first
+// newestShown Items, each linked where the paper really is
+// (Paper.PageURL), and subscribe links. Times are shown in UTC, to the
+// minute, each in a <time> element. Texts are cleaned and collapsed, so an
+// error is one line; long ones wrap within a phone's width.
 func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 	site, err := checkSite(s)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	d := indexData{
-		Title:   site.title,
-		OPML:    site.base + "/" + OPMLName,
-		Sources: make([]SourceStatus, 0, len(st.Sources)),
-		Topics:  make([]indexTopic, 0, len(topics)),
+		Title:       site.title,
+		OPML:        site.base + "/" + OPMLName,
+		Refreshed:   newStamp(st.Refreshed),
+		NextRefresh: newStamp(st.NextRefresh),
+		Sources:     make([]indexSource, 0, len(st.Sources)),
+		Topics:      make([]indexTopic, 0, len(topics)),
 	}
-	if !st.Refreshed.IsZero() {
-		r := st.Refreshed.UTC().Truncate(time.Second)
-		d.Refreshed = r.Format("2006-01-02 15:04 UTC")
-		d.RefreshedISO = r.Format(time.RFC3339)
-	}
-	for _, src := range st.Sources {
-		d.Sources = append(d.Sources, SourceStatus{Name: collapse(src.Name), OK: src.OK, Papers: src.Papers, Err: collapse(src.Err)})
+	for i := range st.Sources {
+		src := &st.Sources[i]
+		is := indexSource{
+			Name:        collapse(src.Name),
+			State:       src.state(),
+			Papers:      src.Papers,
+			Err:         collapse(src.Err),
+			Failed:      cleanList(src.Failed),
+			LastSuccess: newStamp(src.LastSuccess),
+			NextTry:     newStamp(src.NextTry),
+		}
+		d.Sources = append(d.Sources, is)
 	}
 	for i, t := range topics {
 		slug, err := checkSlug(t.Slug)
@@ -139,9 +223,40 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 		}
 		d.Topics = append(d.Topics, it)
 	}
+	return execute("index", d)
+}
+
+type startingData struct {
+	Title   string
+	Sources []string
+}
+
+// Starting renders the page served before the first refresh has written the
+// site: "<title> is starting: the first refresh is running", the names of
+// the sources it will try (st.Sources; nothing else of st is shown, so the
+// page carries no internal detail), and a refresh every 15 seconds, so a
+// browser left open finds index.html once it is there. It links to no
+// feed, since none is written yet. The caller serves it, or writes it as
+// IndexName, until the first Build writes the site.
+func Starting(s Site, st Status) ([]byte, error) {
+	site, err := checkSite(s)
+	if err != nil {
+		return nil, fmt.Errorf("starting page: %w", err)
+	}
+	d := startingData{Title: site.title}
+	for _, src := range st.Sources {
+		if name := collapse(src.Name); name != "" {
+			d.Sources = append(d.Sources, name)
+		}
+	}
+	return execute("starting", d)
+}
+
+// execute runs one of pageTemplates.
+func execute(name string, data any) ([]byte, error) {
 	var b bytes.Buffer
-	if err := indexTemplate.Execute(&b, d); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+	if err := pageTemplates.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("%s page: %w", name, err)
 	}
 	return b.Bytes(), nil
 }
