@@ -141,6 +141,9 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 		kind  string
 		wants string // in the message
 	}{
+		{"empty file", func(t *testing.T, path string) {
+			writeFile(t, path, nil)
+		}, damaged, "is empty (0 bytes): not a paperfeed history; if a first start was interrupted, remove it"},
 		{"random bytes", func(t *testing.T, path string) {
 			r := rand.New(rand.NewPCG(1, 2))
 			data := make([]byte, 64<<10)

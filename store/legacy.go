@@ -25,7 +25,8 @@ var errShort = errors.New("record ends early")
 var testHookMigrate func() error
 
 // migrate rewrites a format 1 file as format 2 within tx: every record is
-// decoded with the format 1 reader and written back as JSON, the
+// decoded with the format 1 reader, given the Hub of a record written before
+// the field (see listedByHub) and written back as JSON, the
 // listing-day index and the state bucket are created, then the count, the
 // generation (0) and the marker are set. It returns the number of papers.
 // Its caller commits tx, so a crash or an error leaves the file as it was.
@@ -62,9 +63,10 @@ func migrate(path string, tx *bolt.Tx) (uint64, error) {
 		if err != nil {
 			return 0, damaged("paper %q: %w", id, err)
 		}
+		p.Hub = listedByHub(&p)
 		rec, err := e.encode(&p)
 		if err != nil {
-			return 0, fmt.Errorf("migrate store %s: %w", path, err)
+			return 0, fmt.Errorf("migrate store %s: paper %q: %w", path, id, err)
 		}
 		key := []byte(id)
 		if err := papers.Put(key, rec); err != nil {

@@ -77,6 +77,13 @@ func copyFixture(t *testing.T) string {
 	return path
 }
 
+// v1Hub are the fixture's arXiv papers that carry a field only Hugging Face
+// gives: the migration marks them Hub (format 1 had no such field). The
+// fixture's other papers with upvotes are not keyed by arXiv ids.
+var v1Hub = []string{"2606.00003", "2606.00020", "2606.00467"}
+
+// goldenPapers returns the fixture's papers as a migration gives them: as
+// the previous release returned them, with Hub set on v1Hub.
 func goldenPapers(t *testing.T) []paper.Paper {
 	t.Helper()
 	var want []paper.Paper
@@ -85,6 +92,16 @@ func goldenPapers(t *testing.T) []paper.Paper {
 	}
 	if len(want) < 10 {
 		t.Fatalf("%s holds %d papers, too few to test a migration", v1Golden, len(want))
+	}
+	found := 0
+	for i := range want {
+		if slices.Contains(v1Hub, want[i].ID) {
+			want[i].Hub = true
+			found++
+		}
+	}
+	if found != len(v1Hub) {
+		t.Fatalf("%s holds %d of the papers %q", v1Golden, found, v1Hub)
 	}
 	return want
 }
@@ -156,19 +173,23 @@ func TestMigrateFormat1(t *testing.T) {
 	}
 	checkMigrated(t, again, want)
 
-	// The index migration built serves Prune: drop the papers listed
-	// before the median listing day.
-	days := make([]time.Time, len(want))
-	for i := range want {
-		days[i] = listingDay(&want[i])
-	}
-	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
-	cutoff := days[len(days)/2]
+	// The index migration built serves Prune: drop the papers listed and
+	// last seen before June 11 (most of the fixture was last seen June 10;
+	// a paper of 1999 seen June 13 stays).
+	cutoff := time.Date(2026, 6, 11, 0, 0, 0, 0, time.UTC)
 	var wantDropped []string
+	keptBySeen := 0
 	for i := range want {
-		if listingDay(&want[i]).Before(cutoff) {
+		switch {
+		case !listingDay(&want[i]).Before(cutoff):
+		case want[i].LastSeen.Before(cutoff):
 			wantDropped = append(wantDropped, want[i].ID)
+		default:
+			keptBySeen++
 		}
+	}
+	if keptBySeen == 0 {
+		t.Fatalf("no paper of the fixture dated before %v was seen since: the case proves nothing", cutoff)
 	}
 	if err := again.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -203,6 +224,7 @@ func TestMigrateRealistic(t *testing.T) {
 	for i := range papers {
 		want := papers[i]
 		want.FirstSeen, want.LastSeen = t0, t0
+		want.Hub = true // arXiv ids with Hugging Face's fields
 		if !reflect.DeepEqual(got[i], want) {
 			t.Fatalf("paper %d after migration:\n got %+v\nwant %+v", i, got[i], want)
 		}

@@ -48,6 +48,10 @@ type record struct {
 	// ID shadows Paper.ID (a shallower field wins in encoding/json) and is
 	// left empty, so the key is not repeated in the value.
 	ID string `json:"id,omitempty"`
+	// Hub shadows Paper.Hub so that it is written false too: a record
+	// without it was written before paper.Paper had the field, and its
+	// Hub is inferred (see listedByHub).
+	Hub *bool `json:"hub"`
 }
 
 // encoder turns papers into stored values. It reuses its buffers and its
@@ -69,29 +73,29 @@ func (e *encoder) encode(p *paper.Paper) ([]byte, error) {
 		e.json.SetEscapeHTML(false) // "<" in an abstract stays one byte
 	}
 	e.body.Reset()
-	if err := e.json.Encode(record{V: recordVersion, Paper: p}); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", p.ID, err)
+	if err := e.json.Encode(record{V: recordVersion, Paper: p, Hub: &p.Hub}); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
 	}
 	body := bytes.TrimSuffix(e.body.Bytes(), []byte("\n"))
 	if len(body) > maxBody {
-		return nil, fmt.Errorf("encode %s: record of %d bytes exceeds the limit of %d", p.ID, len(body), maxBody)
+		return nil, fmt.Errorf("record is %.1f MB, over the %d MiB limit", float64(len(body))/1e6, maxBody>>20)
 	}
 	kind, stored := kindRaw, body
 	if len(body) >= compressMin {
 		if e.zw == nil {
 			zw, err := flate.NewWriter(&e.zbuf, flate.DefaultCompression)
 			if err != nil {
-				return nil, fmt.Errorf("encode %s: %w", p.ID, err)
+				return nil, fmt.Errorf("encode: %w", err)
 			}
 			e.zw = zw
 		}
 		e.zbuf.Reset()
 		e.zw.Reset(&e.zbuf)
 		if _, err := e.zw.Write(body); err != nil {
-			return nil, fmt.Errorf("encode %s: compress: %w", p.ID, err)
+			return nil, fmt.Errorf("encode: compress: %w", err)
 		}
 		if err := e.zw.Close(); err != nil {
-			return nil, fmt.Errorf("encode %s: compress: %w", p.ID, err)
+			return nil, fmt.Errorf("encode: compress: %w", err)
 		}
 		if e.zbuf.Len() < len(body) {
 			kind, stored = kindFlate, e.zbuf.Bytes()
@@ -148,8 +152,9 @@ func (u *unpacker) body(v []byte) ([]byte, error) {
 type decoder struct{ u unpacker }
 
 // decode parses the stored value v of the paper keyed id. Fields the record
-// lacks are zero and fields it has that paper.Paper lacks are ignored; a
-// record of another version, or one that is not a JSON object, is an error.
+// lacks are zero, but for Hub (see listedByHub), and fields it has that
+// paper.Paper lacks are ignored; a record of another version, or one that
+// is not a JSON object, is an error.
 func (d *decoder) decode(id string, v []byte) (paper.Paper, error) {
 	body, err := d.u.body(v)
 	if err != nil {
@@ -164,7 +169,21 @@ func (d *decoder) decode(id string, v []byte) (paper.Paper, error) {
 		return paper.Paper{}, fmt.Errorf("record version %d, this program reads %d", rec.V, recordVersion)
 	}
 	p.ID = id
+	if rec.Hub != nil {
+		p.Hub = *rec.Hub
+	} else {
+		p.Hub = listedByHub(&p)
+	}
 	return p, nil
+}
+
+// listedByHub is the Hub of a paper stored before paper.Paper had the field
+// (a format 2 record without "hub", a format 1 record): true when it is an
+// arXiv paper (Hugging Face lists no other) and carries a field that only
+// Hugging Face gives.
+func listedByHub(p *paper.Paper) bool {
+	return p.IsArxiv() && (p.Upvotes != 0 || p.Comments != 0 || p.GitHubStars != 0 ||
+		p.AISummary != "" || len(p.AIKeywords) > 0 || p.Thumbnail != "" || p.Organization != "")
 }
 
 // listingDay is the day Prune dates a paper by.

@@ -102,8 +102,8 @@ func TestRecordBody(t *testing.T) {
 		t.Fatalf("body: %v", err)
 	}
 	// The version first, no ID (the key), HTML left alone, zero fields
-	// under omitempty left out.
-	const want = `{"v":2,"title":"a <b> & c","published":"0001-01-01T00:00:00Z","day":"0001-01-01T00:00:00Z","upvotes":2,"first_seen":"0001-01-01T00:00:00Z","last_seen":"0001-01-01T00:00:00Z"}`
+	// under omitempty left out, but "hub" written even when false.
+	const want = `{"v":2,"title":"a <b> & c","published":"0001-01-01T00:00:00Z","day":"0001-01-01T00:00:00Z","upvotes":2,"first_seen":"0001-01-01T00:00:00Z","last_seen":"0001-01-01T00:00:00Z","hub":false}`
 	if string(body) != want {
 		t.Errorf("body = %s\nwant %s", body, want)
 	}
@@ -118,7 +118,7 @@ func TestRecordEvolves(t *testing.T) {
 		body string
 		want paper.Paper
 	}{
-		{"missing fields are zero", `{"v":2,"title":"T"}`, paper.Paper{ID: "k", Title: "T"}},
+		{"missing fields are zero", `{"v":2,"title":"T","hub":false}`, paper.Paper{ID: "k", Title: "T"}},
 		{"only the version", `{"v":2}`, paper.Paper{ID: "k"}},
 		{
 			"unknown fields are ignored",
@@ -153,7 +153,7 @@ func TestRecordEvolves(t *testing.T) {
 func TestEncodeRejectsHugeRecord(t *testing.T) {
 	var e encoder
 	p := paper.Paper{ID: "big", Abstract: strings.Repeat("a", maxBody+1)}
-	if _, err := e.encode(&p); err == nil || !strings.Contains(err.Error(), "exceeds the limit") {
+	if _, err := e.encode(&p); err == nil || !strings.Contains(err.Error(), "record is 1.0 MB, over the 1 MiB limit") {
 		t.Errorf("encode of a %d-byte abstract: err = %v, want a size limit error", maxBody+1, err)
 	}
 }
@@ -202,7 +202,7 @@ func TestRecordDecodeErrors(t *testing.T) {
 }
 
 // TestRecordGolden pins the record format: a change to it must still read
-// the records already written (the golden one among them), and is made on
+// the records already written (the golden ones among them), and is made on
 // purpose with -update.
 func TestRecordGolden(t *testing.T) {
 	const golden = "testdata/record-v2.golden"
@@ -231,6 +231,69 @@ func TestRecordGolden(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("decode golden:\n got %+v\nwant %+v", got, p)
+	}
+}
+
+// TestRecordGoldenBeforeHub decodes a record written before paper.Paper had
+// Hub (fullPaper's fields but Hub, which the record lacks): it carries
+// Hugging Face's fields, so it reads with Hub true.
+func TestRecordGoldenBeforeHub(t *testing.T) {
+	v := readFile(t, "testdata/record-v2-before-hub.golden")
+	var u unpacker
+	body, err := u.body(v)
+	if err != nil {
+		t.Fatalf("body: %v", err)
+	}
+	if bytes.Contains(body, []byte(`"hub"`)) {
+		t.Fatalf("the golden record before hub holds a hub field: %s", body)
+	}
+	want := fullPaper()
+	var d decoder
+	got, err := d.decode(want.ID, v)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decode record before hub:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestRecordHubInferred covers the Hub of records with and without the
+// field: a record with it keeps its value; one without reads Hub true only
+// for an arXiv paper carrying a field that only Hugging Face gives.
+func TestRecordHubInferred(t *testing.T) {
+	tests := []struct {
+		name string
+		id   string
+		body string
+		want bool
+	}{
+		{"upvotes", "2606.00467", `{"v":2,"upvotes":3}`, true},
+		{"comments", "2606.00467", `{"v":2,"comments":1}`, true},
+		{"github stars", "2606.00467", `{"v":2,"github_stars":9}`, true},
+		{"ai summary", "2606.00467", `{"v":2,"ai_summary":"S"}`, true},
+		{"ai keywords", "2606.00467", `{"v":2,"ai_keywords":["k"]}`, true},
+		{"thumbnail", "2606.00467", `{"v":2,"thumbnail":"https://cdn.example.org/t.png"}`, true},
+		{"organization", "2606.00467", `{"v":2,"organization":"Org"}`, true},
+		{"old-style arxiv id", "hep-th/9901001", `{"v":2,"upvotes":3}`, true},
+		{"fields any source gives", "2606.00467", `{"v":2,"title":"T","abstract":"A","authors":["X"],"github_repo":"https://github.com/a/b","project_page":"https://example.org","categories":["cs.LG"],"sources":["huggingface"]}`, false},
+		{"not an arxiv paper", "url-06fa0c444adbfc731946", `{"v":2,"organization":"Lab","upvotes":3}`, false},
+		{"hub false is kept", "2606.00467", `{"v":2,"hub":false,"upvotes":3,"ai_summary":"S"}`, false},
+		{"hub true is kept", "2606.00467", `{"v":2,"hub":true}`, true},
+		{"hub true on any id", "url-06fa0c444adbfc731946", `{"v":2,"hub":true}`, true},
+		{"hub null is no value", "2606.00467", `{"v":2,"hub":null,"upvotes":3}`, true},
+	}
+	var d decoder
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := d.decode(tt.id, rawRecord(tt.body))
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if got.Hub != tt.want {
+				t.Errorf("Hub of %s = %v, want %v", tt.body, got.Hub, tt.want)
+			}
+		})
 	}
 }
 

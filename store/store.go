@@ -3,14 +3,25 @@
 //
 // # Contract
 //
-// Open opens the file, creating it when absent (or initialising it when it
-// is empty), and migrates a file of the previous format (see Format). It
+// Open opens the file for reading and writing, creating it when absent,
+// and migrates a file of the previous format (see Format). A new store is
+// built whole under a temporary name in the same directory and linked into
+// place, so no crash can leave a 0-byte file (or half a store) behind. Open
 // never repairs, rewrites or wipes a file it cannot read: a file held by
-// another process fails at once with ErrLocked; a file that is not a
-// paperfeed store fails with ErrForeign; a paperfeed store whose structure
-// cannot be read fails with a *DamagedError. In every failing case the file
-// is left byte-for-byte untouched, because a non-empty file is first opened
-// read-only and checked before it is opened for writing.
+// another process fails with ErrLocked; a file that is not a paperfeed
+// store fails with ErrForeign; a paperfeed store whose structure cannot be
+// read fails with a *DamagedError, and so does an empty (0-byte) file, which
+// is never taken for a new store. In every failing case the file is left
+// byte-for-byte untouched, because a file is first opened read-only and
+// checked before it is opened for writing.
+//
+// OpenWith takes Options. Wait is how long to wait for another process's
+// lock before ErrLocked (0, Open's choice, fails at once). ReadOnly opens
+// the file under a lock shared with other read-only Stores, in this process
+// or another: it never creates, migrates or writes the file, a missing file
+// is an error wrapping fs.ErrNotExist, a format 1 file fails with ErrOlder,
+// and Merge, Prune and SaveState fail with ErrReadOnly. A writer and readers
+// exclude each other: each waits (up to its Wait) for the others to close.
 //
 // Open reads no record, so it costs the same for ten papers as for a
 // million. It checks what bbolt would otherwise trust blindly (its meta
@@ -43,8 +54,14 @@
 //
 // # Merge rules
 //
-// Papers are keyed by Paper.ID (an empty ID fails the whole Merge, nothing
-// written). Several papers with one ID in a batch are merged in order. A new
+// Papers are keyed by Paper.ID. A paper that cannot be stored is skipped
+// and reported in MergeResult.Skipped, with why: an empty ID, an ID longer
+// than bbolt's keys allow, a record over 1 MiB of JSON, a time JSON cannot
+// write (a year after 9999). The history keeps what it held of a skipped
+// paper, and the rest of the batch is merged in the same transaction; only
+// a failure of the file itself (damage, including a damaged record of a
+// paper being merged, or a failed write) fails Merge, writing nothing.
+// Several papers with one ID in a batch are merged in order. A new
 // paper is stored as given with FirstSeen = now and LastSeen = now's UTC
 // day; an already known one is updated field by field:
 //
@@ -55,6 +72,7 @@
 //   - Upvotes, Comments, GitHubStars: the newest non-zero value. Zero means
 //     "not known" (paper.Paper's convention), so a source that has no
 //     counters leaves them alone.
+//   - Hub: true once any source said so.
 //   - Categories: union preserving order, stored ones first (the primary
 //     subject stays first); duplicates dropped.
 //   - Sources: union, sorted, duplicates and empty names dropped.
@@ -76,10 +94,17 @@
 // slices are stored as nil; strings are stored as UTF-8 (encoding/json
 // writes an invalid byte as U+FFFD).
 //
-// Prune drops papers whose listing day (Day, else Published, else
-// FirstSeen) is before the cutoff, walking the listing-day index from its
-// start up to the cutoff rather than the history. A zero cutoff drops
-// nothing: whether to prune at all is the caller's decision.
+// # Retention
+//
+// Prune(cutoff) drops a paper only when both its date (its listing day:
+// Day, else Published, else FirstSeen) and its LastSeen are before cutoff.
+// A paper that any source still lists is therefore never dropped, however
+// old (a lab page's papers of years ago stay while the page lists them),
+// and one that no source lists any more is kept for the retention after it
+// was last seen or dated, whichever is later. Prune walks the listing-day
+// index from its oldest end up to the cutoff and reads only the papers
+// dated before it, not the whole history. A zero cutoff drops nothing:
+// whether to prune at all is the caller's decision.
 //
 // Gen counts the transactions of Merge and Prune that wrote papers (a new or
 // migrated store is at 0), so a caller that saved something derived from the
@@ -97,12 +122,20 @@
 // a CRC-32C (little-endian) of the stored bytes (bbolt checksums only its
 // meta pages), then the stored bytes. The body is a JSON object: "v", the
 // record version (2), then the paper under paper.Paper's json tags, without
-// "id" (it is the key). Bodies of 256 bytes or more are compressed when that
-// makes them smaller. A reader ignores fields it does not know and leaves
-// the fields a record lacks zero, so adding a field to paper.Paper needs no
-// migration; "v" and the marker change, with a migration, only when a field
-// changes meaning. A real Hugging Face paper takes about 2.5 KB of JSON,
-// 1.2 KB compressed, and a store about 1.4 KB of file per paper.
+// "id" (it is the key) and with "hub" even when false. Bodies of 256 bytes
+// or more are compressed when that makes them smaller. A reader ignores
+// fields it does not know and leaves the fields a record lacks zero, so
+// adding a field to paper.Paper needs no migration; "v" and the marker
+// change, with a migration, only when a field changes meaning. A real
+// Hugging Face paper takes about 2.5 KB of JSON, 1.2 KB compressed, and a
+// store about 1.4 KB of file per paper.
+//
+// The one field a record lacks that does not read as zero is "hub", which
+// records written before paper.Paper had Hub lack: such a record reads with
+// Hub true when it is an arXiv paper carrying a field only Hugging Face
+// gives (upvotes, comments, GitHub stars, AI summary or keywords, thumbnail,
+// organization), false otherwise. That is why "hub" is written even when
+// false: a record with it keeps its value.
 //
 // Bucket "days" is the listing-day index, kept by Merge (a paper's listing
 // day moves when its Day or Published becomes known later): for every paper
@@ -114,8 +147,9 @@
 //
 // A file of format "paperfeed-store 1" (records in a fixed binary field
 // order, no index, no state) is migrated in place by the first Open, in one
-// write transaction: every record is decoded with the format 1 reader and
-// written as a format 2 record, the index and counters are built, and the
+// write transaction: every record is decoded with the format 1 reader,
+// given Hub by the rule for records without "hub", and written as a format
+// 2 record, the index and counters are built, and the
 // marker is set. A crash leaves the whole old file or the whole new one; a
 // format 1 file with a damaged record is refused with a *DamagedError,
 // untouched, as before. Migration is the one step that holds the whole
@@ -129,8 +163,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -145,10 +181,6 @@ import (
 
 // formatMarker identifies a paperfeed store and its format version.
 const formatMarker = "paperfeed-store 2"
-
-// lockTimeout is how long Open waits for another process's lock. Short:
-// a second paperfeed on the same file is a mistake to report, not to queue.
-const lockTimeout = 100 * time.Millisecond
 
 // fillPercent packs leaf pages full: arXiv IDs and listing days grow with
 // time, so inserts are mostly appends and pages are rarely split in the
@@ -167,15 +199,30 @@ var (
 	keyGen       = []byte("gen")
 )
 
-// ErrLocked is returned by Open, after about 100ms, when another process
-// holds the file; also when another open Store in this process does (the
-// lock is an flock on each open file description).
+// ErrLocked is returned by OpenWith when another process holds the file
+// after Options.Wait; also when another open Store in this process does
+// (the lock is an flock on each open file description). A writer holds the
+// file alone; read-only Stores share it with each other.
 var ErrLocked = errors.New("store file is locked by another process")
 
 // ErrForeign is returned (wrapped, with the file name) by Open when the file
 // is not a paperfeed store: not a bbolt file, or a bbolt file without
 // paperfeed's format marker, or one of an unknown format version.
 var ErrForeign = errors.New("not a paperfeed store")
+
+// ErrEmpty is the Err of the *DamagedError that Open returns for a file of 0
+// bytes. paperfeed never leaves one (a new store is built under a temporary
+// name and linked into place whole), so such a file is someone else's, or
+// was left by an interrupted first start of an older release.
+var ErrEmpty = errors.New("empty (0 bytes): not a paperfeed history")
+
+// ErrReadOnly is returned (wrapped) by Merge, Prune and SaveState on a Store
+// opened with Options.ReadOnly.
+var ErrReadOnly = errors.New("store is open read-only")
+
+// ErrOlder is returned (wrapped, with the file name) by a read-only OpenWith
+// for a file of the previous format, which only a writer migrates.
+var ErrOlder = errors.New("written by an older paperfeed: run paperfeed once to migrate it")
 
 // DamagedError is returned when the file is a paperfeed store (or claims to
 // be) that cannot be read back: by Open for damage to its structure, by the
@@ -186,6 +233,9 @@ type DamagedError struct {
 }
 
 func (e *DamagedError) Error() string {
+	if errors.Is(e.Err, ErrEmpty) {
+		return fmt.Sprintf("store %s is %v; if a first start was interrupted, remove it (the file was left untouched)", e.Path, e.Err)
+	}
 	return fmt.Sprintf("store %s is damaged and was left untouched (restore it from a backup or move it aside): %v", e.Path, e.Err)
 }
 
@@ -194,8 +244,9 @@ func (e *DamagedError) Unwrap() error { return e.Err }
 // Store is an open history file. Its methods are safe for concurrent use;
 // Merge, Prune and SaveState are serialised.
 type Store struct {
-	path string
-	db   *bolt.DB
+	path     string
+	db       *bolt.DB
+	readOnly bool
 
 	// wmu serialises writers (Merge, Prune, SaveState, Close); it guards
 	// enc.
@@ -208,23 +259,64 @@ type Store struct {
 	gen   atomic.Uint64
 }
 
-// Open opens the store file at path, creating it if absent and migrating a
-// format 1 file. See the package comment for its errors; the file is never
-// modified when Open fails on it.
+// Options say how OpenWith opens a store.
+type Options struct {
+	// ReadOnly opens the file for reading only, under a lock it shares
+	// with other read-only Stores: it never creates, migrates or writes
+	// the file, and Merge, Prune and SaveState fail with ErrReadOnly. A
+	// writer waits for the readers to close the file, and they for it.
+	ReadOnly bool
+	// Wait is how long to wait for another process's lock before failing
+	// with ErrLocked; 0 fails at once.
+	Wait time.Duration
+}
+
+// Open opens the store file at path for reading and writing, creating it
+// if absent and migrating a format 1 file, and fails at once when another
+// process holds it: it is OpenWith(path, Options{}).
 func Open(path string) (*Store, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith opens the store file at path as o says. See the package comment
+// for its errors; the file is never modified when OpenWith fails on it.
+func OpenWith(path string, o Options) (*Store, error) {
+	deadline := time.Now().Add(o.Wait)
 	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && !o.ReadOnly {
+		if err := create(path); err != nil {
+			return nil, err
+		}
+		// What is there now is ours, or another process's that won the
+		// race to create it: either way it is opened like any store.
+		info, err = os.Stat(path)
+	}
 	switch {
-	case errors.Is(err, os.ErrNotExist) || err == nil && info.Mode().IsRegular() && info.Size() == 0:
-		return create(path)
 	case err != nil:
 		return nil, fmt.Errorf("open store: %w", err)
 	case !info.Mode().IsRegular():
 		return nil, fmt.Errorf("open store %s: not a regular file", path)
+	case info.Size() == 0:
+		// bbolt would take it for a new file and write its first pages.
+		return nil, &DamagedError{Path: path, Err: ErrEmpty}
 	}
-	if err := validate(path); err != nil {
+	if o.ReadOnly {
+		db, h, err := openRO(path, lockWait(deadline))
+		if err != nil {
+			return nil, err
+		}
+		if h.format != formatMarker {
+			return nil, errors.Join(fmt.Errorf("open store %s: %w", path, ErrOlder), closeDB(path, db))
+		}
+		s := &Store{path: path, db: db, readOnly: true}
+		s.count.Store(h.count)
+		s.gen.Store(h.gen)
+		return s, nil
+	}
+	if err := validate(path, lockWait(deadline)); err != nil {
 		return nil, err
 	}
-	db, err := openRW(path)
+	db, err := openRW(path, lockWait(deadline))
 	if err != nil {
 		return nil, err
 	}
@@ -235,18 +327,79 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// create makes a new store at path, which is absent or empty.
-func create(path string) (*Store, error) {
-	db, err := openRW(path)
+// lockWait is bbolt's lock timeout for a lock wanted by deadline: at least
+// a nanosecond, which tries the lock once, since bbolt's 0 waits forever.
+func lockWait(deadline time.Time) time.Duration {
+	return max(time.Until(deadline), time.Nanosecond)
+}
+
+// Test hooks of create: testHookCreate, when set, runs once the new store
+// is built under its temporary name, before it is linked into place (an
+// error it returns fails create); linkFile links the new store into place.
+var (
+	testHookCreate func(tmp string) error
+	linkFile       = os.Link
+)
+
+// create makes a new, empty store at path, which did not exist. bbolt
+// creates its file first and writes its first pages after, so a process
+// killed in between would leave a 0-byte file at path, which Open refuses.
+// The store is therefore built whole under a temporary name in the same
+// directory (bbolt fsyncs it) and linked into place, then the directory is
+// fsync'd: a crash leaves no file at path or a whole store (and at worst
+// a temporary file, "<name>.new-<digits>", to delete). A link never
+// replaces a file: when another process created path meanwhile, its store
+// is kept and ours deleted. Where the file system has no hard links, the
+// store is renamed into place instead.
+func create(path string) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".new-*")
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("create store: %w", err)
+	}
+	tmp := f.Name()
+	// Whatever happens, the temporary name goes: after the link, path
+	// names the store alone.
+	defer func() {
+		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, fmt.Errorf("create store: %w", rerr))
+		}
+	}()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create store: %w", err)
+	}
+	if err := initialise(tmp); err != nil {
+		return fmt.Errorf("create store %s: %w", path, err)
+	}
+	if testHookCreate != nil {
+		if err := testHookCreate(tmp); err != nil {
+			return fmt.Errorf("create store %s: %w", path, err)
+		}
+	}
+	switch err := linkFile(tmp, path); {
+	case errors.Is(err, fs.ErrExist):
+		return nil // another process's store: open that one
+	case err != nil:
+		if _, serr := os.Lstat(path); serr == nil {
+			return nil // created meanwhile, as above
+		}
+		if rerr := os.Rename(tmp, path); rerr != nil {
+			return fmt.Errorf("create store %s: %w", path, errors.Join(err, rerr))
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("create store %s: %w", path, err)
+	}
+	return nil
+}
+
+// initialise writes an empty format 2 store into the empty file at path.
+func initialise(path string) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Nanosecond})
+	if err != nil {
+		return err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		if k, _ := tx.Cursor().First(); k != nil {
-			// The file filled up between our Stat and our lock: write
-			// nothing, and let start judge what is there.
-			return nil
-		}
 		meta, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
 			return err
@@ -267,14 +420,17 @@ func create(path string) (*Store, error) {
 		}
 		return nil
 	})
+	return errors.Join(err, db.Close())
+}
+
+// syncDir fsyncs the directory dir, so that a name just linked into it
+// survives a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("create store %s: %w", path, err), closeDB(path, db))
+		return err
 	}
-	s, err := start(path, db)
-	if err != nil {
-		return nil, errors.Join(err, closeDB(path, db))
-	}
-	return s, nil
+	return errors.Join(d.Sync(), d.Close())
 }
 
 // start checks the file again now that db holds its lock (another process
@@ -307,52 +463,72 @@ func start(path string, db *bolt.DB) (*Store, error) {
 	return s, nil
 }
 
-// validate opens path read-only and checks it (see check).
-func validate(path string) error {
+// openRO opens path read-only, under a shared lock it waits for up to
+// wait, and checks it (see preflight and check) before anything else reads
+// it. bbolt's Open reads only the meta pages here: the freelist, which bbolt
+// would trust blindly, is not loaded (a read-only handle never needs it), and
+// preflight checks it under the lock, where no writer can be changing it.
+func openRO(path string, wait time.Duration) (*bolt.DB, header, error) {
 	var file *os.File
 	opts := &bolt.Options{
-		ReadOnly:        true,
-		Timeout:         lockTimeout,
-		PreLoadFreelist: true, // read (and so check) the freelist too
+		ReadOnly: true,
+		Timeout:  wait,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
 			file = f
 			return f, err
 		},
 	}
-	if err := preflight(path); err != nil {
-		return err
-	}
-	var db *bolt.DB
+	var (
+		db *bolt.DB
+		h  header
+	)
 	err := guard(path, func() error {
 		var err error
 		db, err = bolt.Open(path, 0o600, opts)
 		if err != nil {
 			return openError(path, err)
 		}
+		if err := preflight(path); err != nil {
+			return err
+		}
 		return db.View(func(tx *bolt.Tx) error {
-			_, err := check(path, tx)
+			var err error
+			h, err = check(path, tx)
 			return err
 		})
 	})
-	if db != nil {
+	switch {
+	case err == nil:
+		return db, h, nil
+	case db != nil:
 		// Closing a read-only handle writes nothing.
 		err = errors.Join(err, closeDB(path, db))
-	} else if file != nil && err != nil {
-		// bbolt panicked inside Open: release the file and its shared lock.
+	case file != nil:
+		// bbolt failed or panicked inside Open: release the file and its
+		// shared lock.
 		if cerr := file.Close(); cerr != nil && !errors.Is(cerr, os.ErrClosed) {
 			err = errors.Join(err, fmt.Errorf("close store %s: %w", path, cerr))
 		}
 	}
-	return err
+	return nil, header{}, err
 }
 
-// openRW opens path for writing, failing fast when it is locked.
-func openRW(path string) (*bolt.DB, error) {
+// validate opens path read-only and checks it (see openRO).
+func validate(path string, wait time.Duration) error {
+	db, _, err := openRO(path, wait)
+	if err != nil {
+		return err
+	}
+	return closeDB(path, db)
+}
+
+// openRW opens path for writing, waiting up to wait for its lock.
+func openRW(path string, wait time.Duration) (*bolt.DB, error) {
 	var db *bolt.DB
 	err := guard(path, func() error {
 		var err error
-		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
 		if err != nil {
 			return openError(path, err)
 		}
@@ -396,6 +572,9 @@ func preflight(path string) error {
 	info, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
+	}
+	if info.Size() == 0 {
+		return &DamagedError{Path: path, Err: ErrEmpty}
 	}
 	// A meta is magic, version, page size, flags (4 bytes each), root
 	// bucket (16), freelist, high-water page, txid (8 each) and an FNV-64a

@@ -2,14 +2,13 @@ package store
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/paperfeed/paperfeed/paper"
 )
@@ -328,56 +327,109 @@ func TestSameContentCoversEveryField(t *testing.T) {
 	}
 }
 
-func TestMergeRejectsEmptyID(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "history.db")
-	s := openT(t, path)
-	mergeT(t, s, []paper.Paper{{ID: "a"}}, t0)
-	_, err := s.Merge([]paper.Paper{{ID: "b"}, {Title: "No id"}}, t0)
-	if err == nil || !strings.Contains(err.Error(), "empty id") {
-		t.Fatalf("Merge with an empty id: err = %v, want an empty id error", err)
-	}
-	if got := allIDs(t, s); !slices.Equal(got, []string{"a"}) || s.Len() != 1 || s.Gen() != 1 {
-		t.Errorf("history after failed Merge = %q (Len %d, Gen %d), want [a] (1, 1)", got, s.Len(), s.Gen())
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if got := allIDs(t, openT(t, path)); !slices.Equal(got, []string{"a"}) {
-		t.Errorf("history after reopen = %q, want [a]", got)
-	}
-}
-
-func TestMergeWriteErrorsChangeNothing(t *testing.T) {
+// TestMergeSkipsPapersItCannotStore merges batches that hold, beside a
+// good paper, one that cannot be stored: Merge reports it in Skipped with
+// why, keeps what the history held of it, and merges the rest in the same
+// transaction.
+func TestMergeSkipsPapersItCannotStore(t *testing.T) {
+	huge := strings.Repeat("a", 3_200_000)
+	longID := strings.Repeat("x", maxIDLen+1)
 	tests := []struct {
-		name  string
-		batch []paper.Paper
-		want  string
+		name    string
+		bad     paper.Paper
+		skipID  string
+		wantErr string
 	}{
-		{"key too large for bbolt", []paper.Paper{{ID: "b"}, {ID: strings.Repeat("x", bolt.MaxKeySize+1)}}, "key too large"},
-		{"record too large", []paper.Paper{{ID: "b"}, {ID: "c", Abstract: strings.Repeat("a", maxBody+1)}}, "exceeds the limit"},
+		{"empty id", paper.Paper{Title: "No id"}, "", `paper 0 of the batch (title "No id") has an empty id`},
+		{"id too long for bbolt", paper.Paper{ID: longID}, longID, "id is 32761 bytes, over the limit of 32760"},
+		{"new record too large", paper.Paper{ID: "c", Abstract: huge}, "c", "record is 3.2 MB, over the 1 MiB limit"},
+		{"known record grows too large", paper.Paper{ID: "a", Abstract: huge}, "a", "record is 3.2 MB, over the 1 MiB limit"},
+		{"date JSON cannot write", paper.Paper{ID: "c", Day: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, "c", "year outside of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "history.db")
 			s := openT(t, path)
-			mergeT(t, s, []paper.Paper{{ID: "a"}}, t0)
-			if _, err := s.Merge(tt.batch, t0); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Merge: err = %v, want one containing %q", err, tt.want)
+			mergeT(t, s, []paper.Paper{{ID: "a", Title: "A"}}, t0)
+			next := t0.Add(48 * time.Hour)
+			res, err := s.Merge([]paper.Paper{tt.bad, {ID: "b", Title: "B"}}, next)
+			if err != nil {
+				t.Fatalf("Merge: %v, want the bad paper skipped", err)
 			}
-			if got := allIDs(t, s); !slices.Equal(got, []string{"a"}) || s.Len() != 1 || s.Gen() != 1 {
-				t.Errorf("history after failed Merge = %q (Len %d, Gen %d), want [a] (1, 1)", got, s.Len(), s.Gen())
+			if len(res.Skipped) != 1 || res.Skipped[0].ID != tt.skipID || res.Skipped[0].Err == nil || !strings.Contains(res.Skipped[0].Err.Error(), tt.wantErr) {
+				t.Fatalf("Skipped = %v, want %.20q with an error containing %q", res.Skipped, tt.skipID, tt.wantErr)
 			}
+			if res.Added != 1 || !slices.Equal(ids(res.Changed), []string{"b"}) || res.Updated != 0 {
+				t.Errorf("Merge = %+v, want b added alone", changes{res.Added, res.Updated, ids(res.Changed)})
+			}
+			check := func(s *Store, when string) {
+				t.Helper()
+				if got := allIDs(t, s); !slices.Equal(got, []string{"a", "b"}) || s.Len() != 2 || s.Gen() != 2 {
+					t.Errorf("history %s = %.40q (Len %d, Gen %d), want [a b] (2, 2)", when, got, s.Len(), s.Gen())
+				}
+				got, err := s.Get("a")
+				if err != nil {
+					t.Fatalf("Get: %v", err)
+				}
+				// A skipped known paper keeps its record, LastSeen too.
+				if a := got["a"]; a.Abstract != "" || a.Title != "A" || !a.LastSeen.Equal(seenDay(t0)) {
+					t.Errorf("paper a %s = %.60q last seen %v, want A as first merged", when, a.Title+a.Abstract, a.LastSeen)
+				}
+				if err := s.Verify(); err != nil {
+					t.Errorf("Verify %s: %v", when, err)
+				}
+			}
+			check(s, "after Merge")
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			again := openT(t, path)
-			if got := allIDs(t, again); !slices.Equal(got, []string{"a"}) || again.Len() != 1 || again.Gen() != 1 {
-				t.Errorf("history after reopen = %q (Len %d, Gen %d), want [a] (1, 1)", got, again.Len(), again.Gen())
-			}
-			if err := again.Verify(); err != nil {
-				t.Errorf("Verify: %v", err)
-			}
+			check(openT(t, path), "after reopen")
 		})
+	}
+}
+
+// TestMergeSkippedOrder checks Skipped lists several bad papers in ID order,
+// empty IDs first in batch order, and counts a bad ID given twice once.
+func TestMergeSkippedOrder(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
+	huge := strings.Repeat("a", maxBody)
+	res := mergeT(t, s, []paper.Paper{
+		{ID: "z", Abstract: huge},
+		{Title: "first"},
+		{ID: "ok"},
+		{ID: "m", Abstract: huge},
+		{Title: "second"},
+		{ID: "z", Title: "again"},
+	}, t0)
+	var got []string
+	for _, sk := range res.Skipped {
+		got = append(got, sk.ID+": "+sk.Err.Error())
+	}
+	want := []string{
+		`: paper 1 of the batch (title "first") has an empty id`,
+		`: paper 4 of the batch (title "second") has an empty id`,
+		"m: record is 1.0 MB, over the 1 MiB limit",
+		"z: record is 1.0 MB, over the 1 MiB limit",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Skipped =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if res.Added != 1 || !slices.Equal(allIDs(t, s), []string{"ok"}) {
+		t.Errorf("Merge added %d, history %q; want ok alone", res.Added, allIDs(t, s))
+	}
+}
+
+// TestMergeLongestID stores a paper under the longest ID allowed: its
+// listing-day index key is bbolt's largest.
+func TestMergeLongestID(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "history.db"))
+	id := strings.Repeat("x", maxIDLen)
+	res := mergeT(t, s, []paper.Paper{{ID: id}}, t0)
+	if res.Added != 1 || res.Skipped != nil {
+		t.Fatalf("Merge of a %d-byte ID: added %d, skipped %v", len(id), res.Added, res.Skipped)
+	}
+	if err := s.Verify(); err != nil {
+		t.Errorf("Verify: %v", err)
 	}
 }
 
@@ -446,13 +498,17 @@ func TestPersistence(t *testing.T) {
 	}
 }
 
+// TestPrune checks which date Prune dates a paper by. The papers were last
+// seen on June 2, before every cutoff but the first two, so their dates
+// decide (TestPruneKeepsListedPapers is about LastSeen).
 func TestPrune(t *testing.T) {
 	history := []paper.Paper{
 		{ID: "by-day", Day: day(10), Published: day(20)},
 		{ID: "by-published", Published: day(11)},
-		{ID: "by-first-seen"}, // FirstSeen = t0 = June 13
+		{ID: "by-first-seen"}, // FirstSeen = seen = June 2, 06:00
 		{ID: "late", Day: day(20), Published: day(1)},
 	}
+	seen := day(2).Add(6 * time.Hour)
 	tests := []struct {
 		name   string
 		cutoff time.Time
@@ -460,9 +516,10 @@ func TestPrune(t *testing.T) {
 	}{
 		{"zero cutoff drops nothing", time.Time{}, nil},
 		{"cutoff before everything", day(1), nil},
-		{"day wins over published", day(11), []string{"by-day"}},
-		{"published when no day", day(12), []string{"by-day", "by-published"}},
-		{"first seen when no dates", day(14), []string{"by-day", "by-first-seen", "by-published"}},
+		{"last seen on the cutoff's day keeps all", day(2), nil},
+		{"first seen when no dates", day(3), []string{"by-first-seen"}},
+		{"day wins over published", day(11), []string{"by-day", "by-first-seen"}},
+		{"published when no day", day(12), []string{"by-day", "by-first-seen", "by-published"}},
 		{"cutoff equal to day keeps it", day(20), []string{"by-day", "by-first-seen", "by-published"}},
 		{"everything", day(21), []string{"by-day", "by-first-seen", "by-published", "late"}},
 	}
@@ -470,7 +527,7 @@ func TestPrune(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "history.db")
 			s := openT(t, path)
-			mergeT(t, s, history, t0)
+			mergeT(t, s, history, seen)
 			got, err := s.Prune(tt.cutoff)
 			if err != nil {
 				t.Fatalf("Prune: %v", err)
@@ -509,13 +566,57 @@ func TestPrune(t *testing.T) {
 	}
 }
 
+// TestPruneKeepsListedPapers is the retention rule for papers whose dates
+// are long past, as a lab page lists them: merged today, they survive a
+// Prune at today less the retention, and go once no source has listed them
+// for the retention. A paper dated after it was last seen is kept until the
+// retention has passed after its date.
+func TestPruneKeepsListedPapers(t *testing.T) {
+	const retention = 90 * 24 * time.Hour
+	old := time.Date(2019, 3, 4, 0, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "history.db")
+	s := openT(t, path)
+	mergeT(t, s, []paper.Paper{
+		{ID: "listed", Published: old},
+		{ID: "delisted", Day: old},
+		{ID: "undated"},
+		{ID: "future", Day: t0.Add(100 * 24 * time.Hour)},
+	}, t0)
+	prune := func(now time.Time, want ...string) {
+		t.Helper()
+		got, err := s.Prune(now.Add(-retention))
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("Prune at %s = %q, %v; want %q", now.Format(time.DateOnly), got, err, want)
+		}
+	}
+	prune(t0)
+	// Sixty days on, the lab page still lists one of its old papers.
+	later := t0.Add(60 * 24 * time.Hour)
+	mergeT(t, s, []paper.Paper{{ID: "listed"}}, later)
+	prune(later)
+	// LastSeen is kept to the day: t0's day ends the retention at its
+	// midnight, 6 hours before t0 (the undated paper's FirstSeen).
+	prune(t0.Add(retention - 6*time.Hour))
+	prune(t0.Add(retention+time.Second), "delisted", "undated")
+	prune(later.Add(retention - 6*time.Hour))
+	prune(t0.Add(100*24*time.Hour+retention+time.Second), "future", "listed")
+	if s.Len() != 0 {
+		t.Errorf("Len = %d after every paper went, want 0", s.Len())
+	}
+	if err := s.Verify(); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+}
+
 func TestOpenCreates(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, path string)
 	}{
 		{"absent file", func(t *testing.T, path string) {}},
-		{"empty file", func(t *testing.T, path string) { writeFile(t, path, nil) }},
+		{"another program's temporary file beside it", func(t *testing.T, path string) {
+			writeFile(t, path+".new-1", []byte("not ours"))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -532,7 +633,43 @@ func TestOpenCreates(t *testing.T) {
 			if got := openT(t, path).Len(); got != 1 {
 				t.Errorf("Len after reopen = %d, want 1", got)
 			}
+			// Only the store and what was there before are left.
+			entries, err := os.ReadDir(filepath.Dir(path))
+			if err != nil {
+				t.Fatalf("read dir: %v", err)
+			}
+			for _, e := range entries {
+				if name := e.Name(); name != "history.db" && name != "history.db.new-1" {
+					t.Errorf("Open left %s behind", name)
+				}
+			}
 		})
+	}
+}
+
+// TestOpenRefusesEmptyFile: a 0-byte file is not taken for a new store
+// (bbolt would initialise it) but refused, untouched, saying what to do,
+// by a writer and a reader alike.
+func TestOpenRefusesEmptyFile(t *testing.T) {
+	for _, o := range []Options{{}, {ReadOnly: true}} {
+		path := filepath.Join(t.TempDir(), "history.db")
+		writeFile(t, path, nil)
+		s, err := OpenWith(path, o)
+		if err == nil {
+			s.Close()
+			t.Fatalf("OpenWith(%+v) of an empty file succeeded", o)
+		}
+		var d *DamagedError
+		if !errors.Is(err, ErrEmpty) || !errors.As(err, &d) || d.Path != path {
+			t.Errorf("OpenWith(%+v) = %v, want a *DamagedError of ErrEmpty", o, err)
+		}
+		want := "store " + path + " is empty (0 bytes): not a paperfeed history; if a first start was interrupted, remove it"
+		if !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("OpenWith(%+v) error = %q, want it to start %q", o, err, want)
+		}
+		if fileSize(t, path) != 0 {
+			t.Errorf("OpenWith(%+v) wrote into the empty file", o)
+		}
 	}
 }
 
@@ -701,12 +838,12 @@ func TestGen(t *testing.T) {
 		t.Fatalf("SaveState: %v", err)
 	}
 	step("SaveState", 1)
-	if _, err := s.Prune(day(1)); err != nil {
+	if _, err := s.Prune(day(2)); err != nil {
 		t.Fatalf("Prune: %v", err)
 	}
 	step("a Prune that dropped nothing", 1)
-	if _, err := s.Prune(day(2)); err != nil {
-		t.Fatalf("Prune: %v", err)
+	if dropped, err := s.Prune(day(14)); err != nil || !slices.Equal(dropped, []string{"a"}) {
+		t.Fatalf("Prune = %q, %v; want [a]", dropped, err)
 	}
 	step("a Prune", 2)
 	if err := s.Close(); err != nil {
@@ -863,9 +1000,11 @@ func TestPruneWithinASecond(t *testing.T) {
 		{at.Add(time.Second), []string{"a", "b", "old"}},
 		{at.Add(time.Second + 1), []string{"a", "b", "c", "old"}},
 	}
+	// Last seen before every cutoff, so the listing days decide.
+	seen := time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		s := openT(t, filepath.Join(t.TempDir(), "history.db"))
-		mergeT(t, s, history, t0)
+		mergeT(t, s, history, seen)
 		got, err := s.Prune(tt.cutoff)
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("Prune(%v) = %q, %v; want %q", tt.cutoff, got, err, tt.want)

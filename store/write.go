@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,7 +23,21 @@ type MergeResult struct {
 	// sorted by ID: what the caller routes again. The papers are the
 	// caller's own.
 	Changed []*paper.Paper
+	// Skipped holds the papers of the batch that could not be stored, in
+	// ID order: the history keeps what it held of them, and the rest of
+	// the batch is merged.
+	Skipped []Skip
 }
+
+// Skip is a paper that Merge left out, and why.
+type Skip struct {
+	ID  string
+	Err error
+}
+
+// maxIDLen is the longest ID a paper can be stored under: bbolt's largest
+// key, less the 8 bytes the listing-day index puts before the ID.
+const maxIDLen = bolt.MaxKeySize - 8
 
 // write is one paper a Merge stores: its record, and its listing-day index
 // keys before (nil for a new paper) and after.
@@ -34,17 +49,30 @@ type write struct {
 
 // Merge merges scraped papers into the history, following the package's
 // merge rules, and reports which papers were added or changed so callers
-// route only those. It reads the known ones in one read transaction and
-// writes, in one write transaction, only the papers that changed or were
-// last seen on an earlier day; with none to write it writes nothing.
+// route only those, and which could not be stored. It reads the known ones
+// in one read transaction and writes, in one write transaction, only the
+// papers that changed or were last seen on an earlier day; with none to
+// write it writes nothing. It fails only when the file does (damage, a
+// failed write), and then writes nothing.
 func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) {
+	if s.readOnly {
+		return MergeResult{}, fmt.Errorf("merge: store %s: %w", s.path, ErrReadOnly)
+	}
+	var res MergeResult
+	keep := make([]paper.Paper, 0, len(papers))
 	for i := range papers {
-		if papers[i].ID == "" {
-			return MergeResult{}, fmt.Errorf("merge: paper %d (title %q) has an empty id", i, papers[i].Title)
+		switch id := papers[i].ID; {
+		case id == "":
+			res.Skipped = append(res.Skipped, Skip{Err: fmt.Errorf("paper %d of the batch (title %q) has an empty id", i, papers[i].Title)})
+		case len(id) > maxIDLen:
+			res.Skipped = append(res.Skipped, Skip{ID: id, Err: fmt.Errorf("id is %d bytes, over the limit of %d", len(id), maxIDLen)})
+		default:
+			keep = append(keep, papers[i])
 		}
 	}
+	papers = keep
 	if len(papers) == 0 {
-		return MergeResult{}, nil
+		return res, nil
 	}
 	now = now.UTC()
 	seen := seenDay(now)
@@ -96,25 +124,26 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		cur.LastSeen = seen
 	}
 
-	var (
-		res    MergeResult
-		writes []write
-	)
+	var writes []write
 	for _, id := range ids {
 		p, o := merged[id], old[id]
-		switch {
-		case o == nil:
-			res.Added++
-			res.Changed = append(res.Changed, p)
-		case !sameContent(o, p):
-			res.Updated++
-			res.Changed = append(res.Changed, p)
-		case seenDay(o.LastSeen).Equal(p.LastSeen):
+		changed := o == nil || !sameContent(o, p)
+		if !changed && seenDay(o.LastSeen).Equal(p.LastSeen) {
 			continue // nothing to write
 		}
 		v, err := s.enc.encode(p)
 		if err != nil {
-			return MergeResult{}, fmt.Errorf("merge: %w", err)
+			// The history keeps what it held of the paper.
+			res.Skipped = append(res.Skipped, Skip{ID: id, Err: err})
+			continue
+		}
+		switch {
+		case o == nil:
+			res.Added++
+			res.Changed = append(res.Changed, p)
+		case changed:
+			res.Updated++
+			res.Changed = append(res.Changed, p)
 		}
 		w := write{id: id, value: v, newKey: dayKey(p)}
 		if o != nil {
@@ -122,6 +151,8 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		}
 		writes = append(writes, w)
 	}
+	// Empty IDs sort first, in batch order.
+	slices.SortStableFunc(res.Skipped, func(a, b Skip) int { return strings.Compare(a.ID, b.ID) })
 	if len(writes) == 0 {
 		return res, nil
 	}
@@ -182,11 +213,17 @@ func (s *Store) update(fn func(tx *bolt.Tx, h *header) error) error {
 	return nil
 }
 
-// Prune drops, in one transaction, the papers whose listing day (Day, else
-// Published, else FirstSeen) is before cutoff, and returns their IDs sorted.
-// It reads the listing-day index from its start up to the cutoff, not the
+// Prune drops, in one transaction, the papers that no source has listed
+// since cutoff and that are dated before it: both their listing day (Day,
+// else Published, else FirstSeen) and their LastSeen are before cutoff. It
+// returns their IDs sorted. A paper a source still lists is never dropped,
+// however old its date. Prune walks the listing-day index from its oldest
+// end up to the cutoff and reads only the papers dated before it, not the
 // history. A zero cutoff drops nothing.
 func (s *Store) Prune(cutoff time.Time) ([]string, error) {
+	if s.readOnly {
+		return nil, fmt.Errorf("prune: store %s: %w", s.path, ErrReadOnly)
+	}
 	if cutoff.IsZero() {
 		return nil, nil
 	}
@@ -211,16 +248,14 @@ func (s *Store) Prune(cutoff time.Time) ([]string, error) {
 			if sec > cs || sec == cs && cn == 0 {
 				break
 			}
-			if sec == cs {
-				// The key holds whole seconds: in the cutoff's own
-				// second, the paper's listing day decides.
-				p, found, err := s.read(papers, &d, id)
-				if err != nil {
-					return err
-				}
-				if found && !listingDay(&p).Before(cutoff) {
-					continue
-				}
+			p, found, err := s.read(papers, &d, id)
+			if err != nil {
+				return err
+			}
+			// The key holds whole seconds: in the cutoff's own second,
+			// the paper's listing day decides.
+			if found && (!listingDay(&p).Before(cutoff) || !p.LastSeen.Before(cutoff)) {
+				continue
 			}
 			drops = append(drops, drop{id, bytes.Clone(k)})
 		}
@@ -263,6 +298,9 @@ func (s *Store) Prune(cutoff time.Time) ([]string, error) {
 // SaveState writes put into the state bucket and deletes the keys of del,
 // in one transaction (a key in both is put). It does not change Gen.
 func (s *Store) SaveState(put map[string][]byte, del []string) error {
+	if s.readOnly {
+		return fmt.Errorf("save state: store %s: %w", s.path, ErrReadOnly)
+	}
 	if len(put) == 0 && len(del) == 0 {
 		return nil
 	}
