@@ -28,6 +28,9 @@ type Arxiv struct {
 	// Include names the sections to keep: "new", "cross", "replace".
 	// Default new and cross: replacements are old papers revised.
 	Include []string
+	// Hosts are the hosts besides BaseURL's that redirects may lead to:
+	// exact, lower-case host names.
+	Hosts []string
 }
 
 // DefaultArxivInclude are the sections Arxiv keeps when Include is empty.
@@ -40,43 +43,70 @@ var arxivCategory = regexp.MustCompile(`^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$`
 // Scrape fetches the category's latest announcement day and returns the
 // papers of the included sections, in page order, with Day the announcement
 // day. now is not needed: the page names its day. A "No updates today." page
-// gives no papers and no error.
+// gives no papers and no error. Items of the page that cannot be read are
+// skipped and logged.
 func (a Arxiv) Scrape(ctx context.Context, now time.Time, opt Options) ([]paper.Paper, error) {
 	opt = opt.withDefaults()
+	prefix := "scrape " + a.Name
 	page, include, err := a.config()
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", a.Name, err)
+		return nil, configFailure(prefix, err)
 	}
 	log := opt.Logger.With("source", a.Name)
 	opt.Logger = log
-	f, err := politeFetcher(ctx, opt, page)
+	ans := answer{log: log, prefix: prefix}
+	l, err := a.fetch(ctx, opt, page)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", a.Name, err)
+		ans.fail("", err)
+		return ans.result()
 	}
-	body, err := f.fetch(ctx, page.String())
-	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %s: %w", a.Name, page, err)
-	}
-	l, err := arxiv.Parse(body, page)
-	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %s: %w", a.Name, page, err)
-	}
-	papers := make([]paper.Paper, 0, len(l.Papers))
-	seen := make(map[string]bool, len(l.Papers))
-	for _, p := range l.Papers {
+	ans.ok++
+	logSkips(log, page.String(), arxivSkips(l.Skipped))
+	listed := limitPapers(log, page.String(), l.Papers, opt.MaxPapers)
+	seen := make(map[string]bool, len(listed))
+	for _, p := range listed {
 		if !slices.Contains(include, p.Section) || seen[p.ID] {
 			continue
 		}
 		seen[p.ID] = true
 		p.Sources = []string{a.Name}
-		papers = append(papers, p)
+		ans.papers = append(ans.papers, p)
 	}
-	log.Debug("scraped arxiv listing", "url", page.String(), "day", l.Day, "papers", len(papers), "listed", len(l.Papers))
-	return papers, nil
+	log.Debug("scraped arxiv listing", "url", page.String(), "day", l.Day, "papers", len(ans.papers), "listed", len(l.Papers))
+	return ans.result()
+}
+
+// fetch reads the listing page, its robots.txt first. Errors name their URL.
+func (a Arxiv) fetch(ctx context.Context, opt Options, page *url.URL) (arxiv.Listing, error) {
+	f, err := politeFetcher(ctx, opt, a.Hosts, page)
+	if err != nil {
+		return arxiv.Listing{}, err
+	}
+	body, err := f.fetch(ctx, page.String())
+	if err != nil {
+		return arxiv.Listing{}, &urlError{page.String(), err}
+	}
+	l, err := arxiv.Parse(body, page)
+	if err != nil {
+		return arxiv.Listing{}, &urlError{page.String(), err}
+	}
+	return l, nil
+}
+
+// arxivSkips are the items arxiv.Parse skipped, for logSkips.
+func arxivSkips(in []arxiv.Skip) []skip {
+	out := make([]skip, len(in))
+	for i, s := range in {
+		out[i] = skip{index: s.Index, id: s.ID, reason: s.Err.Error()}
+	}
+	return out
 }
 
 // config checks the fields and returns the listing URL and the sections.
 func (a Arxiv) config() (*url.URL, []string, error) {
+	if err := checkHosts(a.Hosts); err != nil {
+		return nil, nil, err
+	}
 	if !arxivCategory.MatchString(a.Category) {
 		return nil, nil, fmt.Errorf("category %q: want an arxiv category such as cs.LG", a.Category)
 	}

@@ -173,7 +173,7 @@ func TestPoliteFetcher(t *testing.T) {
 				opt.MaxWait = tt.maxWait
 			}
 			opt = opt.withDefaults()
-			f, err := politeFetcher(context.Background(), opt, mustURL(t, srv.URL+"/list/cs.LG/new"))
+			f, err := politeFetcher(context.Background(), opt, nil, mustURL(t, srv.URL+"/list/cs.LG/new"))
 			if he := (*HTTPError)(nil); errors.As(tt.wantErr, &he) {
 				if !errors.As(err, &he) || he.StatusCode != http.StatusTooManyRequests {
 					t.Fatalf("politeFetcher error = %v, want a 429 *HTTPError", err)

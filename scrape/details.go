@@ -70,6 +70,9 @@ type Details struct {
 	// negative means DefaultDetailsConcurrency. There is never more than one
 	// per host.
 	Concurrency int
+	// Hosts are the hosts that redirects may lead to besides each page's
+	// own: exact, lower-case host names.
+	Hosts []string
 }
 
 // detailPage is one page to fetch and what came of it. Only its host's
@@ -90,21 +93,27 @@ type detailPage struct {
 // page), so nothing the listing had is ever erased or replaced. Papers that
 // share a page cause one request. Papers whose page failed are returned
 // unchanged and their errors joined, each naming the paper and the URL; a
-// page that gives nothing is such a failure (ErrNoDetails). When ctx ends,
-// the pages not yet tried are left out and the error says how many and
-// wraps ctx's error. The papers passed in are not modified.
+// page that gives nothing is such a failure (ErrNoDetails). When some pages
+// answered, the error is a *Partial whose Failed lines name the papers.
+// When ctx ends, the pages not yet tried are left out and the error says how
+// many and wraps ctx's error. Every paper returned has gone through
+// paper.Clamp; the papers passed in are not modified.
 func (d Details) Fetch(ctx context.Context, papers []paper.Paper, opt Options) ([]paper.Paper, error) {
 	opt = opt.withDefaults()
 	out := slices.Clone(papers)
+	if err := checkHosts(d.Hosts); err != nil {
+		return out, configFailure("details", err)
+	}
 	q, err := compilePageQueries(d.Selectors)
 	if err != nil {
-		return out, fmt.Errorf("details: %w", err)
+		return out, configFailure("details", err)
 	}
 	base, err := baseURL(d.ArxivURL, DefaultArxivURL)
 	if err != nil {
-		return out, fmt.Errorf("details: arxiv %w", err)
+		return out, configFailure("details", fmt.Errorf("arxiv %w", err))
 	}
-	pages, errs := planPages(out, base)
+	ans := answer{log: opt.Logger, prefix: "details"}
+	pages := planPages(out, base, &ans)
 	hosts := make(map[string][]*detailPage)
 	var order []string
 	for _, pg := range pages {
@@ -121,7 +130,7 @@ func (d Details) Fetch(ctx context.Context, papers []paper.Paper, opt Options) (
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for _, host := range order {
-		wg.Go(func() { fetchHost(ctx, opt, sem, q, hosts[host]) })
+		wg.Go(func() { fetchHost(ctx, opt, d.Hosts, sem, q, hosts[host]) })
 	}
 	wg.Wait()
 
@@ -131,29 +140,29 @@ func (d Details) Fetch(ctx context.Context, papers []paper.Paper, opt Options) (
 		case !pg.tried:
 			untried++
 		case pg.err != nil:
-			errs = append(errs, fmt.Errorf("details of %s (%s): %w", pageIDs(out, pg), pg.url, pg.err))
+			ids := pageIDs(out, pg)
+			ans.fail(ids, fmt.Errorf("details of %s: %w", ids, &urlError{pg.url.String(), pg.err}))
 		default:
+			ans.ok++
 			for _, i := range pg.papers {
 				addDetails(&out[i], pg.got)
 			}
 		}
 	}
 	if untried > 0 {
-		errs = append(errs, fmt.Errorf("%d pages not fetched: %w", untried, ctx.Err()))
+		ans.fail(fmt.Sprintf("%d pages", untried), fmt.Errorf("%d pages not fetched: %w", untried, ctx.Err()))
 	}
-	if len(errs) > 0 {
-		return out, fmt.Errorf("details: %w", errors.Join(errs...))
-	}
-	return out, nil
+	ans.papers = out
+	return ans.result()
 }
 
 // planPages finds the page of each paper, one detailPage per distinct URL in
-// the order of first appearance, and the errors of papers without a page.
-func planPages(papers []paper.Paper, arxivBase *url.URL) ([]*detailPage, []error) {
+// the order of first appearance, and records in ans the papers without a
+// page.
+func planPages(papers []paper.Paper, arxivBase *url.URL, ans *answer) []*detailPage {
 	var (
 		pages []*detailPage
 		byURL = make(map[string]*detailPage)
-		errs  []error
 	)
 	for i, p := range papers {
 		var (
@@ -167,10 +176,10 @@ func planPages(papers []paper.Paper, arxivBase *url.URL) ([]*detailPage, []error
 			abs.Path += "/abs/" + arxivID
 			u = &abs
 		} else if u, err = url.Parse(strings.TrimSpace(p.Link)); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("details of %s (%q): %w", p.ID, p.Link, ErrNoPage))
+			ans.fail(p.ID, fmt.Errorf("details of %s (%q): %w", p.ID, p.Link, ErrNoPage))
 			continue
 		} else if strings.HasSuffix(strings.ToLower(u.Path), ".pdf") {
-			errs = append(errs, fmt.Errorf("details of %s (%s): %w", p.ID, u, ErrNotHTML))
+			ans.fail(p.ID, fmt.Errorf("details of %s: %w", p.ID, &urlError{u.String(), ErrNotHTML}))
 			continue
 		}
 		key := u.String()
@@ -182,7 +191,7 @@ func planPages(papers []paper.Paper, arxivBase *url.URL) ([]*detailPage, []error
 		}
 		pg.papers = append(pg.papers, i)
 	}
-	return pages, errs
+	return pages
 }
 
 // pageIDs names the papers a page serves.
@@ -197,7 +206,7 @@ func pageIDs(papers []paper.Paper, pg *detailPage) string {
 // fetchHost fetches one host's pages in order, one at a time, each holding a
 // slot of sem only while its request (and retries) run. It returns early,
 // leaving pages untried, when ctx ends.
-func fetchHost(ctx context.Context, opt Options, sem chan struct{}, q *pageQueries, pages []*detailPage) {
+func fetchHost(ctx context.Context, opt Options, hosts []string, sem chan struct{}, q *pageQueries, pages []*detailPage) {
 	var (
 		f     *fetcher
 		group *robotstxt.Group
@@ -208,7 +217,7 @@ func fetchHost(ctx context.Context, opt Options, sem chan struct{}, q *pageQueri
 				return
 			}
 			var err error
-			f, group, err = hostFetcher(ctx, opt, pg.url)
+			f, group, err = hostFetcher(ctx, opt, hosts, pg.url)
 			<-sem
 			if ctx.Err() != nil {
 				return

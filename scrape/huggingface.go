@@ -68,75 +68,88 @@ func (o *hfOrg) display() string {
 
 // ParseDailyAPI parses the bare JSON array answered by /api/daily_papers
 // (every view) and by /api/papers/search, whose elements have the same shape.
-// Entries without a valid arXiv id are skipped. Sources is left empty: the
-// caller knows the configured source name.
+// Entries are decoded one by one: one that cannot be decoded, or has no
+// valid arXiv id, is skipped; an array whose entries are all skipped is
+// ErrBadEntries. Sources is left empty: the caller knows the configured
+// source name.
 func ParseDailyAPI(data []byte) ([]paper.Paper, error) {
 	papers, _, err := parseDailyAPI(data)
 	return papers, err
 }
 
-func parseDailyAPI(data []byte) ([]paper.Paper, int, error) {
-	var entries []hfEntry
+// parseDailyAPI is ParseDailyAPI that also says which entries it skipped.
+func parseDailyAPI(data []byte) ([]paper.Paper, []skip, error) {
+	var entries []json.RawMessage
 	if err := json.Unmarshal(data, &entries); err != nil {
-		return nil, 0, fmt.Errorf("decode daily papers json: %w", err)
+		return nil, nil, fmt.Errorf("decode daily papers json: %w", err)
 	}
 	if entries == nil {
 		// A JSON null is not the array the API promises.
-		return nil, 0, fmt.Errorf("decode daily papers json: %w", ErrNoData)
+		return nil, nil, fmt.Errorf("decode daily papers json: %w", ErrNoData)
 	}
-	papers, skipped := adaptEntries(entries)
-	return papers, skipped, nil
+	papers, skips, err := adaptEntries(entries)
+	if err != nil {
+		return nil, skips, fmt.Errorf("decode daily papers json: %w", err)
+	}
+	return papers, skips, nil
 }
 
 // ParseDailyHTML parses a /papers/date/YYYY-MM-DD listing page, or any page of
 // the same shape (/papers/week/..., /papers/month/..., /papers/trending, and
 // search pages /papers?q=..., whose array is searchResults). It reads the
 // dailyPapers array from the data-props JSON of the element with
-// data-target="DailyPapers"; where that JSON has no dailyPapers it falls back
-// to the <article> cards, which give only ID, Title and Upvotes. A page with
-// neither is ErrNoData. base resolves the cards' relative links.
+// data-target="DailyPapers", entry by entry as ParseDailyAPI does; where that
+// JSON has no dailyPapers it falls back to the <article> cards, which give
+// only ID, Title and Upvotes. A page with neither is ErrNoData; one whose
+// entries or cards are all unreadable is ErrBadEntries. base resolves the
+// cards' relative links.
 func ParseDailyHTML(data []byte, base *url.URL) ([]paper.Paper, error) {
 	papers, _, err := parseDailyHTML(data, base)
 	return papers, err
 }
 
-func parseDailyHTML(data []byte, base *url.URL) ([]paper.Paper, int, error) {
+// parseDailyHTML is ParseDailyHTML that also says which entries it skipped.
+func parseDailyHTML(data []byte, base *url.URL) ([]paper.Paper, []skip, error) {
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, 0, fmt.Errorf("parse daily papers html: %w", err)
+		return nil, nil, fmt.Errorf("parse daily papers html: %w", err)
 	}
 	return parseDailyDoc(doc, base)
 }
 
-// parseDailyDoc is ParseDailyHTML over an already parsed document.
-func parseDailyDoc(doc *goquery.Document, base *url.URL) ([]paper.Paper, int, error) {
+// parseDailyDoc is parseDailyHTML over an already parsed document.
+func parseDailyDoc(doc *goquery.Document, base *url.URL) ([]paper.Paper, []skip, error) {
 	if props, ok := doc.Find(`[data-target="DailyPapers"]`).First().Attr("data-props"); ok {
 		var v struct {
-			DailyPapers *[]hfEntry `json:"dailyPapers"`
+			DailyPapers *[]json.RawMessage `json:"dailyPapers"`
 			// SearchResults replaces dailyPapers on search pages (/papers?q=).
-			SearchResults *[]hfEntry `json:"searchResults"`
+			SearchResults *[]json.RawMessage `json:"searchResults"`
 		}
 		if err := json.Unmarshal([]byte(props), &v); err != nil {
-			return nil, 0, fmt.Errorf("decode DailyPapers data-props: %w", err)
+			return nil, nil, fmt.Errorf("decode DailyPapers data-props: %w", err)
 		}
 		if v.DailyPapers == nil {
 			v.DailyPapers = v.SearchResults
 		}
 		if v.DailyPapers != nil {
-			papers, skipped := adaptEntries(*v.DailyPapers)
-			return papers, skipped, nil
+			papers, skips, err := adaptEntries(*v.DailyPapers)
+			if err != nil {
+				return nil, skips, fmt.Errorf("decode DailyPapers data-props: %w", err)
+			}
+			return papers, skips, nil
 		}
 	}
 	return parseCards(doc, base)
 }
 
 // parseCards reads the visible <article> cards: the fallback when the
-// hydration JSON is missing.
-func parseCards(doc *goquery.Document, base *url.URL) ([]paper.Paper, int, error) {
+// hydration JSON is missing. A card whose link is not a paper page is
+// skipped.
+func parseCards(doc *goquery.Document, base *url.URL) ([]paper.Paper, []skip, error) {
 	var (
-		papers  []paper.Paper
-		skipped int
-		cards   int
+		papers []paper.Paper
+		skips  []skip
+		cards  int
 	)
 	doc.Find("article").Each(func(_ int, art *goquery.Selection) {
 		link := art.Find("h3 > a[href]").First()
@@ -144,10 +157,11 @@ func parseCards(doc *goquery.Document, base *url.URL) ([]paper.Paper, int, error
 		if !ok {
 			return
 		}
+		index := cards
 		cards++
 		id, ok := cardID(href, base)
 		if !ok {
-			skipped++
+			skips = append(skips, skip{index: index, reason: fmt.Sprintf("card link %q is not a paper page", logID(href))})
 			return
 		}
 		p := paper.Paper{
@@ -165,9 +179,17 @@ func parseCards(doc *goquery.Document, base *url.URL) ([]paper.Paper, int, error
 		papers = append(papers, p)
 	})
 	if cards == 0 {
-		return nil, 0, ErrNoData
+		return nil, nil, ErrNoData
 	}
-	return papers, skipped, nil
+	if len(papers) == 0 {
+		return nil, skips, fmt.Errorf("cards: %w", allSkipped(cards, skips))
+	}
+	return papers, skips, nil
+}
+
+// allSkipped is the error of an answer of n entries that were all skipped.
+func allSkipped(n int, skips []skip) error {
+	return fmt.Errorf("%w: all %d skipped, the first (index %d) because %s", ErrBadEntries, n, skips[0].index, skips[0].reason)
 }
 
 // cardID returns the arXiv id of a card link "/papers/<id>". Links to other
@@ -205,20 +227,44 @@ func parseUpvotes(s string) (int, bool) {
 	return n, true
 }
 
-// adaptEntries turns site entries into papers, counting those without a valid
-// arXiv id.
-func adaptEntries(entries []hfEntry) ([]paper.Paper, int) {
+// adaptEntries decodes site entries one by one and turns them into papers.
+// An entry that does not decode (a number given as a string, say) or has no
+// valid arXiv id is skipped, so that one bad entry never costs the others;
+// when entries there are and all are skipped, it is ErrBadEntries.
+func adaptEntries(entries []json.RawMessage) ([]paper.Paper, []skip, error) {
 	papers := make([]paper.Paper, 0, len(entries))
-	skipped := 0
-	for i := range entries {
-		p, ok := adapt(&entries[i])
+	var skips []skip
+	for i, raw := range entries {
+		var e hfEntry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			skips = append(skips, skip{index: i, id: entryID(raw), reason: err.Error()})
+			continue
+		}
+		p, ok := adapt(&e)
 		if !ok {
-			skipped++
+			skips = append(skips, skip{index: i, id: strings.TrimSpace(e.Paper.ID), reason: "no valid arxiv id"})
 			continue
 		}
 		papers = append(papers, p)
 	}
-	return papers, skipped
+	if len(entries) > 0 && len(papers) == 0 {
+		return nil, skips, allSkipped(len(entries), skips)
+	}
+	return papers, skips, nil
+}
+
+// entryID is the paper.id of an entry that did not decode, if that much of
+// it reads.
+func entryID(raw json.RawMessage) string {
+	var e struct {
+		Paper struct {
+			ID string `json:"id"`
+		} `json:"paper"`
+	}
+	if json.Unmarshal(raw, &e) != nil {
+		return ""
+	}
+	return strings.TrimSpace(e.Paper.ID)
 }
 
 func adapt(e *hfEntry) (paper.Paper, bool) {

@@ -179,8 +179,8 @@ func TestParseDailyHTMLCards(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("cards:\ngot  %+v\nwant %+v", got, want)
 	}
-	if skipped != 3 { // a date link, a #community link, a bad id
-		t.Errorf("skipped: got %d, want 3", skipped)
+	if len(skipped) != 3 { // a date link, a #community link, a bad id
+		t.Errorf("skipped: got %+v, want 3", skipped)
 	}
 }
 
@@ -308,8 +308,8 @@ func TestParseDailyAPIEntries(t *testing.T) {
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %#v\nwant %#v", got, tt.want)
 			}
-			if skipped != tt.wantSkipped {
-				t.Errorf("skipped: got %d, want %d", skipped, tt.wantSkipped)
+			if len(skipped) != tt.wantSkipped {
+				t.Errorf("skipped: got %+v, want %d", skipped, tt.wantSkipped)
 			}
 			for _, p := range got {
 				if !utf8.ValidString(p.Title) || !utf8.ValidString(p.Abstract) {

@@ -20,13 +20,14 @@ import (
 // the larger of Options.Delay and the group's Crawl-delay (capped by
 // Options.MaxWait). The fetcher paces
 // from the robots.txt request on, so the page itself waits the Crawl-delay.
-func politeFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, error) {
-	f, group, err := hostFetcher(ctx, opt, page)
+// hosts are the source's extra hosts for redirects. Errors name their URL.
+func politeFetcher(ctx context.Context, opt Options, hosts []string, page *url.URL) (*fetcher, error) {
+	f, group, err := hostFetcher(ctx, opt, hosts, page)
 	if err != nil {
 		return nil, err
 	}
 	if !allowed(group, page) {
-		return nil, fmt.Errorf("%s: %w", page, ErrDisallowed)
+		return nil, &urlError{page.String(), ErrDisallowed}
 	}
 	return f, nil
 }
@@ -43,10 +44,10 @@ func allowed(group *robotstxt.Group, page *url.URL) bool {
 // hostFetcher is politeFetcher without the test of one page: it returns the
 // robots.txt group for our User-Agent, for callers that fetch several pages
 // of page's host (Details).
-func hostFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, *robotstxt.Group, error) {
+func hostFetcher(ctx context.Context, opt Options, hosts []string, page *url.URL) (*fetcher, *robotstxt.Group, error) {
 	// Colly's own robots check stays off: it would fetch robots.txt a second
 	// time, outside the fetcher's pacing and retries.
-	f, err := newFetcher(ctx, opt, false, "text/html")
+	f, err := newFetcher(ctx, opt, hosts, false, "text/html")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,11 +59,11 @@ func hostFetcher(ctx context.Context, opt Options, page *url.URL) (*fetcher, *ro
 	case errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != http.StatusTooManyRequests:
 		status, data = he.StatusCode, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("robots.txt: %w", err)
+		return nil, nil, &urlError{robotsURL.String(), err}
 	}
 	robots, err := robotstxt.FromStatusAndBytes(status, data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("robots.txt: %w", err)
+		return nil, nil, &urlError{robotsURL.String(), fmt.Errorf("read robots.txt: %w", err)}
 	}
 	group := robots.FindGroup(opt.UserAgent)
 	if delay := group.CrawlDelay; delay > f.opt.Delay {

@@ -18,18 +18,41 @@
 //     one request at a time per collector, at least Delay apart per host.
 //     Arxiv and Listing read robots.txt themselves, because Colly ignores
 //     Crawl-delay: their Delay is raised to it (capped by MaxWait).
-//   - A body larger than MaxBody is an error (ErrBodyTooLarge), never
-//     silently truncated.
+//   - Redirects are followed only to the host of the URL asked for (any
+//     port, so http to https is fine) or to a host the source names in its
+//     Hosts; any other is refused (a *RedirectError, ErrRedirectRefused). A
+//     redirect back to a URL already seen, or more than 10 of them, is
+//     ErrRedirectLoop.
+//   - Bounds: a body larger than MaxBody is an error (ErrBodyTooLarge),
+//     never silently truncated. An answer (one URL) with more than MaxPapers
+//     papers is used up to MaxPapers; the rest are dropped with one WARN
+//     naming the source and how many. Every paper a source returns has gone
+//     through paper.Clamp, so over-long text is cut (one WARN per paper cut,
+//     naming the fields), never a reason to fail.
 //   - 429, 5xx and timeouts are retried up to Retries times with exponential
 //     backoff from Backoff, honouring Retry-After (seconds or HTTP date); each
 //     wait is capped by MaxWait. Every wait selects on ctx.Done(), and the
 //     in-flight request carries ctx, so cancellation returns promptly. (Colly
 //     v2.3.0 fetches robots.txt without the context; Timeout bounds it.)
-//   - One failing URL never stops the others: Scrape returns the papers it
-//     got together with an error (errors.Join) naming each failed URL.
+//     RetryAfter gives the caller the Retry-After of a 429 or 503 that
+//     failed for good.
+//   - One failing URL never stops the others. A source that fetches several
+//     URLs (the days of a view, the pages of Details) and gets some of them
+//     returns their papers with a *Partial naming each failed part; when
+//     every part fails the error is the parts' errors joined, not a Partial.
+//   - One bad entry never rejects an answer: an entry (a JSON element, a
+//     card, an arXiv item, a listing item) that cannot be read is skipped and
+//     logged once at WARN with the source, its index, its id when known and
+//     the reason; the rest are used. An answer whose entries all fail is an
+//     error (ErrBadEntries, arxiv.ErrBadItems, listing.ErrBadItems): a
+//     changed format, never an empty day.
+//   - Every error returned is one line, and stays errors.Is/As-able
+//     (ErrBodyTooLarge, *HTTPError, *RedirectError, ...). Public turns it
+//     into a short line for public pages, without the machine's details.
 //   - Text is kept as the source gives it (newlines, LaTeX, <, &) except that
-//     invalid UTF-8 is made valid. Papers are deduplicated by ID; the listing
-//     day comes from the data, never from the date asked for.
+//     invalid UTF-8 is made valid and paper.Clamp's caps apply. Papers are
+//     deduplicated by ID; the listing day comes from the data, never from the
+//     date asked for.
 package scrape
 
 import (
@@ -40,6 +63,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +89,15 @@ const (
 	DefaultBackoff = 2 * time.Second
 	// DefaultMaxWait bounds a Retry-After so a refresh cannot stall for hours.
 	DefaultMaxWait = 2 * time.Minute
+	// DefaultMaxPapers is far above any real answer (a busy Daily Papers day
+	// lists about 50 papers, an arXiv category's day a few hundred) yet
+	// bounds what one answer can make us store and route.
+	DefaultMaxPapers = 2000
 )
+
+// maxRedirects is how many redirects one request may follow, as net/http's
+// default.
+const maxRedirects = 10
 
 // Options are the politeness and limits shared by every source. Zero fields
 // take defaults.
@@ -76,7 +109,10 @@ type Options struct {
 	Retries   int           // retries of 429/5xx/timeouts, default 3; negative means none
 	Backoff   time.Duration // first backoff, doubled each retry, default 2s
 	MaxWait   time.Duration // cap for Retry-After and backoff, default 2m
-	Logger    *slog.Logger  // default discards
+	// MaxPapers bounds the papers taken from one answer (one URL), default
+	// 2,000; the rest are dropped with a WARN.
+	MaxPapers int
+	Logger    *slog.Logger // default discards
 }
 
 func (o Options) withDefaults() Options {
@@ -105,44 +141,31 @@ func (o Options) withDefaults() Options {
 	if o.MaxWait <= 0 {
 		o.MaxWait = DefaultMaxWait
 	}
+	if o.MaxPapers <= 0 {
+		o.MaxPapers = DefaultMaxPapers
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
 
-// ErrBodyTooLarge means a response was larger than Options.MaxBody.
-var ErrBodyTooLarge = errors.New("response body too large")
-
-// ErrDisallowed means robots.txt forbids the page.
-var ErrDisallowed = errors.New("disallowed by robots.txt")
-
-// HTTPError is a response with a status other than 2xx.
-type HTTPError struct {
-	URL        string
-	StatusCode int
-}
-
-func (e *HTTPError) Error() string {
-	// The URL is left out: callers name the URL when they wrap it.
-	return fmt.Sprintf("http status %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-}
-
 // fetcher is one Scrape call's collector and pacing state. It is used from
 // one goroutine.
 type fetcher struct {
-	c    *colly.Collector
-	opt  Options
-	log  *slog.Logger
-	last time.Time // when the previous request finished, for Delay
+	c     *colly.Collector
+	opt   Options
+	log   *slog.Logger
+	hosts []string  // hosts redirects may lead to besides the one asked
+	last  time.Time // when the previous request finished, for Delay
 
 	resp *colly.Response // set by OnResponse for the request in flight
 }
 
 // newFetcher builds a fresh collector. It calls Init instead of
 // colly.NewCollector, which would let COLLY_* environment variables override
-// these settings silently.
-func newFetcher(ctx context.Context, opt Options, obeyRobots bool, accept string) (*fetcher, error) {
+// these settings silently. hosts are the source's extra hosts for redirects.
+func newFetcher(ctx context.Context, opt Options, hosts []string, obeyRobots bool, accept string) (*fetcher, error) {
 	c := &colly.Collector{}
 	c.Init()
 	c.UserAgent = opt.UserAgent
@@ -158,7 +181,8 @@ func newFetcher(ctx context.Context, opt Options, obeyRobots bool, accept string
 	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: 1}); err != nil {
 		return nil, fmt.Errorf("colly limit rule: %w", err)
 	}
-	f := &fetcher{c: c, opt: opt, log: opt.Logger}
+	f := &fetcher{c: c, opt: opt, log: opt.Logger, hosts: hosts}
+	c.SetRedirectHandler(f.checkRedirect)
 	c.OnRequest(func(r *colly.Request) {
 		r.Headers.Set("Accept", accept)
 	})
@@ -168,6 +192,26 @@ func newFetcher(ctx context.Context, opt Options, obeyRobots bool, accept string
 	return f, nil
 }
 
+// checkRedirect lets a redirect through only to the host asked for or one
+// of f.hosts, and stops loops; see the package comment. via holds the
+// requests made so far, the one asked for first.
+func (f *fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	to := req.URL.String()
+	for _, v := range via {
+		if v.URL.String() == to {
+			return &RedirectError{URL: to, Host: via[0].URL.Hostname(), Loop: true}
+		}
+	}
+	if len(via) > maxRedirects {
+		return &RedirectError{URL: to, Host: via[0].URL.Hostname(), Loop: true}
+	}
+	host := strings.ToLower(req.URL.Hostname())
+	if host == strings.ToLower(via[0].URL.Hostname()) || slices.Contains(f.hosts, host) {
+		return nil
+	}
+	return &RedirectError{URL: to, Host: via[0].URL.Hostname()}
+}
+
 // fetch GETs u, retrying 429, 5xx and timeouts, and returns the body of a 2xx
 // answer.
 func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, error) {
@@ -175,7 +219,7 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, error) {
 		if err := f.pace(ctx); err != nil {
 			return nil, err
 		}
-		body, header, err := f.get(ctx, u)
+		body, err := f.get(ctx, u)
 		if err == nil {
 			return body, nil
 		}
@@ -189,8 +233,8 @@ func (f *fetcher) fetch(ctx context.Context, u string) ([]byte, error) {
 			return nil, err
 		}
 		wait := backoff(f.opt.Backoff, f.opt.MaxWait, attempt)
-		if ra, ok := retryAfter(header, time.Now()); ok {
-			wait = min(ra, f.opt.MaxWait)
+		if he := (*HTTPError)(nil); errors.As(err, &he) && he.hasRetryAfter {
+			wait = min(he.retryAfter, f.opt.MaxWait)
 		}
 		f.log.Debug("retrying", "url", u, "attempt", attempt+1, "wait", wait, "error", err)
 		if err := sleep(ctx, wait); err != nil {
@@ -207,36 +251,40 @@ func (f *fetcher) pace(ctx context.Context) error {
 	return sleep(ctx, time.Until(f.last.Add(f.opt.Delay)))
 }
 
-// get makes one request. The header is that of a failed answer, for
-// Retry-After.
-func (f *fetcher) get(ctx context.Context, u string) ([]byte, http.Header, error) {
+// get makes one request. A failed answer's Retry-After goes into its
+// *HTTPError.
+func (f *fetcher) get(ctx context.Context, u string) ([]byte, error) {
 	f.resp = nil
 	err := f.c.Visit(u)
 	f.last = time.Now()
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, nil, ctxErr
+		return nil, ctxErr
 	}
 	if errors.Is(err, colly.ErrRobotsTxtBlocked) {
-		return nil, nil, ErrDisallowed
+		return nil, ErrDisallowed
+	}
+	if ue, ok := err.(*url.Error); ok {
+		// The caller names the URL; net/http's wrapper would repeat it.
+		err = ue.Err
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	r := f.resp
 	if r == nil {
-		return nil, nil, errors.New("no response")
-	}
-	var header http.Header
-	if r.Headers != nil {
-		header = *r.Headers
+		return nil, errors.New("no response")
 	}
 	if r.StatusCode < 200 || r.StatusCode > 299 {
-		return nil, header, &HTTPError{URL: u, StatusCode: r.StatusCode}
+		he := &HTTPError{URL: u, StatusCode: r.StatusCode}
+		if r.Headers != nil {
+			he.retryAfter, he.hasRetryAfter = retryAfter(*r.Headers, time.Now())
+		}
+		return nil, he
 	}
 	if len(r.Body) > f.opt.MaxBody {
-		return nil, header, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, f.opt.MaxBody)
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, f.opt.MaxBody)
 	}
-	return r.Body, header, nil
+	return r.Body, nil
 }
 
 // backoff is first doubled attempt times, capped by limit (and so never
@@ -315,6 +363,9 @@ type HuggingFace struct {
 	View string
 	// Query is what ViewSearch searches for; the other views take none.
 	Query string
+	// Hosts are the hosts besides BaseURL's that redirects may lead to:
+	// exact, lower-case host names.
+	Hosts []string
 }
 
 // DefaultHuggingFaceURL is the site HuggingFace scrapes when BaseURL is empty.
@@ -322,14 +373,15 @@ const DefaultHuggingFaceURL = "https://huggingface.co"
 
 // Scrape fetches h's view (by default the last Days days, UTC, ending at
 // now's date) and returns the papers, deduplicated by ID, newest day first,
-// in the site's order within a day. Papers may be non-empty together with a
-// non-nil error when some days failed; the error says which URLs failed and
-// why.
+// in the site's order within a day. When some days fail and others answer,
+// the papers of those that answered come with a *Partial naming each failed
+// day; when all fail, with their errors joined.
 func (h HuggingFace) Scrape(ctx context.Context, now time.Time, opt Options) ([]paper.Paper, error) {
 	opt = opt.withDefaults()
+	prefix := "scrape " + h.Name
 	urls, html, err := h.urls(now)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", h.Name, err)
+		return nil, configFailure(prefix, err)
 	}
 	log := opt.Logger.With("source", h.Name)
 	opt.Logger = log
@@ -337,52 +389,53 @@ func (h HuggingFace) Scrape(ctx context.Context, now time.Time, opt Options) ([]
 	if html {
 		accept = "text/html"
 	}
-	f, err := newFetcher(ctx, opt, html, accept)
+	f, err := newFetcher(ctx, opt, h.Hosts, html, accept)
 	if err != nil {
-		return nil, fmt.Errorf("scrape %s: %w", h.Name, err)
+		return nil, configFailure(prefix, err)
 	}
 
-	var (
-		papers []paper.Paper
-		seen   = make(map[string]bool)
-		errs   []error
-	)
+	a := answer{log: log, prefix: prefix}
+	seen := make(map[string]bool)
 	for _, u := range urls {
+		// After a cancellation each remaining day fails at once, without a
+		// request, and is named like any other failure.
 		body, err := f.fetch(ctx, u.String())
 		var (
-			got     []paper.Paper
-			skipped int
+			got   []paper.Paper
+			skips []skip
 		)
 		if err == nil {
 			if html {
-				got, skipped, err = parseDailyHTML(body, u)
+				got, skips, err = parseDailyHTML(body, u)
 			} else {
-				got, skipped, err = parseDailyAPI(body)
+				got, skips, err = parseDailyAPI(body)
 			}
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", u, err))
-			if ctx.Err() != nil {
-				break // the remaining days would fail the same way
-			}
+			a.fail(partLabel(u), &urlError{u.String(), err})
 			continue
 		}
-		if skipped > 0 {
-			log.Warn("skipped entries without a valid arxiv id", "url", u.String(), "skipped", skipped)
-		}
-		for _, p := range got {
+		a.ok++
+		logSkips(log, u.String(), skips)
+		for _, p := range limitPapers(log, u.String(), got, opt.MaxPapers) {
 			if seen[p.ID] {
 				continue
 			}
 			seen[p.ID] = true
 			p.Sources = []string{h.Name}
-			papers = append(papers, p)
+			a.papers = append(a.papers, p)
 		}
 	}
-	if len(errs) > 0 {
-		return papers, fmt.Errorf("scrape %s: %w", h.Name, errors.Join(errs...))
+	return a.result()
+}
+
+// partLabel names one URL of a view for a *Partial: its day, or else the
+// last element of its path.
+func partLabel(u *url.URL) string {
+	if d := u.Query().Get("date"); d != "" {
+		return d
 	}
-	return papers, nil
+	return path.Base(u.Path)
 }
 
 // urls lists the URLs of h's view to fetch, newest first, and whether they
@@ -395,6 +448,9 @@ func (h HuggingFace) urls(now time.Time) ([]*url.URL, bool, error) {
 		html = true
 	default:
 		return nil, false, fmt.Errorf("via %q: want \"api\" or \"html\"", h.Via)
+	}
+	if err := checkHosts(h.Hosts); err != nil {
+		return nil, false, err
 	}
 	base, err := baseURL(h.BaseURL, DefaultHuggingFaceURL)
 	if err != nil {

@@ -283,11 +283,6 @@ func body(contentType string, data []byte) http.HandlerFunc {
 // hang answers only when the client has gone.
 func hang(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 func TestScrapeFailures(t *testing.T) {
 	fixture := readTestdata(t, apiFixture)
 	ok := body("application/json", fixture)
@@ -571,7 +566,7 @@ func TestScrapeLogsSkipped(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	wantLine := "WARN skipped entries without a valid arxiv id source=hf url=" + srv.URL + "/api/daily_papers?date=2026-06-14 skipped=1"
+	wantLine := "WARN skipped an entry source=hf url=" + srv.URL + "/api/daily_papers?date=2026-06-14 index=0 id=bogus reason=no valid arxiv id"
 	if !reflect.DeepEqual(logged, []string{wantLine}) {
 		t.Errorf("logged %q, want %q", logged, wantLine)
 	}
@@ -688,17 +683,17 @@ func TestOptionsDefaults(t *testing.T) {
 		{
 			name: "zero takes defaults",
 			in:   Options{},
-			want: Options{UserAgent: DefaultUserAgent, Timeout: DefaultTimeout, MaxBody: DefaultMaxBody, Delay: DefaultDelay, Retries: DefaultRetries, Backoff: DefaultBackoff, MaxWait: DefaultMaxWait},
+			want: Options{UserAgent: DefaultUserAgent, Timeout: DefaultTimeout, MaxBody: DefaultMaxBody, Delay: DefaultDelay, Retries: DefaultRetries, Backoff: DefaultBackoff, MaxWait: DefaultMaxWait, MaxPapers: DefaultMaxPapers},
 		},
 		{
-			name: "negative delay and retries mean none",
-			in:   Options{Delay: -1, Retries: -1},
-			want: Options{UserAgent: DefaultUserAgent, Timeout: DefaultTimeout, MaxBody: DefaultMaxBody, Delay: 0, Retries: 0, Backoff: DefaultBackoff, MaxWait: DefaultMaxWait},
+			name: "negative delay and retries mean none, negative max papers the default",
+			in:   Options{Delay: -1, Retries: -1, MaxPapers: -1},
+			want: Options{UserAgent: DefaultUserAgent, Timeout: DefaultTimeout, MaxBody: DefaultMaxBody, Delay: 0, Retries: 0, Backoff: DefaultBackoff, MaxWait: DefaultMaxWait, MaxPapers: DefaultMaxPapers},
 		},
 		{
 			name: "set values kept",
-			in:   Options{UserAgent: "x", Timeout: 1, MaxBody: 2, Delay: 3, Retries: 4, Backoff: 5, MaxWait: 6},
-			want: Options{UserAgent: "x", Timeout: 1, MaxBody: 2, Delay: 3, Retries: 4, Backoff: 5, MaxWait: 6},
+			in:   Options{UserAgent: "x", Timeout: 1, MaxBody: 2, Delay: 3, Retries: 4, Backoff: 5, MaxWait: 6, MaxPapers: 7},
+			want: Options{UserAgent: "x", Timeout: 1, MaxBody: 2, Delay: 3, Retries: 4, Backoff: 5, MaxWait: 6, MaxPapers: 7},
 		},
 	}
 	for _, tt := range tests {

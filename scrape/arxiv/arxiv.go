@@ -22,9 +22,12 @@
 //   - A page saying "No updates today." is an empty Listing, not an error, and
 //     so is a page whose section headings hold no items.
 //   - A page that has no #dlpage element, or neither a listing heading nor the
-//     "No updates today." notice, is ErrNotListing. An item without a readable
-//     arXiv id or title, or a heading whose date cannot be read, is an error:
-//     a changed layout should fail loudly rather than drop papers.
+//     "No updates today." notice, is ErrNotListing. A heading whose date
+//     cannot be read is an error.
+//   - One bad item never costs the others: an item without a readable arXiv
+//     id or title, or a <dt> without its <dd>, is left out and reported in
+//     Listing.Skipped. A page whose items are all unreadable is ErrBadItems:
+//     a changed layout fails loudly rather than reading as an empty day.
 package arxiv
 
 import (
@@ -50,9 +53,14 @@ const (
 	SectionReplace = "replace"
 )
 
-// ErrNotListing reports a page that is not an arXiv listing at all, such as an
-// error page or a changed layout.
-var ErrNotListing = errors.New("not an arxiv listing page")
+var (
+	// ErrNotListing reports a page that is not an arXiv listing at all, such
+	// as an error page or a changed layout.
+	ErrNotListing = errors.New("not an arxiv listing page")
+	// ErrBadItems reports a listing page that has items but not one of them
+	// could be read.
+	ErrBadItems = errors.New("no item could be read")
+)
 
 // Listing is one announcement day of one category.
 type Listing struct {
@@ -60,6 +68,15 @@ type Listing struct {
 	// no day (only possible on a "No updates today." page).
 	Day    time.Time
 	Papers []paper.Paper
+	// Skipped are the items left out because they could not be read.
+	Skipped []Skip
+}
+
+// Skip is an item of a page that was left out, and why.
+type Skip struct {
+	Index int    // 0-based, among the page's items
+	ID    string // the item's arXiv id, when it could be read
+	Err   error
 }
 
 // dayLayouts are the date formats of listing headings: the current one
@@ -98,12 +115,16 @@ func Parse(data []byte, base *url.URL) (Listing, error) {
 	if !p.sawHeading && !strings.Contains(text(dlpage, nil), "No updates today") {
 		return Listing{}, fmt.Errorf("parse arxiv listing: no listing heading: %w", ErrNotListing)
 	}
+	if len(p.papers) == 0 && len(p.skipped) > 0 {
+		first := p.skipped[0].Err
+		return Listing{Skipped: p.skipped}, fmt.Errorf("parse arxiv listing: %w: all %d items skipped, the first because %w", ErrBadItems, len(p.skipped), first)
+	}
 	for i := range p.papers {
 		if p.papers[i].Day.IsZero() {
 			p.papers[i].Day = p.day
 		}
 	}
-	return Listing{Day: p.day, Papers: p.papers}, nil
+	return Listing{Day: p.day, Papers: p.papers, Skipped: p.skipped}, nil
 }
 
 // parser holds the state of one walk over #dlpage: the section and day the
@@ -114,7 +135,9 @@ type parser struct {
 	day        time.Time
 	itemDay    time.Time // the day heading of /recent items, if any
 	sawHeading bool
+	items      int // items seen, read or skipped
 	papers     []paper.Paper
+	skipped    []Skip
 }
 
 // walk visits n's subtree in document order: headings set the section and
@@ -130,13 +153,18 @@ func (p *parser) walk(n *html.Node) error {
 				return err
 			}
 		case atom.Dt:
+			index := p.items
+			p.items++
 			dd := nextElement(c)
 			if dd == nil || dd.DataAtom != atom.Dd {
-				return fmt.Errorf("item %q: no <dd> after <dt>", collapse(text(c, nil)))
+				id, _ := p.id(c)
+				p.skipped = append(p.skipped, Skip{Index: index, ID: id, Err: fmt.Errorf("item %q: no <dd> after <dt>", collapse(text(c, nil)))})
+				continue
 			}
 			pp, err := p.item(c, dd)
 			if err != nil {
-				return err
+				p.skipped = append(p.skipped, Skip{Index: index, ID: pp.ID, Err: err})
+				continue
 			}
 			p.papers = append(p.papers, pp)
 		case atom.Dd:
@@ -215,7 +243,8 @@ func parseDay(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
 }
 
-// item reads one <dt> (identifier and section marker) and its <dd> (metadata).
+// item reads one <dt> (identifier and section marker) and its <dd>
+// (metadata). A failed item's paper holds its ID when that was read.
 func (p *parser) item(dt, dd *html.Node) (paper.Paper, error) {
 	label := collapse(text(dt, nil))
 	id, ok := p.id(dt)
@@ -235,7 +264,7 @@ func (p *parser) item(dt, dd *html.Node) (paper.Paper, error) {
 		Day:           p.itemDay,
 	}
 	if pp.Title == "" {
-		return paper.Paper{}, fmt.Errorf("item %s: no title", id)
+		return paper.Paper{ID: id}, fmt.Errorf("item %s: no title", id)
 	}
 	if pp.Section == "" {
 		switch {

@@ -325,15 +325,15 @@ func TestParseErrors(t *testing.T) {
 			ErrNotListing, "no #dlpage"},
 		{"dlpage without headings",
 			page(`<p>Something else entirely.</p>`), ErrNotListing, "no listing heading"},
-		{"dt without dd",
+		{"dt without dd, the only item",
 			page(`<h3>New submissions for Fri, 5 Dec 25</h3><dl><dt><a href="/abs/2512.00001">x</a></dt></dl>`),
-			nil, "no <dd> after <dt>"},
-		{"item without an arxiv id",
+			ErrBadItems, "no <dd> after <dt>"},
+		{"item without an arxiv id, the only item",
 			page(`<h3>New submissions for Fri, 5 Dec 25</h3><dl>` + item(`<a href="/abs/not-an-id" title="Abstract">arXiv:nope</a>`, "T") + `</dl>`),
-			nil, "no arxiv id"},
-		{"item without a title",
-			page(`<h3>New submissions for Fri, 5 Dec 25</h3><dl>` + item(`<a href="/abs/2512.00001">x</a>`, "") + `</dl>`),
-			nil, "item 2512.00001: no title"},
+			ErrBadItems, "no arxiv id"},
+		{"every item without a title",
+			page(`<h3>New submissions for Fri, 5 Dec 25</h3><dl>` + item(`<a href="/abs/2512.00001">x</a>`, "") + item(`<a href="/abs/2512.00002">x</a>`, "") + `</dl>`),
+			ErrBadItems, "all 2 items skipped, the first because item 2512.00001: no title"},
 		{"heading with an unreadable date",
 			page(`<h3>Showing new listings for the fifth of December</h3>`),
 			nil, `unrecognised date "the fifth of December"`},
@@ -357,6 +357,46 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseSkipsBadItems reads a page where some items cannot be read: they
+// are skipped and reported, the others kept.
+func TestParseSkipsBadItems(t *testing.T) {
+	data := page(`<h3>New submissions for Fri, 5 Dec 25</h3><dl>` +
+		item(`<a href="/abs/2512.00001">x</a>`, "Good one") +
+		item(`<a href="/abs/not-an-id" title="Abstract">arXiv:nope</a>`, "No id") +
+		item(`<a href="/abs/2512.00003">x</a>`, "") +
+		item(`<a href="/abs/2512.00004">x</a>`, "Good two") +
+		`<dt><a href="/abs/2512.00005">x</a></dt></dl>`)
+	l, err := Parse(data, nil)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	var ids []string
+	for _, p := range l.Papers {
+		ids = append(ids, p.ID)
+	}
+	if want := []string{"2512.00001", "2512.00004"}; !slices.Equal(ids, want) {
+		t.Errorf("IDs = %q, want %q", ids, want)
+	}
+	want := []struct {
+		index int
+		id    string
+		msg   string
+	}{
+		{1, "", "no arxiv id"},
+		{2, "2512.00003", "item 2512.00003: no title"},
+		{4, "2512.00005", "no <dd> after <dt>"},
+	}
+	if len(l.Skipped) != len(want) {
+		t.Fatalf("skipped %+v, want %d items", l.Skipped, len(want))
+	}
+	for i, w := range want {
+		s := l.Skipped[i]
+		if s.Index != w.index || s.ID != w.id || s.Err == nil || !strings.Contains(s.Err.Error(), w.msg) {
+			t.Errorf("skipped[%d] = {%d %q %v}, want {%d %q ...%s...}", i, s.Index, s.ID, s.Err, w.index, w.id, w.msg)
+		}
+	}
+}
+
 // FuzzParse looks for crashes, and checks that every paper Parse accepts has
 // a well-formed id, a title and a known section.
 func FuzzParse(f *testing.F) {
@@ -370,6 +410,14 @@ func FuzzParse(f *testing.F) {
 		l, err := Parse(data, base)
 		if err != nil {
 			return
+		}
+		if len(l.Papers) == 0 && len(l.Skipped) > 0 {
+			t.Errorf("every item skipped and no error: %+v", l.Skipped)
+		}
+		for _, s := range l.Skipped {
+			if s.Err == nil {
+				t.Errorf("item %d skipped without a reason", s.Index)
+			}
 		}
 		for _, p := range l.Papers {
 			if id, ok := paper.NormalizeArxivID(p.ID); !ok || id != p.ID {

@@ -14,9 +14,8 @@
 //     of the item's first link, in that order.
 //   - Authors are split on commas and on " and ".
 //   - Date is read as RFC 3339 or, failing that, with DateLayout (a Go time
-//     layout; a date without a zone is UTC) and becomes the paper's Day. A
-//     date that reads neither way is an error, so that a wrong layout is
-//     noticed.
+//     layout; a date without a zone is UTC) and becomes the paper's Day. An
+//     item whose date reads neither way is skipped and reported (see below).
 //   - An arXiv id makes the paper's ID that id without its version, with Link
 //     left empty: one found in the item's link (an /abs/, /pdf/ or /html/ path, or a
 //     huggingface.co/papers/ page), in another link of the item that points to
@@ -24,6 +23,10 @@
 //     is paper.LinkID(link) and Link is the link.
 //   - Items without a title or a link are skipped; papers are deduplicated by
 //     ID, the first kept.
+//   - One bad item never costs the others: an item that cannot be read (its
+//     date) is left out and returned as a Skip; the others are kept. A page
+//     whose items are all unreadable is ErrBadItems, so that a wrong layout
+//     is noticed.
 //   - A page where Item matches nothing, or where Title (or an explicit Link)
 //     matches nothing in every item, is a *SelectorError naming the selector
 //     (errors.Is ErrNoMatch), never an empty list; a page whose items all
@@ -70,6 +73,9 @@ var (
 	ErrNoMatch = errors.New("matches nothing on the page")
 	// ErrNoPapers reports a page whose items all lack a title or a link.
 	ErrNoPapers = errors.New("no item has both a title and a link")
+	// ErrBadItems reports a page whose items with a title and a link all
+	// failed to read.
+	ErrBadItems = errors.New("no item could be read")
 	// errRequired reports a required selector left empty.
 	errRequired = errors.New("is required")
 )
@@ -234,58 +240,66 @@ func (q Query) first(item *goquery.Selection) (string, bool) {
 	return v, found
 }
 
-// Parse reads the papers of a listing page. pageURL is the page's own URL,
-// against which links are resolved.
-func Parse(data []byte, pageURL *url.URL, sel Selectors) ([]paper.Paper, error) {
+// Skip is an item of a page that was left out, and why.
+type Skip struct {
+	Index int    // 0-based, among the elements Item matched
+	ID    string // the item's ID, when it could be read
+	Err   error
+}
+
+// Parse reads the papers of a listing page, and the items it skipped because
+// they could not be read. pageURL is the page's own URL, against which links
+// are resolved.
+func Parse(data []byte, pageURL *url.URL, sel Selectors) ([]paper.Paper, []Skip, error) {
 	c, err := sel.compile()
 	if err != nil {
-		return nil, fmt.Errorf("parse listing: %w", err)
+		return nil, nil, fmt.Errorf("parse listing: %w", err)
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("parse listing: %w", err)
+		return nil, nil, fmt.Errorf("parse listing: %w", err)
 	}
 	items := doc.FindMatcher(c.item)
 	if items.Length() == 0 {
-		return nil, fmt.Errorf("parse listing: %w", &SelectorError{Field: "item", Selector: sel.Item, Err: ErrNoMatch})
+		return nil, nil, fmt.Errorf("parse listing: %w", &SelectorError{Field: "item", Selector: sel.Item, Err: ErrNoMatch})
 	}
 	var (
 		papers              []paper.Paper
+		skipped             []Skip
 		seen                = map[string]bool{}
 		titleFound, linkHit bool
-		itemErr             error
 	)
-	items.EachWithBreak(func(i int, item *goquery.Selection) bool {
+	items.Each(func(i int, item *goquery.Selection) {
 		p, ok, found, err := c.paper(item, pageURL)
 		titleFound = titleFound || found.title
 		linkHit = linkHit || found.link
 		if err != nil {
-			itemErr = fmt.Errorf("item %d: %w", i+1, err)
-			return false
+			skipped = append(skipped, Skip{Index: i, ID: p.ID, Err: fmt.Errorf("item %d: %w", i+1, err)})
+			return
 		}
 		if ok && !seen[p.ID] {
 			seen[p.ID] = true
 			papers = append(papers, p)
 		}
-		return true
 	})
 	switch {
-	case itemErr != nil:
-		return nil, fmt.Errorf("parse listing: %w", itemErr)
+	case len(papers) == 0 && len(skipped) > 0:
+		return nil, skipped, fmt.Errorf("parse listing: %w: all %d items skipped, the first because %w", ErrBadItems, len(skipped), skipped[0].Err)
 	case !titleFound:
-		return nil, fmt.Errorf("parse listing: %w", &SelectorError{Field: "title", Selector: sel.Title, Err: ErrNoMatch})
+		return nil, nil, fmt.Errorf("parse listing: %w", &SelectorError{Field: "title", Selector: sel.Title, Err: ErrNoMatch})
 	case c.hasLink && !linkHit:
-		return nil, fmt.Errorf("parse listing: %w", &SelectorError{Field: "link", Selector: sel.Link, Err: ErrNoMatch})
+		return nil, nil, fmt.Errorf("parse listing: %w", &SelectorError{Field: "link", Selector: sel.Link, Err: ErrNoMatch})
 	case len(papers) == 0:
-		return nil, fmt.Errorf("parse listing: %d items: %w", items.Length(), ErrNoPapers)
+		return nil, nil, fmt.Errorf("parse listing: %d items: %w", items.Length(), ErrNoPapers)
 	}
-	return papers, nil
+	return papers, skipped, nil
 }
 
 // found says which selectors matched in one item.
 type found struct{ title, link bool }
 
 // paper reads one item. ok is false for an item to skip (no title or link).
+// A failed item's paper holds its ID.
 func (c *compiled) paper(item *goquery.Selection, pageURL *url.URL) (p paper.Paper, ok bool, f found, err error) {
 	titleEl := item.Slice(0, 0)
 	c.title.elements(item).EachWithBreak(func(_ int, el *goquery.Selection) bool {
@@ -314,19 +328,19 @@ func (c *compiled) paper(item *goquery.Selection, pageURL *url.URL) (p paper.Pap
 			p.Authors = append(p.Authors, SplitAuthors(v)...)
 		}
 	}
-	if c.hasDate {
-		if v, _ := c.date.first(item); v != "" {
-			day, err := ParseDate(v, c.dateLayout)
-			if err != nil {
-				return paper.Paper{}, false, f, fmt.Errorf("%q: %w", p.Title, err)
-			}
-			p.Day = day
-		}
-	}
 	if id, ok := arxivID(link, item, pageURL); ok {
 		p.ID = id
 	} else {
 		p.ID, p.Link = paper.LinkID(link), link
+	}
+	if c.hasDate {
+		if v, _ := c.date.first(item); v != "" {
+			day, err := ParseDate(v, c.dateLayout)
+			if err != nil {
+				return paper.Paper{ID: p.ID}, false, f, fmt.Errorf("%q: %w", p.Title, err)
+			}
+			p.Day = day
+		}
 	}
 	return p, true, f, nil
 }

@@ -76,9 +76,12 @@ func TestParseGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			papers, err := Parse(readFile(t, tt.page), mustURL(t, tt.url), tt.sel)
+			papers, skipped, err := Parse(readFile(t, tt.page), mustURL(t, tt.url), tt.sel)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
+			}
+			if len(skipped) != 0 {
+				t.Errorf("skipped %+v, want none", skipped)
 			}
 			got, err := json.MarshalIndent(papers, "", "  ")
 			if err != nil {
@@ -105,9 +108,12 @@ func TestParseGolden(t *testing.T) {
 // TestParseLabPage spells out what the golden file holds for the lab page,
 // one paper at a time.
 func TestParseLabPage(t *testing.T) {
-	papers, err := Parse(readFile(t, labPage), mustURL(t, "https://lab.example.org/publications/"), labSelectors)
+	papers, skipped, err := Parse(readFile(t, labPage), mustURL(t, "https://lab.example.org/publications/"), labSelectors)
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
+	}
+	if len(skipped) != 0 {
+		t.Errorf("skipped %+v, want none: items without a title or a link are not errors", skipped)
 	}
 	thesis := "https://lab.example.org/theses/2025-dubois.pdf"
 	tests := []struct {
@@ -218,9 +224,12 @@ func TestParseSmallPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			papers, err := Parse(tt.data, mustURL(t, base), tt.sel)
+			papers, skipped, err := Parse(tt.data, mustURL(t, base), tt.sel)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
+			}
+			if len(skipped) != 0 {
+				t.Errorf("skipped %+v, want none", skipped)
 			}
 			var ids, links []string
 			for _, p := range papers {
@@ -261,15 +270,15 @@ func TestParseErrors(t *testing.T) {
 		{"every item has an empty title", small(`<li><h2> </h2><a href="/a">x</a></li>`), Selectors{Item: "li", Title: "h2"},
 			ErrNoPapers, "", "no item has both"},
 		{"date in no known format", page, Selectors{Item: "li", Title: "h2", Date: "time"},
-			nil, "", `item 1: "A": date "yesterday" is not RFC 3339 and no date layout is set`},
+			ErrBadItems, "", `item 1: "A": date "yesterday" is not RFC 3339 and no date layout is set`},
 		{"date not in the layout", page, Selectors{Item: "li", Title: "h2", Date: "time", DateLayout: "2006-01-02"},
-			nil, "", `date "yesterday": parsing time`},
+			ErrBadItems, "", `date "yesterday": parsing time`},
 		{"invalid selectors are rejected before parsing", page, Selectors{Item: "li[", Title: "h2"},
 			nil, "item", `item selector "li["`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			papers, err := Parse(tt.data, mustURL(t, base), tt.sel)
+			papers, _, err := Parse(tt.data, mustURL(t, base), tt.sel)
 			if err == nil {
 				t.Fatalf("Parse = %d papers, nil error; want error containing %q", len(papers), tt.wantMsg)
 			}
@@ -289,6 +298,34 @@ func TestParseErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseSkipsBadItem reads a page where one item's date is unreadable:
+// that item is skipped and reported, the others are kept.
+func TestParseSkipsBadItem(t *testing.T) {
+	data := small(
+		`<li><h2><a href="/a">A</a></h2><time>2025-01-02T00:00:00Z</time></li>`,
+		`<li><h2><a href="https://arxiv.org/abs/2501.00002">B</a></h2><time>yesterday</time></li>`,
+		`<li><h2><a href="/c">C</a></h2><time>2025-01-03T00:00:00Z</time></li>`,
+	)
+	papers, skipped, err := Parse(data, mustURL(t, "https://example.org/"), Selectors{Item: "li", Title: "h2", Date: "time"})
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	var titles []string
+	for _, p := range papers {
+		titles = append(titles, p.Title)
+	}
+	if want := []string{"A", "C"}; !slices.Equal(titles, want) {
+		t.Errorf("titles = %q, want %q", titles, want)
+	}
+	if len(skipped) != 1 {
+		t.Fatalf("skipped %+v, want the one item with a bad date", skipped)
+	}
+	s := skipped[0]
+	if s.Index != 1 || s.ID != "2501.00002" || s.Err == nil || !strings.Contains(s.Err.Error(), `item 2: "B": date "yesterday"`) {
+		t.Errorf("skip = {%d %q %v}, want {1 2501.00002 item 2: \"B\": date \"yesterday\" ...}", s.Index, s.ID, s.Err)
 	}
 }
 
@@ -506,9 +543,17 @@ func FuzzParse(f *testing.F) {
 	base := mustURL(f, "https://example.org/list/")
 	f.Fuzz(func(t *testing.T, data []byte, item, title, link, date, layout string) {
 		sel := Selectors{Item: item, Title: title, Link: link, Date: date, DateLayout: layout}
-		papers, err := Parse(data, base, sel)
+		papers, skipped, err := Parse(data, base, sel)
 		if err != nil {
 			return
+		}
+		if len(papers) == 0 && len(skipped) > 0 {
+			t.Errorf("every item skipped and no error: %+v", skipped)
+		}
+		for _, s := range skipped {
+			if s.Err == nil {
+				t.Errorf("item %d skipped without a reason", s.Index)
+			}
 		}
 		for _, p := range papers {
 			if p.Title == "" {
@@ -531,7 +576,7 @@ func BenchmarkParse(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Parse(data, base, labSelectors); err != nil {
+		if _, _, err := Parse(data, base, labSelectors); err != nil {
 			b.Fatal(err)
 		}
 	}
