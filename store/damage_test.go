@@ -300,54 +300,70 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 			writeFile(t, path, data)
 		}, damaged, "bbolt header"},
 	}
+	// A reader reads no format 1 record: it refuses the file as older.
+	older := map[string]bool{"format 1 junk record": true, "format 1 bucket inside papers": true}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "history.db")
-			tt.make(t, path)
-			before := fileSum(t, path)
-			s, err := Open(path)
-			if err == nil {
-				s.Close()
-				t.Fatalf("Open succeeded, want a %s error", tt.kind)
+		for _, o := range []Options{{}, {ReadOnly: true}} {
+			name := tt.name + "/writer"
+			if o.ReadOnly {
+				name = tt.name + "/reader"
 			}
-			t.Logf("Open error: %v", err)
-			var d *DamagedError
-			switch tt.kind {
-			case foreign:
-				if !errors.Is(err, ErrForeign) || errors.As(err, &d) {
-					t.Errorf("Open error = %v, want ErrForeign", err)
+			t.Run(name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "history.db")
+				tt.make(t, path)
+				before := fileSum(t, path)
+				s, err := OpenWith(path, o)
+				if err == nil {
+					s.Close()
+					t.Fatalf("Open succeeded, want a %s error", tt.kind)
 				}
-			case damaged:
-				if !errors.As(err, &d) || errors.Is(err, ErrForeign) {
-					t.Errorf("Open error = %v (%T), want a *DamagedError", err, err)
-				} else if d.Path != path {
-					t.Errorf("DamagedError.Path = %q, want %q", d.Path, path)
+				t.Logf("Open error: %v", err)
+				kind, wants := tt.kind, []string{"left untouched", strings.ReplaceAll(tt.wants, "FREELIST", strconv.Itoa(freelist))}
+				if o.ReadOnly && older[tt.name] {
+					kind, wants = "older", []string{"written by an older paperfeed"}
 				}
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, path) {
-				t.Errorf("Open error %q does not name the file", msg)
-			}
-			msg = strings.ReplaceAll(msg, path, "")
-			for _, want := range []string{"left untouched", strings.ReplaceAll(tt.wants, "FREELIST", strconv.Itoa(freelist))} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("Open error %q does not contain %q", msg, want)
+				var d *DamagedError
+				switch kind {
+				case foreign:
+					if !errors.Is(err, ErrForeign) || errors.As(err, &d) {
+						t.Errorf("Open error = %v, want ErrForeign", err)
+					}
+				case damaged:
+					if !errors.As(err, &d) || errors.Is(err, ErrForeign) {
+						t.Errorf("Open error = %v (%T), want a *DamagedError", err, err)
+					} else if d.Path != path {
+						t.Errorf("DamagedError.Path = %q, want %q", d.Path, path)
+					}
+				case "older":
+					if !errors.Is(err, ErrOlder) {
+						t.Errorf("Open error = %v, want ErrOlder", err)
+					}
 				}
-			}
-			if fileSum(t, path) != before {
-				t.Errorf("Open changed the file it refused")
-			}
-			// The refused file is not held, even when bbolt panicked
-			// inside bolt.Open.
-			f, err := os.Open(path)
-			if err != nil {
-				t.Fatalf("open: %v", err)
-			}
-			defer f.Close()
-			if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-				t.Errorf("file still locked after the refused Open: %v", err)
-			}
-		})
+				msg := err.Error()
+				if !strings.Contains(msg, path) {
+					t.Errorf("Open error %q does not name the file", msg)
+				}
+				msg = strings.ReplaceAll(msg, path, "")
+				for _, want := range wants {
+					if !strings.Contains(msg, want) {
+						t.Errorf("Open error %q does not contain %q", msg, want)
+					}
+				}
+				if fileSum(t, path) != before {
+					t.Errorf("Open changed the file it refused")
+				}
+				// The refused file is not held, even when bbolt panicked
+				// inside bolt.Open.
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatalf("open: %v", err)
+				}
+				defer f.Close()
+				if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+					t.Errorf("file still locked after the refused Open: %v", err)
+				}
+			})
+		}
 	}
 }
 
