@@ -3,15 +3,20 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
+	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/paperfeed/paperfeed/scrape/listing"
 	"github.com/paperfeed/paperfeed/topic"
@@ -29,6 +34,10 @@ type Config struct {
 type SourceConfig struct {
 	Name string `yaml:"name"`
 	Type string `yaml:"type"`
+
+	// every type: the host names, beyond the source's own, that its
+	// redirects may lead to (lower-case, without scheme, port or path)
+	Hosts []string `yaml:"hosts"`
 
 	// huggingface
 	Via  string `yaml:"via"`  // api (default) or html
@@ -66,6 +75,10 @@ var sourceFields = map[string][]string{
 
 // sourceTypes lists the known types for messages.
 const sourceTypes = "huggingface, arxiv or html"
+
+// hostRE matches a host name as a redirect's URL gives it, lower-cased:
+// dot-separated labels of letters, digits and inner hyphens.
+var hostRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 
 // set returns the YAML names of the type-specific fields that are set.
 func (s *SourceConfig) set() []string {
@@ -122,13 +135,18 @@ const (
 
 var slugRE = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-// ConfigError is an invalid configuration, located in its file.
+// ConfigError is an invalid configuration, located in its file. Its Error
+// is one line: file:line:column: field: message.
 type ConfigError struct {
 	File   string
 	Line   int // 1-based; 0 when unknown
 	Column int
 	Field  string // YAML path of the offending field, e.g. topics[2].slug
-	Msg    string
+	// Name is the slug of the topic Field lies in, printed beside its
+	// index where the message comes from the topic's own compilation.
+	Name string
+	Msg  string
+	Err  error // the cause, when it is an error of its own: a *topic.QueryError
 }
 
 func (e *ConfigError) Error() string {
@@ -136,11 +154,23 @@ func (e *ConfigError) Error() string {
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
 	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+	field := e.Field
+	if e.Name != "" {
+		head, rest, _ := strings.Cut(field, ".")
+		field = fmt.Sprintf("%s (%s)", head, e.Name)
+		if rest != "" {
+			field += "." + rest
+		}
+	}
+	if field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, field, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
+
+// Unwrap is the cause: errors.As finds a query's *topic.QueryError (and
+// its Caret) through the config error.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // LoadConfig reads and validates the config at path.
 func LoadConfig(path string) (*Config, error) {
@@ -152,24 +182,27 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 // ParseConfig decodes and validates a config. name is the file name used in
-// error messages. Unknown fields, wrong types, bad slugs, duplicate names and
-// unknown source types are errors that give the file, line and field.
+// error messages. Every error is a *ConfigError that gives the file, line,
+// column and field path (a YAML syntax error has no field path): unknown
+// fields (with the nearest valid name), values of the wrong kind, keys
+// given twice, bad slugs, duplicate names, unknown source types. All of
+// them are reported at once, joined, one per line.
 func ParseConfig(name string, data []byte) (*Config, error) {
-	var c Config
-	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField()); err != nil {
-		ce := &ConfigError{File: name, Msg: err.Error()}
-		var ye yaml.Error
-		if errors.As(err, &ye) {
-			ce.Msg = ye.GetMessage()
-			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
-			}
-		}
-		return nil, ce
+	// Keys given twice are left to the schema check, which names them
+	// with their field path.
+	file, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return nil, decodeError(name, nil, err)
 	}
-	file, err := parser.ParseBytes(data, 0)
-	if err != nil { // cannot happen after a successful decode; kept for safety
-		return nil, &ConfigError{File: name, Msg: err.Error()}
+	if errs := checkSchema(name, file); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// The schema check refused keys given twice; what the decoder sees
+	// twice is a merged field and the field that overrides it after <<.
+	var c Config
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField(), yaml.AllowDuplicateMapKey()); err != nil {
+		// The schema check should have caught it.
+		return nil, decodeError(name, file, err)
 	}
 	v := validator{name: name, file: file}
 	c.validate(&v)
@@ -177,6 +210,381 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		return nil, errors.Join(v.errs...)
 	}
 	return &c, nil
+}
+
+// decodeError places an error of go-yaml's parser or decoder: at its
+// token, and, when file is the parsed config, at the field path of the
+// node that token belongs to.
+func decodeError(name string, file *ast.File, err error) *ConfigError {
+	ce := &ConfigError{File: name, Msg: strings.ReplaceAll(err.Error(), "\n", " ")}
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		return ce
+	}
+	ce.Msg = ye.GetMessage()
+	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+		ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
+		if file != nil {
+			ce.Field = pathAt(file, tk.Position)
+		}
+	}
+	return ce
+}
+
+// pathAt is the field path of the key or value at pos, or "".
+func pathAt(file *ast.File, pos *token.Position) string {
+	at := func(n ast.Node) bool {
+		tk := n.GetToken()
+		return tk != nil && tk.Position != nil && tk.Position.Line == pos.Line && tk.Position.Column == pos.Column
+	}
+	var find func(n ast.Node, path string) (string, bool)
+	find = func(n ast.Node, path string) (string, bool) {
+		if n == nil {
+			return "", false
+		}
+		switch n := n.(type) {
+		case *ast.AnchorNode:
+			return find(n.Value, path)
+		case *ast.TagNode:
+			return find(n.Value, path)
+		case *ast.SequenceNode:
+			for i, item := range n.Values {
+				if p, ok := find(item, fmt.Sprintf("%s[%d]", path, i)); ok {
+					return p, true
+				}
+			}
+		case *ast.MappingNode, *ast.MappingValueNode:
+			for _, mv := range mappingValues(n) {
+				p := joinPath(path, keyName(mv.Key))
+				if at(mv.Key) {
+					return p, true
+				}
+				if p, ok := find(mv.Value, p); ok {
+					return p, true
+				}
+			}
+		}
+		return path, at(n)
+	}
+	for _, doc := range file.Docs {
+		if p, ok := find(doc.Body, ""); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// checkSchema checks the YAML tree against the types it decodes into,
+// before decoding: go-yaml's decoder stops at the first mistake, names no
+// field, and quietly turns a number into a string or 1.5 into 1.
+func checkSchema(name string, file *ast.File) []error {
+	s := schema{name: name, anchors: anchors{}, resolving: map[ast.Node]bool{}}
+	for _, doc := range file.Docs {
+		ast.Walk(s.anchors, doc.Body)
+	}
+	for i, doc := range file.Docs {
+		switch {
+		case doc.Body == nil:
+		case i == 0:
+			s.check(doc.Body, reflect.TypeFor[Config](), "")
+		default:
+			s.fail(doc.Body, "", "a config is one YAML document; this is a second one (after ---): merge it into the first")
+		}
+	}
+	return s.errs
+}
+
+// schema is one run of checkSchema.
+type schema struct {
+	name      string
+	anchors   anchors
+	resolving map[ast.Node]bool // anchored values being checked through an alias
+	errs      []error
+}
+
+// anchors are the anchored values of a file by name (&name), for what its
+// aliases (*name) stand for.
+type anchors map[string]ast.Node
+
+func (a anchors) Visit(n ast.Node) ast.Visitor {
+	if an, ok := n.(*ast.AnchorNode); ok {
+		a[an.Name.GetToken().Value] = an.Value
+	}
+	return a
+}
+
+func (s *schema) fail(n ast.Node, field, format string, args ...any) {
+	ce := &ConfigError{File: s.name, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if p := nodePos(n); p != nil {
+		ce.Line, ce.Column = p.Line, p.Column
+	}
+	s.errs = append(s.errs, ce)
+}
+
+// nodePos is where a node starts: a mapping at its first key rather than
+// at its first colon.
+func nodePos(n ast.Node) *token.Position {
+	if m := mappingValues(n); len(m) > 0 && m[0].Key != nil {
+		n = m[0].Key
+	}
+	if tk := n.GetToken(); tk != nil {
+		return tk.Position
+	}
+	return nil
+}
+
+// check checks that n can decode into a t at field path.
+func (s *schema) check(n ast.Node, t reflect.Type, path string) {
+	switch v := n.(type) {
+	case nil, *ast.NullNode:
+		return // the zero value; validate says where a value is required
+	case *ast.AnchorNode:
+		s.check(v.Value, t, path)
+		return
+	case *ast.AliasNode:
+		// The anchored value is checked again for what the alias stands
+		// for; an unknown alias is the decoder's to report.
+		if target := s.anchors[v.Value.GetToken().Value]; target != nil && !s.resolving[target] {
+			s.resolving[target] = true
+			s.check(target, t, path)
+			delete(s.resolving, target)
+		}
+		return
+	case *ast.TagNode:
+		if v.Start.Value == "!!str" && t.Kind() == reflect.String {
+			return
+		}
+		s.check(v.Value, t, path)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		s.checkStruct(n, t, path)
+	case reflect.Slice:
+		s.checkList(n, t, path)
+	case reflect.String:
+		switch n.(type) {
+		case *ast.StringNode, *ast.LiteralNode:
+		case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+			s.fail(n, path, "expected a string, got %s; quote it: \"%s\"", kind(n), n.GetToken().Value)
+		default:
+			s.fail(n, path, "expected a string, got %s", kind(n))
+		}
+	case reflect.Int:
+		switch v := n.(type) {
+		case *ast.IntegerNode:
+			if u, ok := v.Value.(uint64); ok && u > math.MaxInt {
+				s.fail(n, path, "%s is too large", v.GetToken().Value)
+			}
+		case *ast.StringNode:
+			if _, err := strconv.ParseInt(v.Value, 10, 64); errors.Is(err, strconv.ErrRange) {
+				s.fail(n, path, "%s is too large", v.Value)
+			} else {
+				s.fail(n, path, "expected a whole number, got a string (%q)", v.Value)
+			}
+		case *ast.FloatNode:
+			s.fail(n, path, "expected a whole number, got %s", v.GetToken().Value)
+		default:
+			s.fail(n, path, "expected a whole number, got %s", kind(n))
+		}
+	case reflect.Bool:
+		switch v := n.(type) {
+		case *ast.BoolNode:
+		case *ast.StringNode:
+			s.fail(n, path, "expected true or false, got a string (%q)", v.Value)
+		default:
+			s.fail(n, path, "expected true or false, got %s", kind(n))
+		}
+	}
+}
+
+func (s *schema) checkList(n ast.Node, t reflect.Type, path string) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		if t.Elem().Kind() == reflect.Struct {
+			first, _ := yamlFields(t.Elem())
+			s.fail(n, path, "expected a list, one entry per item starting with \"- %s:\", got %s", first[0], kind(n))
+		} else if isScalar(n) {
+			s.fail(n, path, "expected a list, e.g. [%s], got %s", n.GetToken().Value, kind(n))
+		} else {
+			s.fail(n, path, "expected a list, got %s", kind(n))
+		}
+		return
+	}
+	for i, item := range seq.Values {
+		s.check(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+	}
+}
+
+func (s *schema) checkStruct(n ast.Node, t reflect.Type, path string) {
+	names, fields := yamlFields(t)
+	switch n.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+	default:
+		if isScalar(n) {
+			s.fail(n, path, "expected a map of fields such as \"%s: %s\", got %s", names[0], n.GetToken().Value, kind(n))
+		} else {
+			s.fail(n, path, "expected a map of fields such as \"%s: ...\", got %s", names[0], kind(n))
+		}
+		return
+	}
+	lines := map[string]int{} // the line of each key given so far
+	for i, mv := range mappingValues(n) {
+		if _, ok := mv.Key.(*ast.MergeKeyNode); ok {
+			// The decoder lets the last of a merged and a given field
+			// win; YAML says the given one does.
+			if i > 0 {
+				s.fail(mv.Key, path, "<< must come first, so that the fields after it override what it merges")
+			}
+			s.checkMerge(mv.Value, t, path)
+			continue
+		}
+		key := keyName(mv.Key)
+		at := joinPath(path, key)
+		if line, dup := lines[key]; dup {
+			s.fail(mv.Key, at, "given twice (first on line %d); keep one", line)
+			continue
+		}
+		if p := nodePos(mv.Key); p != nil {
+			lines[key] = p.Line
+		}
+		f, ok := fields[key]
+		if !ok {
+			s.fail(mv.Key, at, "unknown field; %s", suggest(key, names, "valid fields are"))
+			continue
+		}
+		s.check(mv.Value, f.Type, at)
+	}
+}
+
+// checkMerge checks the value of a merge key (<<: *defaults), a map or a
+// list of maps, as fields of t.
+func (s *schema) checkMerge(n ast.Node, t reflect.Type, path string) {
+	if seq, ok := n.(*ast.SequenceNode); ok {
+		for _, item := range seq.Values {
+			s.check(item, t, path)
+		}
+		return
+	}
+	s.check(n, t, path)
+}
+
+// yamlFields are the YAML names of t's fields, in order, and the fields by
+// name.
+func yamlFields(t reflect.Type) ([]string, map[string]reflect.StructField) {
+	var names []string
+	fields := map[string]reflect.StructField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		names = append(names, name)
+		fields[name] = f
+	}
+	return names, fields
+}
+
+// mappingValues are the key-value pairs of a mapping node, or nil.
+func mappingValues(n ast.Node) []*ast.MappingValueNode {
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		return m.Values
+	case *ast.MappingValueNode:
+		return []*ast.MappingValueNode{m}
+	}
+	return nil
+}
+
+func keyName(k ast.MapKeyNode) string {
+	if s, ok := k.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return k.String()
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func isScalar(n ast.Node) bool {
+	switch n.(type) {
+	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+		return true
+	}
+	return false
+}
+
+// kind names what a node is, for "got ..." in messages.
+func kind(n ast.Node) string {
+	switch n.(type) {
+	case *ast.StringNode, *ast.LiteralNode:
+		return "a string"
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		return "a number"
+	case *ast.BoolNode:
+		return "true or false"
+	case *ast.SequenceNode:
+		return "a list"
+	case *ast.MappingNode, *ast.MappingValueNode:
+		return "a map"
+	}
+	return n.Type().YAMLName()
+}
+
+// suggest ends a message about an unknown name: the nearest valid one when
+// it is close, else all of them after intro.
+func suggest(name string, valid []string, intro string) string {
+	if best, ok := nearest(name, valid); ok {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return intro + " " + strings.Join(valid, ", ")
+}
+
+// nearest is the name in valid closest to name, ignoring case, when it is
+// close enough to be what was meant: at most a third of name's length in
+// edits (at least one), a swap of two neighbouring letters counting as
+// one. Ties go to the earlier name in valid.
+func nearest(name string, valid []string) (string, bool) {
+	name = strings.ToLower(name)
+	best, bestD := "", max(1, len(name)/3)+1
+	for _, v := range valid {
+		if d := editDistance(name, strings.ToLower(v)); d < bestD && d < len(name) {
+			best, bestD = v, d
+		}
+	}
+	return best, best != ""
+}
+
+// editDistance is the optimal string alignment distance between two
+// strings, in bytes: insertions, deletions, substitutions and swaps of
+// neighbours.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // validator collects validation errors, locating each in the YAML source.
@@ -187,9 +595,14 @@ type validator struct {
 }
 
 func (v *validator) fail(field, format string, args ...any) {
-	ce := &ConfigError{File: v.name, Field: field, Msg: fmt.Sprintf(format, args...)}
-	// Point at the field itself, or at the closest enclosing node that exists.
-	for p := field; p != ""; p = parentPath(p) {
+	v.add(&ConfigError{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// add completes ce with the file and the position of its field, or of the
+// closest enclosing node that exists.
+func (v *validator) add(ce *ConfigError) {
+	ce.File = v.name
+	for p := ce.Field; p != ""; p = parentPath(p) {
 		path, err := yaml.PathString("$." + p)
 		if err != nil {
 			continue
@@ -198,8 +611,8 @@ func (v *validator) fail(field, format string, args ...any) {
 		if err != nil || n == nil {
 			continue
 		}
-		if tk := n.GetToken(); tk != nil && tk.Position != nil {
-			ce.Line, ce.Column = tk.Position.Line, tk.Position.Column
+		if pos := nodePos(n); pos != nil {
+			ce.Line, ce.Column = pos.Line, pos.Column
 			break
 		}
 	}
@@ -266,12 +679,29 @@ func (c *Config) validate(v *validator) {
 		if _, err := topic.Compile([]topic.Spec{t.Spec()}); err != nil {
 			var qe *topic.QueryError
 			if errors.As(err, &qe) {
-				v.fail(at+".query", "%v", err)
+				v.add(&ConfigError{Field: at + ".query", Name: t.Slug, Err: err,
+					Msg: fmt.Sprintf("%s at column %d in %q", qe.Msg, qe.Col, qe.Query)})
 			} else {
-				v.fail(at, "%v", err)
+				v.fail(keywordAt(t, at), "%v", err)
 			}
 		}
 	}
+}
+
+// keywordAt is the path of the first keyword or exclude of t that does not
+// compile, or at, the topic's, when none fails alone.
+func keywordAt(t *TopicConfig, at string) string {
+	for _, list := range []struct {
+		field string
+		words []string
+	}{{"keywords", t.Keywords}, {"exclude", t.Exclude}} {
+		for i, k := range list.words {
+			if _, err := topic.Compile([]topic.Spec{{Slug: t.Slug, Keywords: []string{k}}}); err != nil {
+				return fmt.Sprintf("%s.%s[%d]", at, list.field, i)
+			}
+		}
+	}
+	return at
 }
 
 func (s *SourceConfig) validate(v *validator, at string) {
@@ -281,8 +711,13 @@ func (s *SourceConfig) validate(v *validator, at string) {
 		v.fail(at, "type is required (%s)", sourceTypes)
 		return
 	case !known:
-		v.fail(at+".type", "unknown source type %q (want %s)", s.Type, sourceTypes)
+		v.fail(at+".type", "unknown source type %q (want %s)%s", s.Type, sourceTypes, meant(s.Type, "huggingface", "arxiv", "html"))
 		return
+	}
+	for j, h := range s.Hosts {
+		if !hostRE.MatchString(h) {
+			v.fail(fmt.Sprintf("%s.hosts[%d]", at, j), "host %q must be a lower-case host name%s (no scheme, port or path)", h, hostHint(h))
+		}
 	}
 	for _, name := range s.set() {
 		if !slices.Contains(allowed, name) {
@@ -296,14 +731,15 @@ func (s *SourceConfig) validate(v *validator, at string) {
 			s.Via = "api"
 		case "api", "html":
 		default:
-			v.fail(at+".via", "via %q must be api or html", s.Via)
+			v.fail(at+".via", "via %q must be api or html%s", s.Via, meant(s.Via, "api", "html"))
 		}
 		switch s.View {
 		case "":
 			s.View = "daily"
 		case "daily", "weekly", "monthly", "trending", "search":
 		default:
-			v.fail(at+".view", "view %q must be daily, weekly, monthly, trending or search", s.View)
+			v.fail(at+".view", "view %q must be daily, weekly, monthly, trending or search%s", s.View,
+				meant(s.View, "daily", "weekly", "monthly", "trending", "search"))
 		}
 		switch {
 		case s.View == "search" && strings.TrimSpace(s.Q) == "":
@@ -325,7 +761,7 @@ func (s *SourceConfig) validate(v *validator, at string) {
 		}
 		for i, sec := range s.Include {
 			if sec != "new" && sec != "cross" && sec != "replace" {
-				v.fail(fmt.Sprintf("%s.include[%d]", at, i), "section %q must be new, cross or replace", sec)
+				v.fail(fmt.Sprintf("%s.include[%d]", at, i), "section %q must be new, cross or replace%s", sec, meant(sec, "new", "cross", "replace"))
 			}
 		}
 	case "html":
@@ -343,6 +779,32 @@ func (s *SourceConfig) validate(v *validator, at string) {
 			}
 		}
 	}
+}
+
+// meant is "; did you mean X?" when value is close to one of valid, else "".
+func meant(value string, valid ...string) string {
+	if best, ok := nearest(value, valid); ok {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return ""
+}
+
+// hostHint is " such as x" with the host name h likely stands for, when
+// taking off a scheme, port or path and lower-casing leaves one, else "".
+func hostHint(h string) string {
+	s := h
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		s = rest
+	}
+	s, _, _ = strings.Cut(s, "/")
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	s = strings.ToLower(s)
+	if s == h || !hostRE.MatchString(s) {
+		return ""
+	}
+	return fmt.Sprintf(" such as %q", s)
 }
 
 // arxivCategoryRE matches arXiv archives and categories: cs, cs.LG,
