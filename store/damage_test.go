@@ -325,11 +325,11 @@ func TestOpenRefusesDamagedAndForeignFiles(t *testing.T) {
 				var d *DamagedError
 				switch kind {
 				case foreign:
-					if !errors.Is(err, ErrForeign) || errors.As(err, &d) {
+					if !errors.Is(err, ErrForeign) || errors.As(err, &d) || errors.Is(err, ErrDamaged) {
 						t.Errorf("Open error = %v, want ErrForeign", err)
 					}
 				case damaged:
-					if !errors.As(err, &d) || errors.Is(err, ErrForeign) {
+					if !errors.As(err, &d) || !errors.Is(err, ErrDamaged) || errors.Is(err, ErrForeign) {
 						t.Errorf("Open error = %v (%T), want a *DamagedError", err, err)
 					} else if d.Path != path {
 						t.Errorf("DamagedError.Path = %q, want %q", d.Path, path)

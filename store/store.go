@@ -241,6 +241,13 @@ func (e *DamagedError) Error() string {
 
 func (e *DamagedError) Unwrap() error { return e.Err }
 
+// ErrDamaged matches every *DamagedError under errors.Is, for a caller that
+// only asks whether the file is damaged.
+var ErrDamaged = errors.New("store is damaged")
+
+// Is reports whether target is ErrDamaged.
+func (e *DamagedError) Is(target error) bool { return target == ErrDamaged }
+
 // Store is an open history file. Its methods are safe for concurrent use;
 // Merge, Prune and SaveState are serialised.
 type Store struct {
