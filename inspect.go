@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,9 +18,16 @@ import (
 	"github.com/paperfeed/paperfeed/topic"
 )
 
+// inspectWait is how long -check and -explain wait for a running
+// paperfeed to let go of the history: it holds the file only while a refresh
+// merges and builds the site, a second or so, and these only read, under a
+// lock shared with other readers. A variable so that tests can shorten it.
+var inspectWait = 30 * time.Second
+
 // inspect runs -check and -explain: it routes the current history under cfg
 // and prints what each topic takes, or why one topic takes each paper. It
-// reads the history and writes nothing.
+// reads the history, holding it only while it reads, and writes nothing; a
+// data directory without a history is no error.
 func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 	specs := make([]topic.Spec, len(cfg.Topics))
 	for i := range cfg.Topics {
@@ -40,14 +48,17 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 			return fmt.Errorf("-explain: no topic %q (topics: %s)", opts.explain, strings.Join(slugs, ", "))
 		}
 	}
-	st, err := store.Open(filepath.Join(e.DataDir, storeFile))
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w: a running paperfeed holds the history in %s; stop it, or point PAPERFEED_DATA_DIR at a copy", err, e.DataDir)
-	}
-	if err != nil {
+	st, err := store.OpenWith(filepath.Join(e.DataDir, storeFile), store.Options{ReadOnly: true, Wait: inspectWait})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(w, "config OK: %d sources, %d topics\n", len(cfg.Sources), len(specs))
+		fmt.Fprintf(w, "no history yet in %s: the first refresh (paperfeed or paperfeed -once) writes it\n", e.DataDir)
+		return nil
+	case errors.Is(err, store.ErrLocked):
+		return fmt.Errorf("%w: a running paperfeed is writing the history in %s and did not let go within %v; retry in a moment", err, e.DataDir, inspectWait)
+	case err != nil:
 		return err
 	}
-	defer st.Close()
 
 	if explain >= 0 {
 		return explainTopic(w, router, specs[explain], explain, st)
@@ -59,10 +70,11 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 		}
 		return nil
 	})
-	if err != nil {
+	n := st.Len()
+	if err := errors.Join(err, st.Close()); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), st.Len(), e.DataDir)
+	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), n, e.DataDir)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "topic\tpapers\tin feed\t\n")
 	for i, s := range specs {
@@ -72,7 +84,7 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 }
 
 // explainTopic prints the papers topic t takes, newest first, each with the
-// terms that matched and where.
+// terms that matched and where. It closes st once it has read them.
 func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, st *store.Store) error {
 	var taken []*paper.Paper
 	err := st.ForEach(func(p *paper.Paper) error {
@@ -81,11 +93,12 @@ func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, st 
 		}
 		return nil
 	})
-	if err != nil {
+	n := st.Len()
+	if err := errors.Join(err, st.Close()); err != nil {
 		return err
 	}
 	slices.SortFunc(taken, site.Compare)
-	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), st.Len(), min(len(taken), spec.Limit))
+	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), n, min(len(taken), spec.Limit))
 	for k, p := range taken {
 		_, matches := router.Explain(t, p)
 		mark := " "

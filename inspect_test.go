@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/paperfeed/paperfeed/scrape"
+	"github.com/paperfeed/paperfeed/store"
 )
 
 // filledEnv runs -once against the fixture and returns the environment.
@@ -86,22 +91,109 @@ func TestInspectErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, `-explain: no topic "nope" (topics: all, diffusion,`) {
 		t.Errorf("unknown slug: got %d %q", code, stderr)
 	}
+}
 
-	e, err := parseEnv(env)
-	if err != nil {
-		t.Fatal(err)
+// TestInspectFreshDataDir: before the first refresh there is no history;
+// -check and -explain validate the config, say so and succeed, creating
+// nothing.
+func TestInspectFreshDataDir(t *testing.T) {
+	env := testEnv(t, "http://127.0.0.1:1") // never asked: inspecting scrapes nothing
+	dir := env["PAPERFEED_DATA_DIR"]
+	want := "config OK: 1 sources, 8 topics\nno history yet in " + dir + ": the first refresh (paperfeed or paperfeed -once) writes it\n"
+	for _, mkdir := range []bool{false, true} {
+		if mkdir {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, args := range [][]string{{"-check"}, {"-explain", "diffusion"}} {
+			code, out, stderr := runArgs(env, args...)
+			if code != 0 || out != want {
+				t.Errorf("%s (data directory exists: %v): exit code %d, stdout %q, stderr %q; want 0, %q", args, mkdir, code, out, stderr, want)
+			}
+		}
+		if mkdir {
+			if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+				t.Errorf("data directory after inspecting = %v, %v; want it empty", entries, err)
+			}
+		} else if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("inspecting created the data directory: %v", err)
+		}
 	}
-	cfg, err := loadConfig(e)
-	if err != nil {
-		t.Fatal(err)
+	// The slug is still checked.
+	if code, _, stderr := runArgs(env, "-explain", "nope"); code != 1 || !strings.Contains(stderr, `no topic "nope"`) {
+		t.Errorf("unknown slug on a fresh directory: got %d %q", code, stderr)
 	}
-	running, err := newApp(e, cfg, scrape.Options{}, newLogger(e, &bytes.Buffer{}), time.Now)
+}
+
+// holdHistory opens the history of env for writing, as a refresh does, and
+// returns the store; the test closes it.
+func holdHistory(t *testing.T, env map[string]string) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], storeFile))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("open the history: %v", err)
 	}
-	defer running.Close()
-	code, _, stderr = runArgs(env, "-check")
-	if code != 1 || !strings.Contains(stderr, "a running paperfeed holds the history") {
-		t.Errorf("locked history: got %d %q", code, stderr)
+	return s
+}
+
+// TestInspectWaitsForARefresh: a refresh holds the history while it writes;
+// -check waits for it to let go (here after about 100ms), then reads it.
+func TestInspectWaitsForARefresh(t *testing.T) {
+	env := filledEnv(t)
+	for _, args := range [][]string{{"-check"}, {"-explain", "diffusion"}} {
+		w := holdHistory(t, env)
+		type result struct {
+			code        int
+			out, stderr string
+			released    bool
+		}
+		var released atomic.Bool
+		done := make(chan result, 1)
+		go func() {
+			code, out, stderr := runArgs(env, args...)
+			done <- result{code, out, stderr, released.Load()}
+		}()
+		// The refresh takes a while; what is checked below does not
+		// depend on how long.
+		time.Sleep(100 * time.Millisecond)
+		released.Store(true)
+		if err := w.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		r := <-done
+		if !r.released {
+			t.Errorf("%s returned while a refresh held the history: %d %q", args, r.code, r.stderr)
+		}
+		if r.code != 0 || !strings.Contains(r.out, "30 papers") {
+			t.Errorf("%s after waiting: exit code %d, stdout %q, stderr %q", args, r.code, r.out, r.stderr)
+		}
+	}
+}
+
+// TestInspectGivesUp: a history held longer than the wait is a clear error,
+// after the wait.
+func TestInspectGivesUp(t *testing.T) {
+	env := filledEnv(t)
+	defer func(d time.Duration) { inspectWait = d }(inspectWait)
+	inspectWait = 300 * time.Millisecond
+	w := holdHistory(t, env)
+	defer func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	for _, args := range [][]string{{"-check"}, {"-explain", "diffusion"}} {
+		start := time.Now()
+		code, _, stderr := runArgs(env, args...)
+		took := time.Since(start)
+		want := "a running paperfeed is writing the history in " + env["PAPERFEED_DATA_DIR"] + " and did not let go within 300ms; retry in a moment"
+		if code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("%s on a held history: exit code %d, stderr %q; want 1 and %q", args, code, stderr, want)
+		}
+		// bbolt tries the lock every 50ms.
+		if took < 200*time.Millisecond {
+			t.Errorf("%s gave up after %v, before its wait of %v", args, took, inspectWait)
+		}
 	}
 }
