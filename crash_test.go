@@ -23,7 +23,7 @@ import (
 )
 
 // childEnv marks a re-executed test binary that runs the program itself.
-const childEnv = "PAPERFEED_TEST_CHILD"
+const childEnv = "TEST_PAPERFEED_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "main" {

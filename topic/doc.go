@@ -101,9 +101,13 @@
 // # Errors
 //
 // Compile errors name the topic. A query that does not parse is a
-// *QueryError with the 1-based column (in runes), the message, and a caret:
+// *QueryError with the 1-based column (in runes) and the message. Its Error
+// is one line, fit for a log record:
 //
-//	topic "robots": query: unknown field "titel" (did you mean title?) at column 1
+//	topic "robots": query: unknown field "titel" (did you mean title?) at column 1 in "titel:robot"
+//
+// and Caret draws the query with a caret under the column, for a terminal:
+//
 //	  titel:robot
 //	  ^
 //
