@@ -27,9 +27,32 @@
 // and index.html follow, then the files of topics no longer configured are
 // removed, so a reader never finds a link to a feed that is not there.
 //
+// A write that fails (a full disk, a read-only directory, no file
+// descriptor left, a directory where a feed should be) ends the Build with
+// an error naming the file. Every file already on disk stays whole
+// (feed.WriteFile replaces files by rename); index.html and feeds.opml are
+// not written and no file is removed, since they could then link to a feed
+// that is not there; and a topic whose files failed is not recorded as
+// written, so the next Build writes it again even when nothing changed.
+//
+// # State
+//
 // The members and what was last rendered are kept in the store's state
-// bucket, saved after the files are written, so the next process starts
-// where this one stopped; a build that changed nothing saves nothing.
+// bucket under "topic/<slug>" and "gen" (the history generation they
+// reflect), saved after the files are written (also after a write failed,
+// for the topics whose files were written), so the next process starts
+// where this one stopped; a build that changed nothing saves nothing. Other
+// keys of the bucket are left alone. A topic state carries a version: one
+// saved by an earlier release, whose members may be ordered by other keys,
+// is not trusted and the topic is routed again.
+//
+// The store is passed to every call, not kept: the caller may hold the
+// history open only while it writes to it. Load reads the saved state
+// unless the Builder's own state already reflects the store's generation
+// (the one its last Load or Build saw), so calling it after every open is
+// cheap, and a history another process changed meanwhile is read again.
+// Build trusts that the papers it is given are every change since that
+// generation.
 package site
 
 import (
@@ -72,8 +95,15 @@ const (
 	statePrefix = "topic/"
 )
 
-// Key is what orders a paper in the feeds: its item date, then upvotes,
-// then ID.
+// stateVersion is the version of a saved topicState. 2: members are
+// ordered by feed.Date with a day-only date's time of day from the paper's
+// ID (before, every paper of a day had its midnight), so states of version
+// 1, which had no "v", are routed again.
+const stateVersion = 2
+
+// Key is what orders a paper in the feeds: its item date (feed.Date, which
+// gives a day-only date the paper's time of day, so that order and the
+// dates the feeds show agree), then upvotes, then ID.
 type Key struct {
 	Date    time.Time
 	Upvotes int
@@ -109,6 +139,8 @@ type member struct {
 // topicState is what a Builder keeps of a topic between builds and
 // processes.
 type topicState struct {
+	// Version is stateVersion when the state was saved by this release.
+	Version int `json:"v"`
 	// Rules identifies the routing rules and limit the members were
 	// chosen under; a topic whose rules changed is routed again.
 	Rules string `json:"rules"`
@@ -132,27 +164,32 @@ type Config struct {
 	Router *topic.Router
 }
 
-// Builder builds the site in one output directory from one store. It is not
-// safe for concurrent use: the caller runs one build at a time.
+// Builder builds the site in one output directory from the history it is
+// given at each call. It is not safe for concurrent use: the caller runs
+// one build at a time.
 type Builder struct {
-	dir   string
-	store *store.Store
-	log   *slog.Logger
-	cfg   Config
+	dir string
+	log *slog.Logger
+	cfg Config
 
-	topics   []*topicState // by spec
-	loaded   bool          // topics hold the saved state
-	old      map[string]*topicState
-	savedGen string // the history generation of the saved state
+	topics []*topicState          // by spec, once loaded
+	loaded bool                   // topics hold the states of cfg.Specs
+	old    map[string]*topicState // by slug: the states SetConfig kept for the next Load
+	// held is whether the states in memory (topics, or old after
+	// SetConfig) reflect the history at generation gen.
+	held     bool
+	gen      uint64
+	savedGen string // the history generation of the state on disk, as last read or saved
+	sweep    bool   // the state on disk may hold topics no longer configured
 
 	hits map[string][]topic.Hit // routing of the papers seen by one Build
 	zw   *gzip.Writer           // compresses every gzip copy, reset for each
 }
 
-// New returns a Builder writing into dir from st. It reads nothing until
-// Load or the first Build.
-func New(dir string, st *store.Store, cfg Config, log *slog.Logger) *Builder {
-	return &Builder{dir: dir, store: st, log: log, cfg: cfg}
+// New returns a Builder writing into dir. It reads nothing until Load or
+// the first Build.
+func New(dir string, cfg Config, log *slog.Logger) *Builder {
+	return &Builder{dir: dir, log: log, cfg: cfg}
 }
 
 // SetConfig replaces the site and topics. Topics whose rules changed are
@@ -168,6 +205,7 @@ func (b *Builder) SetConfig(cfg Config) {
 		b.loaded = false
 	}
 	b.cfg = cfg
+	b.sweep = true
 }
 
 // rules identifies what a topic's members depend on.
@@ -189,20 +227,26 @@ func rules(s topic.Spec) string {
 // capacity is how many members a topic keeps: its limit and as many again.
 func capacity(s topic.Spec) int { return 2 * max(s.Limit, 1) }
 
-// Load reads the saved state of every configured topic. Call it after
-// opening the store and before the first merge into it: a state saved at
-// another generation of the history than the store's is not trusted, and
-// every topic is then routed over the whole history. Build loads by itself
-// when Load was not called.
-func (b *Builder) Load() error {
-	if b.loaded {
+// Load makes the Builder's state that of the history s holds. Call it after
+// every open of the store, before merging into it. When the Builder's
+// state already reflects s's generation (its last Load or Build saw it),
+// Load reads nothing. Otherwise it reads the saved state from s: a state
+// saved at another generation of the history than s's missed some merge or
+// prune and is not trusted, and every topic is then routed over the whole
+// history at the next Build. Build loads by itself when Load was not
+// called.
+func (b *Builder) Load(s *store.Store) error {
+	gen := s.Gen()
+	if b.held && b.gen == gen && b.loaded {
 		return nil
 	}
-	saved := b.old
-	b.old = nil
-	fromDisk := saved == nil
-	if fromDisk {
-		state, err := b.store.State()
+	var saved map[string]*topicState
+	stale := false
+	if b.held && b.gen == gen {
+		// Kept by SetConfig: these states saw every change.
+		saved = b.old
+	} else {
+		state, err := s.State()
 		if err != nil {
 			return fmt.Errorf("read site state: %w", err)
 		}
@@ -220,21 +264,20 @@ func (b *Builder) Load() error {
 			saved[slug] = ts
 		}
 		b.savedGen = string(state[stateGen])
+		stale = b.savedGen != fmt.Sprint(gen)
+		b.sweep = true // the config may have changed since it was saved
 	}
-	// A state saved at another generation of the history missed some
-	// merge or prune: every topic is routed again. States kept in memory
-	// (a reload) saw every change.
-	stale := fromDisk && b.savedGen != fmt.Sprint(b.store.Gen())
+	b.old = nil
 	b.topics = make([]*topicState, len(b.cfg.Specs))
-	for i, s := range b.cfg.Specs {
-		ts, ok := saved[s.Slug]
-		r := rules(s)
-		if !ok || stale || ts.Rules != r {
-			ts = &topicState{Rules: r, scan: true, dirty: true}
+	for i, spec := range b.cfg.Specs {
+		ts, ok := saved[spec.Slug]
+		r := rules(spec)
+		if !ok || stale || ts.Rules != r || ts.Version != stateVersion {
+			ts = &topicState{Version: stateVersion, Rules: r, scan: true, dirty: true}
 		}
 		b.topics[i] = ts
 	}
-	b.loaded = true
+	b.loaded, b.held, b.gen = true, true, gen
 	return nil
 }
 
@@ -248,13 +291,18 @@ type Result struct {
 	Scanned int // topics routed over the whole history
 }
 
-// Build updates the members for the papers changed and pruned since the
-// last Build (the stored form of each changed paper; IDs of pruned ones),
-// then writes what changed. now dates empty topics.
-func (b *Builder) Build(changed []*paper.Paper, pruned []string, st Status, now time.Time) (Result, error) {
+// Build updates the members for the papers changed and pruned in s since
+// the generation of the last Load or Build (the stored form of each changed
+// paper; IDs of pruned ones), then writes what changed. It loads first when
+// the Builder holds no state (see Load). now dates empty topics. On a
+// failed write it returns the error naming the file, after saving the
+// state of what was written (see the package comment).
+func (b *Builder) Build(s *store.Store, changed []*paper.Paper, pruned []string, st Status, now time.Time) (Result, error) {
 	var res Result
-	if err := b.Load(); err != nil {
-		return res, err
+	if !b.loaded {
+		if err := b.Load(s); err != nil {
+			return res, err
+		}
 	}
 	b.hits = map[string][]topic.Hit{}
 	defer func() { b.hits = nil }()
@@ -275,12 +323,14 @@ func (b *Builder) Build(changed []*paper.Paper, pruned []string, st Status, now 
 			ts.scan = true // papers beyond the reserve may belong in the feed
 		}
 	}
-	n, err := b.scan()
+	// The members now reflect s, or are marked to be routed over it.
+	b.gen = s.Gen()
+	n, err := b.scan(s)
 	if err != nil {
 		return res, err
 	}
 	res.Scanned = n
-	topics, err := b.write(now, &res)
+	topics, err := b.write(s, now, &res)
 	if missing, ok := errors.AsType[*missingError](err); ok {
 		// Members that left the history unannounced: route every topic
 		// again rather than show a feed without them.
@@ -288,24 +338,25 @@ func (b *Builder) Build(changed []*paper.Paper, pruned []string, st Status, now 
 		for _, ts := range b.topics {
 			ts.scan, ts.dirty = true, true
 		}
-		if n, err = b.scan(); err != nil {
+		if n, err = b.scan(s); err != nil {
 			return res, err
 		}
 		res.Scanned += n
-		topics, err = b.write(now, &res)
+		topics, err = b.write(s, now, &res)
 	}
-	if err != nil {
-		return res, err
+	// The index and OPML link every topic's feeds: written only once all
+	// of them are, and the files of removed topics go only after the
+	// index that linked them.
+	if err == nil {
+		err = b.writeIndex(topics, st, &res)
 	}
-	if err := b.writeIndex(topics, st, &res); err != nil {
-		return res, err
+	if err == nil {
+		res.Removed, err = b.removeStale()
 	}
-	removed, err := b.removeStale()
-	res.Removed = removed
-	if err != nil {
-		return res, err
-	}
-	return res, b.save()
+	// Every topic is routed by now: its state holds what was written,
+	// even when a write failed, and a topic whose files failed keeps the
+	// signature of its files before, so the next Build writes it again.
+	return res, errors.Join(err, b.save(s))
 }
 
 // remove drops id from the members.
@@ -333,7 +384,7 @@ func (ts *topicState) insert(m member, limit int) {
 
 // scan routes the history, once, for every topic marked for it, and
 // returns how many topics it routed.
-func (b *Builder) scan() (int, error) {
+func (b *Builder) scan(s *store.Store) (int, error) {
 	var which []int
 	for i, ts := range b.topics {
 		if ts.scan {
@@ -372,7 +423,7 @@ func (b *Builder) scan() (int, error) {
 			}
 		})
 	}
-	err := b.store.ForEach(func(p *paper.Paper) error {
+	err := s.ForEach(func(p *paper.Paper) error {
 		papers <- p
 		return nil
 	})
@@ -392,7 +443,7 @@ func (b *Builder) scan() (int, error) {
 		ts.Members = slices.Clip(keepFirst(all.ms, c))
 		ts.scan, ts.dirty = false, true
 	}
-	b.log.Info("routed the history", "topics", len(which), "papers", b.store.Len(), "took", time.Since(start).Round(time.Millisecond))
+	b.log.Info("routed the history", "topics", len(which), "papers", s.Len(), "took", time.Since(start).Round(time.Millisecond))
 	return len(which), nil
 }
 
@@ -481,7 +532,7 @@ func (b *Builder) shown(i int) []member {
 // write renders and writes the feeds of every topic whose signature
 // changed, and returns every topic as the index and OPML show it: its
 // newest papers and how many its feeds hold.
-func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
+func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topic, error) {
 	topics := make([]feed.Topic, len(b.topics))
 	var need []string // papers to read: the index's newest and re-rendered feeds'
 	sigs := make([]uint64, len(b.topics))
@@ -509,7 +560,7 @@ func (b *Builder) write(now time.Time, res *Result) ([]feed.Topic, error) {
 	// Topics share papers: each is read once, and its item HTML made once.
 	var renderer feed.Renderer
 	slices.Sort(need)
-	papers, err := b.store.Get(slices.Compact(need)...)
+	papers, err := s.Get(slices.Compact(need)...)
 	if err != nil {
 		return nil, fmt.Errorf("read papers: %w", err)
 	}
@@ -557,11 +608,12 @@ func files(slug string) []string {
 	return names
 }
 
-// filesExist reports whether every feed file of a topic is on disk, so a
-// file removed by hand is written again.
+// filesExist reports whether every feed file of a topic is a file on
+// disk, so a file removed (or replaced) by hand is written again.
 func (b *Builder) filesExist(slug string) bool {
 	for _, name := range files(slug) {
-		if _, err := os.Stat(filepath.Join(b.dir, filepath.FromSlash(name))); err != nil {
+		fi, err := os.Stat(filepath.Join(b.dir, filepath.FromSlash(name)))
+		if err != nil || !fi.Mode().IsRegular() {
 			return false
 		}
 	}
@@ -580,10 +632,11 @@ func (b *Builder) writeFeed(name string, data []byte, res *Result) error {
 	return b.writeFile(name+gzExt, gz, res)
 }
 
+// writeFile writes one file of the site; feed.WriteFile's error names it.
 func (b *Builder) writeFile(name string, data []byte, res *Result) error {
 	changed, err := feed.WriteFile(b.dir, name, data)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return err
 	}
 	if changed {
 		res.Written++
@@ -678,8 +731,9 @@ func isFeedFile(name string) bool {
 }
 
 // save writes the states that changed, with the generation of the history
-// they reflect.
-func (b *Builder) save() error {
+// they reflect. Keys of the state bucket that are not the site's are left
+// as they are.
+func (b *Builder) save(s *store.Store) error {
 	put := map[string][]byte{}
 	for i, ts := range b.topics {
 		if !ts.dirty {
@@ -691,13 +745,12 @@ func (b *Builder) save() error {
 		}
 		put[statePrefix+b.cfg.Specs[i].Slug] = data
 	}
-	gen := fmt.Sprint(b.store.Gen())
-	if len(put) == 0 && gen == b.savedGen {
+	gen := fmt.Sprint(b.gen)
+	if len(put) == 0 && gen == b.savedGen && !b.sweep {
 		return nil
 	}
-	put[stateGen] = []byte(gen)
 	// States of topics no longer configured go with them.
-	state, err := b.store.State()
+	state, err := s.State()
 	if err != nil {
 		return fmt.Errorf("read site state: %w", err)
 	}
@@ -711,12 +764,17 @@ func (b *Builder) save() error {
 			del = append(del, k)
 		}
 	}
-	if err := b.store.SaveState(put, del); err != nil {
+	if len(put) == 0 && gen == b.savedGen && len(del) == 0 {
+		b.sweep = false // nothing to write: the file stays as it is
+		return nil
+	}
+	put[stateGen] = []byte(gen)
+	if err := s.SaveState(put, del); err != nil {
 		return fmt.Errorf("save site state: %w", err)
 	}
 	for _, ts := range b.topics {
 		ts.dirty = false
 	}
-	b.savedGen = gen
+	b.savedGen, b.sweep = gen, false
 	return nil
 }

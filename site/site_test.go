@@ -163,8 +163,8 @@ func TestIncrementalMatchesFullRouting(t *testing.T) {
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
 	cfg := config(t, testSpecs)
-	b := New(out, s, cfg, discard)
-	if err := b.Load(); err != nil {
+	b := New(out, cfg, discard)
+	if err := b.Load(s); err != nil {
 		t.Fatal(err)
 	}
 	next := 0
@@ -200,17 +200,17 @@ func TestIncrementalMatchesFullRouting(t *testing.T) {
 			}
 			ids = slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(pruned, id) })
 		}
-		if _, err := b.Build(res.Changed, pruned, Status{Refreshed: now}, now); err != nil {
+		if _, err := b.Build(s, res.Changed, pruned, Status{Refreshed: now}, now); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		checkFeeds(t, round, out, s, cfg)
 	}
 
-	restarted := New(out, s, cfg, discard)
-	if err := restarted.Load(); err != nil {
+	restarted := New(out, cfg, discard)
+	if err := restarted.Load(s); err != nil {
 		t.Fatal(err)
 	}
-	res, err := restarted.Build(nil, nil, Status{Refreshed: now}, now)
+	res, err := restarted.Build(s, nil, nil, Status{Refreshed: now}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,16 +227,16 @@ func TestUnchangedBuildWritesNothing(t *testing.T) {
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
 	res := seed(t, s, rand.New(rand.NewPCG(5, 6)), 40)
-	b := New(out, s, config(t, testSpecs), discard)
+	b := New(out, config(t, testSpecs), discard)
 	st := Status{Refreshed: day}
-	if _, err := b.Build(res.Changed, nil, st, day); err != nil {
+	if _, err := b.Build(s, res.Changed, nil, st, day); err != nil {
 		t.Fatal(err)
 	}
 	before, err := s.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := b.Build(nil, nil, st, day.Add(time.Hour))
+	got, err := b.Build(s, nil, nil, st, day.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +252,38 @@ func TestUnchangedBuildWritesNothing(t *testing.T) {
 			t.Errorf("state %s changed", k)
 		}
 	}
+
+	// A new process whose first build changes nothing leaves the history's
+	// file byte for byte as it was.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "paperfeed.db")
+	was, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	restarted := New(out, config(t, testSpecs), discard)
+	if err := restarted.Load(s); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = restarted.Build(s, nil, nil, st, day.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Written != 0 || got.Scanned != 0 {
+		t.Errorf("unchanged build after a restart: %+v, want nothing written or routed", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	now, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(was, now) {
+		t.Error("an unchanged build after a restart wrote the history's file")
+	}
 }
 
 // TestStaleStateRoutesAgain: a state saved before a merge it did not see
@@ -261,24 +293,24 @@ func TestStaleStateRoutesAgain(t *testing.T) {
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
 	cfg := config(t, testSpecs)
-	b := New(out, s, cfg, discard)
+	b := New(out, cfg, discard)
 	rng := rand.New(rand.NewPCG(7, 8))
 	res, err := s.Merge([]paper.Paper{randomPaper(rng, 1)}, day)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
+	if _, err := b.Build(s, res.Changed, nil, Status{}, day); err != nil {
 		t.Fatal(err)
 	}
 	// A merge whose build never ran.
 	if _, err := s.Merge([]paper.Paper{{ID: "2606.99999", Title: "diffusion agents", Day: day, Upvotes: 50}}, day); err != nil {
 		t.Fatal(err)
 	}
-	b2 := New(out, s, cfg, discard)
-	if err := b2.Load(); err != nil {
+	b2 := New(out, cfg, discard)
+	if err := b2.Load(s); err != nil {
 		t.Fatal(err)
 	}
-	got, err := b2.Build(nil, nil, Status{}, day)
+	got, err := b2.Build(s, nil, nil, Status{}, day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,15 +327,15 @@ func TestSetConfig(t *testing.T) {
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
 	res := seed(t, s, rand.New(rand.NewPCG(9, 10)), 50)
-	b := New(out, s, config(t, testSpecs), discard)
-	if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
+	b := New(out, config(t, testSpecs), discard)
+	if _, err := b.Build(s, res.Changed, nil, Status{}, day); err != nil {
 		t.Fatal(err)
 	}
 	specs := slices.Clone(testSpecs[:3])
 	specs[1].Keywords = []string{"vision"}
 	cfg := config(t, specs)
 	b.SetConfig(cfg)
-	got, err := b.Build(nil, nil, Status{}, day)
+	got, err := b.Build(s, nil, nil, Status{}, day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,14 +370,14 @@ func TestFileRemovedByHandIsWrittenAgain(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
-	b := New(out, s, config(t, testSpecs), discard)
-	if _, err := b.Build(nil, nil, Status{}, day); err != nil {
+	b := New(out, config(t, testSpecs), discard)
+	if _, err := b.Build(s, nil, nil, Status{}, day); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Remove(filepath.Join(out, "feeds", "all.rss.gz")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Build(nil, nil, Status{}, day); err != nil {
+	if _, err := b.Build(s, nil, nil, Status{}, day); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "feeds", "all.rss.gz")); err != nil {
@@ -359,8 +391,8 @@ func TestEmptyTopicDate(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "public")
 	s := openStore(t, dir)
-	b := New(out, s, config(t, testSpecs), discard)
-	if _, err := b.Build(nil, nil, Status{}, day); err != nil {
+	b := New(out, config(t, testSpecs), discard)
+	if _, err := b.Build(s, nil, nil, Status{}, day); err != nil {
 		t.Fatal(err)
 	}
 	first, err := os.ReadFile(filepath.Join(out, "feeds", "all.atom"))
@@ -370,7 +402,7 @@ func TestEmptyTopicDate(t *testing.T) {
 	if !bytes.Contains(first, []byte("<updated>2026-06-12T00:00:00Z</updated>")) {
 		t.Errorf("empty feed not dated by the first build:\n%s", first)
 	}
-	if _, err := b.Build(nil, nil, Status{}, day.Add(48*time.Hour)); err != nil {
+	if _, err := b.Build(s, nil, nil, Status{}, day.Add(48*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	again, err := os.ReadFile(filepath.Join(out, "feeds", "all.atom"))
@@ -394,8 +426,9 @@ func TestBuildErrors(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(out, "feeds"), []byte("not a directory"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		b := New(out, openStore(t, dir), config(t, testSpecs), discard)
-		_, err := b.Build(nil, nil, Status{}, day)
+		s := openStore(t, dir)
+		b := New(out, config(t, testSpecs), discard)
+		_, err := b.Build(s, nil, nil, Status{}, day)
 		if err == nil || !strings.Contains(err.Error(), "write feeds/all.atom") {
 			t.Errorf("got %v, want an error naming feeds/all.atom", err)
 		}
@@ -408,8 +441,8 @@ func TestBuildErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := New(out, s, config(t, testSpecs), discard)
-		if _, err := b.Build(res.Changed, nil, Status{}, day); err != nil {
+		b := New(out, config(t, testSpecs), discard)
+		if _, err := b.Build(s, res.Changed, nil, Status{}, day); err != nil {
 			t.Fatal(err)
 		}
 		// Pruned without telling the builder: the next build notices
@@ -417,7 +450,7 @@ func TestBuildErrors(t *testing.T) {
 		if _, err := s.Prune(day.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		got, err := b.Build(nil, nil, Status{}, day)
+		got, err := b.Build(s, nil, nil, Status{}, day)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -466,14 +499,14 @@ func TestUnreadableStateRoutesAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(out, s, cfg, discard).Build(res.Changed, nil, Status{}, day); err != nil {
+	if _, err := New(out, cfg, discard).Build(s, res.Changed, nil, Status{}, day); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveState(map[string][]byte{statePrefix + "diffusion": []byte("{not json")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	b := New(out, s, cfg, discard)
-	got, err := b.Build(nil, nil, Status{}, day)
+	b := New(out, cfg, discard)
+	got, err := b.Build(s, nil, nil, Status{}, day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +525,7 @@ func TestClosedStore(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(out, s, config(t, testSpecs), discard).Build(nil, nil, Status{}, day)
+	_, err := New(out, config(t, testSpecs), discard).Build(s, nil, nil, Status{}, day)
 	if err == nil || !strings.Contains(err.Error(), "site state") {
 		t.Errorf("got %v, want an error reading the site state", err)
 	}
