@@ -59,18 +59,17 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		return MergeResult{}, fmt.Errorf("merge: store %s: %w", s.path, ErrReadOnly)
 	}
 	var res MergeResult
-	keep := make([]paper.Paper, 0, len(papers))
 	for i := range papers {
 		switch id := papers[i].ID; {
 		case id == "":
 			res.Skipped = append(res.Skipped, Skip{Err: fmt.Errorf("paper %d of the batch (title %q) has an empty id", i, papers[i].Title)})
 		case len(id) > maxIDLen:
 			res.Skipped = append(res.Skipped, Skip{ID: id, Err: fmt.Errorf("id is %d bytes, over the limit of %d", len(id), maxIDLen)})
-		default:
-			keep = append(keep, papers[i])
 		}
 	}
-	papers = keep
+	if len(res.Skipped) > 0 {
+		papers = slices.DeleteFunc(slices.Clone(papers), func(p paper.Paper) bool { return p.ID == "" || len(p.ID) > maxIDLen })
+	}
 	if len(papers) == 0 {
 		return res, nil
 	}
