@@ -149,8 +149,8 @@
 // order, no index, no state) is migrated in place by the first Open, in one
 // write transaction: every record is decoded with the format 1 reader,
 // given Hub by the rule for records without "hub", and written as a format
-// 2 record, the index and counters are built, and the
-// marker is set. A crash leaves the whole old file or the whole new one; a
+// 2 record, the index and counters are built, and the marker is set. (A
+// read-only Store never migrates: it refuses a format 1 file.) A crash leaves the whole old file or the whole new one; a
 // format 1 file with a damaged record is refused with a *DamagedError,
 // untouched, as before. Migration is the one step that holds the whole
 // history in memory (bbolt keeps a transaction's pages until it commits),
