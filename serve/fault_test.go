@@ -84,16 +84,19 @@ func (i faultInfo) Mode() fs.FileMode {
 	return i.FileInfo.Mode()
 }
 
-// scanInto runs one Reload's scan of fsys on h and stores the result, as
-// Reload does with the root's file system.
-func scanInto(h *Handler, fsys fs.FS) error {
-	next, err := h.scan(fsys)
-	if next != nil {
-		h.cur.Store(next)
-	}
-	return err
+// loadFS loads fsys into h as Reload loads the root's file system, with no
+// root (the tests that use it only look at the routes).
+func loadFS(h *Handler, fsys fs.FS) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.load(nil, fsys)
 }
 
+// TestReloadFaults: a Reload that fails anywhere leaves the set the last one
+// made, whole; a file removed or replaced while the scan runs is no error.
+// Each case first loads the site cleanly, then gives every file a new mtime
+// (so every one is read again), adds feeds/new.atom, puts its fault in and
+// loads again.
 func TestReloadFaults(t *testing.T) {
 	boom := errors.New("boom")
 	mtime := time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
@@ -110,66 +113,50 @@ func TestReloadFaults(t *testing.T) {
 			"feeds/sub/c.rs":  {Data: []byte("c"), ModTime: mtime},
 		}
 	}
+	clean := []string{"/", "/index.html", "/feeds/a.atom", "/feeds/b.atom", "/feeds/sub/c.rs"}
 	tests := []struct {
 		name    string
 		fs      faultFS
-		wantErr string   // "" for none
-		served  []string // with or without gzip
-		gzipped []string // served with a verified .gz
+		wantErr string // "": no error, and the new set is in place
+		// For a Reload that succeeds: served in the new set, with or
+		// without gzip; the gzipped ones; and those not served.
+		served  []string
+		gzipped []string
 		missing []string
 	}{
 		{
 			name:    "clean",
-			fs:      faultFS{},
-			served:  []string{"/", "/index.html", "/feeds/a.atom", "/feeds/b.atom", "/feeds/sub/c.rs"},
+			served:  append([]string{"/feeds/new.atom"}, clean...),
 			gzipped: []string{"/feeds/a.atom"},
 			missing: []string{"/feeds/.tmp-b", "/.cache/x.atom", "/feeds", "/feeds/sub", "/feeds/a.atom.gz", "/feeds/c.atom", "/feeds/c.atom.gz"},
 		},
+		{name: "open_error", fs: faultFS{openErr: map[string]error{"feeds/a.atom": boom}}, wantErr: "serve: open feeds/a.atom: boom"},
+		{name: "new_file_open_error", fs: faultFS{openErr: map[string]error{"feeds/new.atom": boom}}, wantErr: "serve: open feeds/new.atom: boom"},
+		{name: "stat_error", fs: faultFS{statErr: map[string]error{"feeds/a.atom": boom}}, wantErr: "serve: stat feeds/a.atom: boom"},
+		{name: "read_error", fs: faultFS{readErr: map[string]error{"feeds/a.atom": boom}}, wantErr: "serve: read feeds/a.atom: boom"},
 		{
-			name:    "open_error",
-			fs:      faultFS{openErr: map[string]error{"feeds/a.atom": boom}},
-			wantErr: "serve: open feeds/a.atom: boom",
-			served:  []string{"/feeds/b.atom"},
-			missing: []string{"/feeds/a.atom"},
+			name:    "changed_while_read",
+			fs:      faultFS{size: map[string]int64{"index.html": 1}},
+			wantErr: "serve: read index.html: changed while read (12 bytes read, size 1)",
 		},
+		{name: "gz_open_error", fs: faultFS{openErr: map[string]error{"feeds/a.atom.gz": boom}}, wantErr: "serve: open feeds/a.atom.gz: boom"},
+		{name: "gz_stat_error", fs: faultFS{statErr: map[string]error{"feeds/a.atom.gz": boom}}, wantErr: "serve: stat feeds/a.atom.gz: boom"},
+		{name: "gz_read_error", fs: faultFS{readErr: map[string]error{"feeds/a.atom.gz": boom}}, wantErr: "serve: read feeds/a.atom.gz: boom"},
+		{name: "gz_changed_while_read", fs: faultFS{size: map[string]int64{"feeds/a.atom.gz": 1}}, wantErr: "serve: read feeds/a.atom.gz: changed while read"},
+		{name: "subdir_unreadable", fs: faultFS{dirErr: map[string]error{"feeds": boom}}, wantErr: "serve: scan feeds: boom"},
+		{name: "nested_subdir_unreadable", fs: faultFS{dirErr: map[string]error{"feeds/sub": boom}}, wantErr: "serve: scan feeds/sub: boom"},
+		{name: "root_unreadable", fs: faultFS{dirErr: map[string]error{".": boom}}, wantErr: "serve: scan site: boom"},
 		{
 			name:    "vanished_before_open",
 			fs:      faultFS{openErr: map[string]error{"feeds/a.atom": fs.ErrNotExist}},
-			served:  []string{"/feeds/b.atom"},
-			missing: []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "stat_error",
-			fs:      faultFS{statErr: map[string]error{"feeds/a.atom": boom}},
-			wantErr: "serve: stat feeds/a.atom: boom",
-			served:  []string{"/feeds/b.atom"},
-			missing: []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "read_error",
-			fs:      faultFS{readErr: map[string]error{"feeds/a.atom": boom}},
-			wantErr: "serve: read feeds/a.atom: boom",
-			served:  []string{"/feeds/b.atom"},
+			served:  []string{"/feeds/b.atom", "/feeds/new.atom"},
 			missing: []string{"/feeds/a.atom"},
 		},
 		{
 			name:    "replaced_by_non_regular",
 			fs:      faultFS{mode: map[string]fs.FileMode{"feeds/a.atom": fs.ModeNamedPipe}},
-			served:  []string{"/feeds/b.atom"},
+			served:  []string{"/feeds/b.atom", "/feeds/new.atom"},
 			missing: []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "changed_while_read",
-			fs:      faultFS{size: map[string]int64{"index.html": 1}},
-			wantErr: "serve: read index.html: changed while read (12 bytes read, size 1)",
-			gzipped: []string{"/feeds/a.atom"},
-			missing: []string{"/", "/index.html"},
-		},
-		{
-			name:    "gz_open_error",
-			fs:      faultFS{openErr: map[string]error{"feeds/a.atom.gz": boom}},
-			wantErr: "serve: open feeds/a.atom.gz: boom",
-			served:  []string{"/feeds/a.atom"},
 		},
 		{
 			name:   "gz_vanished_before_open",
@@ -177,47 +164,47 @@ func TestReloadFaults(t *testing.T) {
 			served: []string{"/feeds/a.atom"},
 		},
 		{
-			name:    "gz_stat_error",
-			fs:      faultFS{statErr: map[string]error{"feeds/a.atom.gz": boom}},
-			wantErr: "serve: stat feeds/a.atom.gz: boom",
-			served:  []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "gz_read_error",
-			fs:      faultFS{readErr: map[string]error{"feeds/a.atom.gz": boom}},
-			wantErr: "serve: read feeds/a.atom.gz: boom",
-			served:  []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "gz_changed_while_read",
-			fs:      faultFS{size: map[string]int64{"feeds/a.atom.gz": 1}},
-			wantErr: "serve: read feeds/a.atom.gz: changed while read",
-			served:  []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "subdir_unreadable",
-			fs:      faultFS{dirErr: map[string]error{"feeds": boom}},
-			wantErr: "serve: scan feeds: boom",
-			served:  []string{"/", "/index.html"},
-			missing: []string{"/feeds/a.atom"},
-		},
-		{
-			name:    "root_unreadable",
-			fs:      faultFS{dirErr: map[string]error{".": boom}},
-			wantErr: "serve: scan site: boom",
-			missing: []string{"/", "/index.html"},
+			name:    "subdir_vanished",
+			fs:      faultFS{dirErr: map[string]error{"feeds/sub": fs.ErrNotExist}},
+			served:  []string{"/feeds/a.atom", "/feeds/new.atom"},
+			gzipped: []string{"/feeds/a.atom"},
+			missing: []string{"/feeds/sub/c.rs"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.fs.MapFS = files()
+			fsys := faultFS{MapFS: files()}
 			h := New("site", Options{})
-			err := scanInto(h, tt.fs)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("scan: got %v, want no error", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("scan: got %v, want %q", err, tt.wantErr)
+			if err := loadFS(h, fsys); err != nil {
+				t.Fatalf("first load: %v", err)
+			}
+			before := h.cur.Load()
+			for name, f := range fsys.MapFS {
+				f.ModTime = mtime.Add(time.Hour)
+				fsys.MapFS[name] = f
+			}
+			fsys.MapFS["feeds/new.atom"] = &fstest.MapFile{Data: []byte("<feed>new</feed>"), ModTime: mtime}
+			tt.fs.MapFS = fsys.MapFS
+			err := loadFS(h, tt.fs)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("load: got %v, want %q", err, tt.wantErr)
+				}
+				if h.cur.Load() != before {
+					t.Fatal("a failed load changed the set")
+				}
+				for _, p := range clean {
+					if routes(h)[p] == nil {
+						t.Errorf("%s: not served after a failed load, want the last set whole", p)
+					}
+				}
+				if got, want := h.Len(), 4; got != want {
+					t.Errorf("Len: got %d, want %d", got, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("load: got %v, want no error", err)
 			}
 			set := routes(h)
 			for _, p := range tt.served {
@@ -239,27 +226,30 @@ func TestReloadFaults(t *testing.T) {
 	}
 }
 
-// TestReloadFailedReadKeepsOld: a changed file that cannot be read keeps
-// what the last Reload learned, and its .gz with it.
-func TestReloadFailedReadKeepsOld(t *testing.T) {
+// TestFirstReloadFails: a Reload that fails before any succeeded leaves
+// nothing served, and Len says so.
+func TestFirstReloadFails(t *testing.T) {
 	mtime := time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
-	fsys := faultFS{MapFS: fstest.MapFS{
-		"a.atom":    {Data: []byte("<feed/>"), ModTime: mtime},
-		"a.atom.gz": {Data: gzipOf(t, []byte("<feed/>")), ModTime: mtime},
-	}}
+	fsys := faultFS{
+		MapFS: fstest.MapFS{
+			"index.html": {Data: []byte("<p>index</p>"), ModTime: mtime},
+			"a.atom":     {Data: []byte("<feed/>"), ModTime: mtime},
+		},
+		readErr: map[string]error{"index.html": errors.New("boom")},
+	}
 	h := New("site", Options{})
-	if err := scanInto(h, fsys); err != nil {
+	if err := loadFS(h, fsys); err == nil {
+		t.Fatal("load: got no error, want the read error")
+	}
+	if n, set := h.Len(), routes(h); n != 0 || len(set) != 0 {
+		t.Errorf("after a failed first load: Len %d, routes %v, want nothing", n, set)
+	}
+	fsys.readErr = nil
+	if err := loadFS(h, fsys); err != nil {
 		t.Fatal(err)
 	}
-	before := routes(h)["/a.atom"]
-	fsys.MapFS["a.atom"] = &fstest.MapFile{Data: []byte("<feed>new</feed>"), ModTime: mtime.Add(time.Hour)}
-	fsys.readErr = map[string]error{"a.atom": errors.New("boom")}
-	if err := scanInto(h, fsys); err == nil || !strings.Contains(err.Error(), "serve: read a.atom: boom") {
-		t.Fatalf("scan: got %v, want the read error", err)
-	}
-	after := routes(h)["/a.atom"]
-	if after == nil || after.plain != before.plain || after.gz != before.gz {
-		t.Errorf("got %+v, want the old metadata %+v kept", after, before)
+	if got, want := h.Len(), 2; got != want {
+		t.Errorf("Len: got %d, want %d", got, want)
 	}
 }
 
@@ -269,14 +259,14 @@ func TestReloadRecheck(t *testing.T) {
 	mtime := time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC)
 	fsys := faultFS{MapFS: fstest.MapFS{"a.atom": {Data: []byte("<feed/>"), ModTime: mtime}}}
 	h := New("site", Options{})
-	if err := scanInto(h, fsys); err != nil {
+	if err := loadFS(h, fsys); err != nil {
 		t.Fatal(err)
 	}
 	before := routes(h)["/a.atom"].plain
 	// The walk's Info sees MapFS's true size; the open file claims the old one.
 	fsys.MapFS["a.atom"] = &fstest.MapFile{Data: []byte("<feed>new</feed>"), ModTime: mtime}
 	fsys.size = map[string]int64{"a.atom": int64(len("<feed/>"))}
-	if err := scanInto(h, fsys); err != nil {
+	if err := loadFS(h, fsys); err != nil {
 		t.Fatal(err)
 	}
 	if after := routes(h)["/a.atom"].plain; after != before {

@@ -14,6 +14,14 @@
 //     swapped in whole: a request sees the old set or the new one. Reload is
 //     safe to call concurrently with requests and with itself, and the site
 //     writer calls it after every write.
+//   - Reload is all or nothing. When the directory, a subdirectory or a file
+//     cannot be read (out of file descriptors, no permission, an I/O
+//     error), the previous set stays served in full and Reload returns the
+//     error, for the caller to report (on /healthz); the next Reload tries
+//     again. A name removed while the scan runs, or replaced by something
+//     that is not a regular file, is simply gone. Len is the number of
+//     files the current set serves: 0 until a Reload has found some, so a
+//     caller can show a page of its own while the first site is written.
 //   - Only regular files are served. Hidden names (any path element starting
 //     with "."; the writer's temporary files are such), symlinks, directories,
 //     devices and pipes are 404, and every open goes through an os.Root, so
@@ -34,10 +42,23 @@
 //     the last Reload is sent as the open file is, with its own
 //     Last-Modified and no ETag, so one version's tag is never sent with
 //     another's bytes; a .gz replaced since is not sent at all (<name> is).
+//     A file removed since is 404. One that cannot be opened as a file now
+//     (out of descriptors, no permission, a directory or a pipe in its
+//     place) is 503 with Retry-After: the server's trouble, for a while,
+//     not the resource's. The bodies of 404, 405 and 503 are fixed: no path
+//     and no error text reaches the client.
 //   - http.ServeContent answers If-None-Match (weak comparison) before
 //     If-Modified-Since, with 304, and HEAD, Range and If-Range. Responses
 //     carry Content-Type, Last-Modified, Cache-Control "public, max-age=N",
 //     Vary: Accept-Encoding and X-Content-Type-Options: nosniff.
+//   - NewServer and Handler.Server give the http.Server to serve with:
+//     timeouts on every phase of a connection, and at most MaxConns client
+//     connections open (by default half the soft RLIMIT_NOFILE, the other
+//     half left to the refresh's requests and file writes and to Reload).
+//     Near the limit, new clients close the connections idle longest; at
+//     it, with none idle, a new connection is closed at once rather than
+//     left waiting in the listen backlog. Below it, idle connections live
+//     for the server's IdleTimeout.
 package serve
 
 import (
@@ -49,7 +70,6 @@ import (
 	"hash"
 	"io"
 	"io/fs"
-	"log"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -72,14 +92,21 @@ type Options struct {
 	// the caller. It is sent in whole seconds; zero or negative sends 0.
 	MaxAge time.Duration
 	// Logger receives one debug line per Reload and a warning for each .gz
-	// it ignores, and errors opening a file for a request. Nil discards.
+	// it ignores, and errors opening a file for a request; the server of
+	// Handler.Server logs net/http's errors and the connection limit's
+	// warnings to it. Nil discards.
 	Logger *slog.Logger
+	// MaxConns bounds the client connections Handler.Server keeps open at
+	// once. Zero or less derives it from RLIMIT_NOFILE: half the soft
+	// limit, leaving the other half to the refresh and to Reload.
+	MaxConns int
 }
 
 // Handler serves the files of one directory. Create it with New.
 type Handler struct {
-	dir string
-	log *slog.Logger
+	dir      string
+	log      *slog.Logger
+	maxConns int
 
 	cacheControl []string
 
@@ -95,6 +122,7 @@ type snapshot struct {
 	// since requests that loaded the old snapshot may still open files in it.
 	root   *os.Root // nil before the first Reload
 	routes map[string]*route
+	files  int // files served; routes also holds "/" for index.html
 }
 
 // route is one resource: its file and the verified gzip copy, if any.
@@ -171,24 +199,11 @@ func New(dir string, opt Options) *Handler {
 	h := &Handler{
 		dir:          dir,
 		log:          log,
+		maxConns:     opt.MaxConns,
 		cacheControl: []string{"public, max-age=" + strconv.FormatInt(maxAge, 10)},
 	}
 	h.cur.Store(&snapshot{routes: map[string]*route{}})
 	return h
-}
-
-// NewServer returns the http.Server the service serves h with: timeouts on
-// every phase of a connection, so a slow or silent client cannot hold it
-// forever. errLog may be nil (net/http then logs to the standard logger).
-func NewServer(h http.Handler, errLog *log.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          errLog,
-	}
 }
 
 // Reload scans the directory recursively and swaps in what it found:
@@ -196,26 +211,50 @@ func NewServer(h http.Handler, errLog *log.Logger) *http.Server {
 // ones are hashed, removed ones are dropped, and every .gz is checked against
 // its file again when either changed.
 //
-// If the directory cannot be opened the old set stays and the error is
-// returned. A file that cannot be read keeps its old metadata, if it had any,
-// and its error is returned joined with any others after the new set is in
-// place; a file removed while the scan runs is simply gone.
+// Reload is all or nothing: when the directory, a subdirectory or a file
+// cannot be read (out of descriptors, no permission, an I/O error), the
+// previous set stays served in full and the error is returned. A file or
+// directory removed while the scan runs, or replaced by something that is
+// not a regular file, is simply gone.
 func (h *Handler) Reload() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	root, err := h.openRoot()
+	if err != nil {
+		return err
+	}
+	return h.load(root, root.FS())
+}
 
+// Len is the number of files the current set serves, their .gz copies not
+// counted: 0 before the first Reload that succeeds, and while the directory
+// holds nothing to serve (before the first site is written).
+func (h *Handler) Len() int {
+	return h.cur.Load().files
+}
+
+// openRoot opens the directory. When it is the one the current set has open,
+// that root is returned and the new one closed.
+func (h *Handler) openRoot() (*os.Root, error) {
 	root, err := os.OpenRoot(h.dir)
 	if err != nil {
-		return fmt.Errorf("serve: open %s: %w", h.dir, err)
+		return nil, fmt.Errorf("serve: open %s: %w", h.dir, err)
 	}
 	if old := h.cur.Load().root; old != nil && sameDir(old, root) {
 		if err := root.Close(); err != nil {
-			return fmt.Errorf("serve: close %s: %w", h.dir, err)
+			return nil, fmt.Errorf("serve: close %s: %w", h.dir, err)
 		}
-		root = old
+		return old, nil
 	}
-	next, err := h.scan(root.FS())
-	if next == nil {
+	return root, nil
+}
+
+// load scans fsys, the files of root, and makes what it found the current
+// set. On any error the current set stays, and root is closed unless the
+// current set holds it. Callers hold h.mu.
+func (h *Handler) load(root *os.Root, fsys fs.FS) error {
+	next, err := h.scan(fsys)
+	if err != nil {
 		if root != h.cur.Load().root {
 			err = errors.Join(err, root.Close())
 		}
@@ -223,7 +262,7 @@ func (h *Handler) Reload() error {
 	}
 	next.root = root
 	h.cur.Store(next)
-	return err
+	return nil
 }
 
 // sameDir reports whether a and b are the same directory.
@@ -236,9 +275,9 @@ func sameDir(a, b *os.Root) bool {
 	return err == nil && os.SameFile(fa, fb)
 }
 
-// scan builds the routes of fsys, reusing the current snapshot's metadata. It
-// returns a nil snapshot when the directory itself cannot be read; otherwise a
-// snapshot, with the errors of single files joined.
+// scan builds the routes of fsys, reusing the current set's metadata. It
+// stops at the first directory or file that cannot be read and returns its
+// error, with no set.
 func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 	old := h.cur.Load().routes
 	type found struct {
@@ -248,17 +287,16 @@ func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 	var (
 		plains []found
 		gzs    = map[string]fs.DirEntry{}
-		errs   []error
 	)
-	walkErr := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if name == "." {
-				return err
-			}
-			errs = append(errs, fmt.Errorf("serve: scan %s: %w", name, err))
-			return nil
-		}
-		if name == "." {
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil && name == ".":
+			return fmt.Errorf("serve: scan %s: %w", h.dir, err)
+		case errors.Is(err, fs.ErrNotExist):
+			return nil // removed while the scan runs
+		case err != nil:
+			return fmt.Errorf("serve: scan %s: %w", name, err)
+		case name == ".":
 			return nil
 		}
 		if strings.HasPrefix(d.Name(), ".") {
@@ -277,8 +315,8 @@ func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 		}
 		return nil
 	})
-	if walkErr != nil {
-		return nil, fmt.Errorf("serve: scan %s: %w", h.dir, walkErr)
+	if err != nil {
+		return nil, err
 	}
 
 	next := &snapshot{routes: make(map[string]*route, len(plains)+1)}
@@ -291,11 +329,7 @@ func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 		case errors.Is(err, fs.ErrNotExist):
 			continue
 		case err != nil:
-			errs = append(errs, err)
-			if prev == nil {
-				continue
-			}
-			plain = prev.plain
+			return nil, err
 		}
 		if prev != nil && plain == prev.plain {
 			kept++
@@ -308,7 +342,7 @@ func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 			case err != nil:
-				errs = append(errs, err)
+				return nil, err
 			case r.gz != nil:
 				gzipped++
 			default:
@@ -317,12 +351,13 @@ func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 		}
 		next.routes["/"+name] = r
 	}
+	next.files = len(next.routes)
 	if r := next.routes["/index.html"]; r != nil {
 		next.routes["/"] = r
 	}
-	h.log.Debug("serve reloaded", "dir", h.dir, "files", len(plains), "read", read, "kept", kept,
+	h.log.Debug("serve reloaded", "dir", h.dir, "files", next.files, "read", read, "kept", kept,
 		"gzip", gzipped, "gzip_ignored", ignored)
-	return next, errors.Join(errs...)
+	return next, nil
 }
 
 // plainFile returns prev's file when the file at name still has its size and
@@ -496,11 +531,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f, fi, err := open(s.root, rt.plain.name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		// Removed since the last Reload, which will drop it.
 		http.NotFound(w, r)
 		return
 	case err != nil:
 		h.log.Warn("serve request", "file", rt.plain.name, "err", err)
-		http.Error(w, "500 internal server error", http.StatusInternalServerError)
+		unavailable(w)
 		return
 	}
 	defer f.Close()
@@ -536,6 +572,26 @@ func (h *Handler) serveGzip(w http.ResponseWriter, r *http.Request, root *os.Roo
 	return true
 }
 
+// retryAfter is the Retry-After of a 503, in seconds: by then every response
+// that held a descriptor when the file could not be opened has ended (the
+// server's WriteTimeout), and a site being rewritten has been reloaded.
+const retryAfter = writeTimeout / time.Second
+
+var (
+	hdrRetryAfter = []string{strconv.Itoa(int(retryAfter))}
+	hdrNoStore    = []string{"no-store"}
+)
+
+// unavailable answers 503 for a file of the current set that cannot be
+// opened now: the error is the server's, for a while, not the resource's.
+// The body is fixed, so no path or error text reaches the client.
+func unavailable(w http.ResponseWriter) {
+	hdr := w.Header()
+	hdr["Retry-After"] = hdrRetryAfter
+	hdr["Cache-Control"] = hdrNoStore
+	http.Error(w, "503 service unavailable", http.StatusServiceUnavailable)
+}
+
 // setHeader sets the header fields every response to a file carries.
 func (h *Handler) setHeader(hdr http.Header, rt *route) {
 	hdr["Cache-Control"] = h.cacheControl
@@ -544,11 +600,15 @@ func (h *Handler) setHeader(hdr http.Header, rt *route) {
 	hdr["Content-Type"] = rt.ctype
 }
 
+// errNotRegular reports a file of the current set that is no longer a
+// regular file on disk: replaced since Reload by a directory, a pipe or a
+// device.
+var errNotRegular = errors.New("not a regular file")
+
 // open opens name in root for a request. O_NONBLOCK keeps a file replaced
 // by a named pipe since Reload from blocking the request (it is then not
-// regular: not found); on regular files it changes nothing, and it spares
-// the two fcntl calls os.File makes to try the poller. A file that is not
-// regular is reported as not existing.
+// regular); on regular files it changes nothing, and it spares the two fcntl
+// calls os.File makes to try the poller.
 func open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -559,7 +619,7 @@ func open(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, errors.Join(err, f.Close())
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, errors.Join(fs.ErrNotExist, f.Close())
+		return nil, nil, errors.Join(errNotRegular, f.Close())
 	}
 	return f, fi, nil
 }

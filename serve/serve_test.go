@@ -1108,3 +1108,95 @@ func TestAcceptsGzip(t *testing.T) {
 		})
 	}
 }
+
+// TestServeUnavailable: a file of the current set that cannot be opened as
+// a file now (here: a directory in its place since Reload) answers 503 with
+// Retry-After, not 404 and not 500, and the body names nothing; one removed
+// since Reload is 404.
+func TestServeUnavailable(t *testing.T) {
+	dir := site(t)
+	_, srv := start(t, dir, Options{})
+	name := filepath.Join(dir, "feeds", "cs-lg.atom")
+	for _, n := range []string{name, name + ".gz", filepath.Join(dir, "feeds", "cs-lg.json")} {
+		if err := os.Remove(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(name, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		path   string
+		hdr    map[string]string
+		status int
+		body   string
+	}{
+		{name: "unavailable", path: "/feeds/cs-lg.atom", status: 503, body: "503 service unavailable\n"},
+		{name: "unavailable_gzip", path: "/feeds/cs-lg.atom", hdr: map[string]string{"Accept-Encoding": "gzip"}, status: 503, body: "503 service unavailable\n"},
+		{name: "removed_since_reload", path: "/feeds/cs-lg.json", status: 404, body: "404 page not found\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, client(t), "GET", srv.URL+tt.path, tt.hdr)
+			if resp.StatusCode != tt.status || string(body) != tt.body {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tt.status, tt.body)
+			}
+			golden(t, tt.name+".head", head(resp))
+		})
+	}
+}
+
+// TestLen: the files the current set serves, for a caller that shows a
+// page of its own until the first site is written.
+func TestLen(t *testing.T) {
+	dir := t.TempDir()
+	h := New(dir, Options{})
+	steps := []struct {
+		name   string
+		change func()
+		reload bool
+		want   int
+	}{
+		{name: "before_reload", change: func() {}, want: 0},
+		{name: "empty_dir", change: func() {}, reload: true, want: 0},
+		{name: "hidden_and_gz_only", change: func() {
+			writeFile(t, filepath.Join(dir, ".index.html.tmp"), "partial", fileTime)
+			writeFile(t, filepath.Join(dir, "index.html.gz"), string(gzipOf(t, []byte("<p>x</p>"))), fileTime)
+		}, reload: true, want: 0},
+		{name: "first_site", change: func() {
+			if err := os.Remove(filepath.Join(dir, "index.html.gz")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.CopyFS(dir, os.DirFS("testdata/site")); err != nil {
+				t.Fatal(err)
+			}
+		}, reload: true, want: 6},
+		{name: "written_not_reloaded", change: func() {
+			writeFile(t, filepath.Join(dir, "feeds", "cs-cl.atom"), "<feed/>", fileTime)
+		}, want: 6},
+		{name: "reloaded", change: func() {}, reload: true, want: 7},
+		{name: "removed", change: func() {
+			if err := os.Remove(filepath.Join(dir, "feeds", "cs-cl.atom")); err != nil {
+				t.Fatal(err)
+			}
+		}, reload: true, want: 6},
+	}
+	for _, st := range steps {
+		st.change()
+		if st.reload {
+			if err := h.Reload(); err != nil {
+				t.Fatalf("%s: Reload: %v", st.name, err)
+			}
+		}
+		if got := h.Len(); got != st.want {
+			t.Errorf("%s: Len %d, want %d", st.name, got, st.want)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Reload(); err == nil || h.Len() != 6 {
+		t.Errorf("Reload of a removed directory: %v, Len %d; want an error and 6 kept", err, h.Len())
+	}
+}

@@ -3,7 +3,7 @@
 // and its .gz copy) with gzip_static. It refuses any address that is
 // not loopback, so a load test can never be pointed at a real network.
 //
-// Usage: loadtest -dir DIR [-addr 127.0.0.1:PORT] [-max-age 15m]
+// Usage: loadtest -dir DIR [-addr 127.0.0.1:PORT] [-max-age 15m] [-max-conns N]
 package main
 
 import (
@@ -34,6 +34,7 @@ func run(args []string) error {
 	dir := fl.String("dir", "", "directory to serve")
 	addr := fl.String("addr", "127.0.0.1:0", "loopback address to listen on")
 	maxAge := fl.Duration("max-age", 15*time.Minute, "Cache-Control max-age")
+	maxConns := fl.Int("max-conns", 0, "client connections open at once (0: half the soft RLIMIT_NOFILE)")
 	cpuProfile := fl.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -62,7 +63,7 @@ func run(args []string) error {
 	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	h := serve.New(*dir, serve.Options{MaxAge: *maxAge, Logger: log})
+	h := serve.New(*dir, serve.Options{MaxAge: *maxAge, Logger: log, MaxConns: *maxConns})
 	if err := h.Reload(); err != nil {
 		return fmt.Errorf("load %s: %w", *dir, err)
 	}
@@ -72,7 +73,7 @@ func run(args []string) error {
 	}
 	// Served as the service serves: the same http.Server settings, see
 	// serve.NewServer.
-	srv := serve.NewServer(h, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	srv := h.Server(h)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
