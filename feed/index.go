@@ -38,7 +38,7 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 <p class="muted">Last refresh: {{with .Refreshed}}{{template "time" .}}{{else}}never{{end}}{{with .NextRefresh}} · next refresh at {{template "time" .}}{{end}} · <a href="{{.OPML}}">feeds.opml</a></p>
 {{if .Sources}}<h2>Sources</h2>
 <ul class="sources">
-{{range .Sources}}<li class="source"><strong>{{.Name}}</strong> <span class="state {{.State}}">{{.State}}</span> · {{.Papers}} {{if eq .Papers 1}}paper{{else}}papers{{end}}
+{{range .Sources}}<li class="source"><strong>{{.Name}}</strong> <span class="state {{.State}}">{{.State}}</span> · {{if eq .State "pending"}}not tried yet{{else}}{{.Papers}} {{if eq .Papers 1}}paper{{else}}papers{{end}}{{end}}
 <br><span class="muted">last success {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}{{with .NextTry}} · next try {{template "time" .}}{{end}}</span>
 {{with .Err}}<br>Error: {{.}}
 {{end}}{{with .Failed}}<br>Parts that failed:
@@ -83,6 +83,7 @@ const (
 	StateOK      = "ok"      // the source gave everything it was asked for
 	StatePartial = "partial" // some parts failed (Failed); the rest was merged
 	StateFailed  = "failed"  // it gave nothing
+	StatePending = "pending" // not tried yet (added since the last refresh)
 )
 
 // Status is the state of the refreshes, shown on index.html.
@@ -97,7 +98,7 @@ type Status struct {
 // (no paths, no internal detail).
 type SourceStatus struct {
 	Name        string    `json:"name"`
-	State       string    `json:"state"`            // StateOK, StatePartial or StateFailed
+	State       string    `json:"state"`            // StateOK, StatePartial, StateFailed or StatePending
 	OK          bool      `json:"ok"`               // State != "failed", kept for /healthz readers
 	Papers      int       `json:"papers"`           // how many papers it gave
 	Err         string    `json:"error,omitempty"`  // one public line, or "" when ok
@@ -106,11 +107,11 @@ type SourceStatus struct {
 	NextTry     time.Time `json:"next_try,omitzero"` // a failed or partial source is retried sooner than the interval
 }
 
-// state is s's state word: State when it is one of the three, else what
-// OK says (a caller that sets only OK still gets a true word).
+// state is s's state word: State when it is one of the four, else what OK
+// says (a caller that sets only OK still gets a true word).
 func (s *SourceStatus) state() string {
 	switch s.State {
-	case StateOK, StatePartial, StateFailed:
+	case StateOK, StatePartial, StateFailed, StatePending:
 		return s.State
 	}
 	if s.OK {
@@ -157,7 +158,8 @@ type indexTopic struct {
 type indexPaper struct{ Title, URL, Day string }
 
 // Index renders index.html: the last and the next refresh; each source's
-// state word ("ok", "partial" or "failed"), papers, error line, the parts
+// state word ("ok", "partial", "failed", or "pending" for one not tried
+// yet), papers, error line, the parts
 // that failed, last success and next try; then every topic with its
 // description, size (Topic.Total, or len(Items) when it is 0), its first
 // newestShown Items, each linked where the paper really is

@@ -178,6 +178,9 @@ func TestSourceStates(t *testing.T) {
 		{"partial", SourceStatus{Name: "lab", State: StatePartial, OK: true, Papers: 4, Failed: []string{"page 2: status 404", " ", "page 3:\ntimeout"}},
 			[]string{`<span class="state partial">partial</span> · 4 papers`, `<li class="part">page 2: status 404</li>`, `<li class="part">page 3: timeout</li>`},
 			[]string{"Error:", `<li class="part"></li>`}},
+		{"pending", SourceStatus{Name: "new", State: StatePending},
+			[]string{`<span class="state pending">pending</span> · not tried yet`, "last success never"},
+			[]string{"0 papers", "state failed", "Error:"}},
 		{"only OK set", SourceStatus{Name: "old", OK: true}, []string{`<span class="state ok">ok</span>`}, nil},
 		{"only failure set", SourceStatus{Name: "old", Err: "x"}, []string{`<span class="state failed">failed</span>`}, nil},
 		{"unknown state word", SourceStatus{Name: "odd", State: "<weird>", OK: true}, []string{`<span class="state ok">ok</span>`}, []string{"weird"}},
@@ -190,6 +193,9 @@ func TestSourceStates(t *testing.T) {
 			}
 			checkHTML(t, idx)
 			s := string(idx)
+			if !strings.Contains(s, "body{") || !strings.Contains(s, "overflow-wrap:anywhere") || strings.Contains(s, "<table") {
+				t.Errorf("index.html lets long lines widen the page past a phone's width (no overflow-wrap, or a table)")
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("index.html lacks %q:\n%s", w, s)
