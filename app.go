@@ -11,8 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/paperfeed/paperfeed/feed"
@@ -27,9 +31,14 @@ import (
 // storeFile is the name of the history file inside the data directory.
 const storeFile = "paperfeed.db"
 
+// storeWait is how long a refresh waits for the history while -check or
+// -explain reads it.
+const storeWait = time.Minute
+
 // source is one configured listing, ready to scrape.
 type source struct {
 	name    string
+	cfg     SourceConfig // as configured: a reload compares it to see what changed
 	scrape  func(ctx context.Context, now time.Time) ([]paper.Paper, error)
 	details *scrape.Details // fetch new papers' own pages; nil unless details: true
 }
@@ -41,36 +50,59 @@ type pipeline struct {
 	router  *topic.Router
 }
 
-// Status is the outcome of the last refresh, for /healthz and index.html.
+// Status is the outcome of the refreshes so far, for /healthz and
+// index.html. It survives a restart (see statusFile).
 type Status struct {
-	Refreshed   time.Time           `json:"last_refresh"`
-	LastSuccess time.Time           `json:"last_success"`
+	// Refreshed is when the last refresh ended; LastSuccess when the last
+	// one in which a source answered ended.
+	Refreshed   time.Time `json:"last_refresh"`
+	LastSuccess time.Time `json:"last_success"`
+	// NextRefresh is when every source is next asked (a failed source is
+	// retried sooner: see its next_try).
+	NextRefresh time.Time           `json:"next_refresh,omitzero"`
 	Papers      int                 `json:"papers"`
 	Sources     []feed.SourceStatus `json:"sources"`
+	// WriteError says, in one public line, why the last refresh could
+	// not write the history or the site; empty when it could.
+	WriteError string `json:"write_error,omitempty"`
 }
 
-// App is paperfeed's state: the history, the compiled config and the site.
+// App is paperfeed's state: the compiled config, the site and what the
+// refreshes found. The history file is opened only while a refresh or a
+// reload writes (a second or so), so -check and -explain can read it while
+// the server runs; the data directory's lock keeps a second writer out.
 type App struct {
 	env   Env
 	opt   scrape.Options // politeness and limits for every source
 	log   *slog.Logger
 	now   func() time.Time
-	store *store.Store
+	path  string // the history file
+	lock  *dirLock
 	site  *site.Builder
 	files *serve.Handler // the site as served; nil unless serving (-once writes only)
 
-	mu   sync.Mutex // held for a whole refresh or reload: never two at once
-	pipe *pipeline
-	// detailed holds the papers whose own page was asked for (details: true).
+	// refreshing is held for a whole refresh: never two at once. mu is
+	// held while the history and the site are written, by a refresh's
+	// write and by a reload, so a reload never waits for a scrape.
+	refreshing sync.Mutex
+	mu         sync.Mutex
+	pipe       *pipeline // under mu
+	// detailed holds the papers whose own page was asked for (details:
+	// true); failures counts each source's failures in a row. Both are
+	// used by the refresh holding refreshing.
 	detailed map[string]bool
+	failures map[string]int
+	started  atomic.Bool // a refresh ended in this process
 
 	status atomic.Pointer[Status]
 }
 
-// newApp compiles the config and opens the history. It fails when the config
-// does not compile, or the store is locked by another process or damaged.
+// newApp compiles the config, takes the data directory and checks the
+// history. It fails when the config does not compile, another paperfeed uses
+// the data directory, or the history is damaged.
 func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
-	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}}
+	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}, failures: map[string]int{},
+		path: filepath.Join(e.DataDir, storeFile)}
 	p, err := a.compile(cfg)
 	if err != nil {
 		return nil, err
@@ -82,30 +114,52 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err := os.MkdirAll(e.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory: %w", err)
 	}
-	a.store, err = store.Open(filepath.Join(e.DataDir, storeFile))
-	if err != nil {
+	if a.lock, err = lockDir(e.DataDir); err != nil {
 		return nil, err
 	}
-	// Holding the store's lock, this is the only writer: temporary files
-	// are what a killed process left behind.
-	if n, err := feed.RemoveTemps(e.OutDir); err != nil {
-		return nil, errors.Join(err, a.store.Close())
-	} else if n > 0 {
-		log.Info("removed temporary files of an interrupted write", "files", n)
+	a.site = site.New(e.OutDir, a.siteConfig(p), log)
+	err = a.withStore(func(s *store.Store) error {
+		// Holding the data directory, this is the only writer: temporary
+		// files are what a killed process left behind.
+		if n, err := feed.RemoveTemps(e.OutDir); err != nil {
+			return err
+		} else if n > 0 {
+			log.Info("removed temporary files of an interrupted write", "files", n)
+		}
+		// Before anything is merged: the saved state is trusted only for
+		// the history it was saved with.
+		if err := a.site.Load(s); err != nil {
+			return err
+		}
+		a.status.Store(&Status{Papers: s.Len()})
+		return nil
+	})
+	if err != nil {
+		return nil, errors.Join(err, a.lock.unlock())
 	}
-	a.site = site.New(e.OutDir, a.store, a.siteConfig(p), log)
-	// Before anything is merged: the saved state is trusted only for the
-	// history it was saved with.
-	if err := a.site.Load(); err != nil {
-		return nil, errors.Join(err, a.store.Close())
-	}
-	a.status.Store(&Status{})
+	st := loadStatus(e.DataDir, log)
+	st.Papers = a.status.Load().Papers
+	a.status.Store(st)
 	return a, nil
+}
+
+// withStore opens the history, runs fn and closes it. Callers hold a.mu,
+// or are newApp.
+func (a *App) withStore(fn func(s *store.Store) error) error {
+	s, err := store.OpenWith(a.path, store.Options{Wait: storeWait})
+	if err != nil {
+		return err
+	}
+	err = fn(s)
+	if cerr := s.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close history: %w", cerr)
+	}
+	return err
 }
 
 // siteConfig is what the site is built from under p.
 func (a *App) siteConfig(p *pipeline) site.Config {
-	return site.Config{Site: feed.Site{BaseURL: a.env.BaseURL, Title: "paperfeed"}, Specs: p.specs, Router: p.router}
+	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed"}, Specs: p.specs, Router: p.router}
 }
 
 // cacheMaxAge is how long clients may cache a file: a tenth of the refresh
@@ -114,9 +168,9 @@ func cacheMaxAge(interval time.Duration) time.Duration {
 	return min(max(interval/10, time.Minute), time.Hour)
 }
 
-// Close closes the history.
+// Close lets go of the data directory.
 func (a *App) Close() error {
-	return a.store.Close()
+	return a.lock.unlock()
 }
 
 // compile turns a validated config into sources and a router.
@@ -127,19 +181,19 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 		var scrapeFn func(ctx context.Context, now time.Time, opt scrape.Options) ([]paper.Paper, error)
 		switch sc.Type {
 		case "huggingface":
-			scrapeFn = scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, View: sc.View, Days: sc.Days, Query: sc.Q}.Scrape
+			scrapeFn = scrape.HuggingFace{Name: sc.Name, BaseURL: a.env.HFURL, Via: sc.Via, View: sc.View, Days: sc.Days, Query: sc.Q, Hosts: sc.Hosts}.Scrape
 		case "arxiv":
-			scrapeFn = scrape.Arxiv{Name: sc.Name, BaseURL: a.env.ArxivURL, Category: sc.Category, Include: sc.Include}.Scrape
+			scrapeFn = scrape.Arxiv{Name: sc.Name, BaseURL: a.env.ArxivURL, Category: sc.Category, Include: sc.Include, Hosts: sc.Hosts}.Scrape
 		case "html":
-			scrapeFn = scrape.Listing{Name: sc.Name, URL: sc.URL, Selectors: sc.Selectors()}.Scrape
+			scrapeFn = scrape.Listing{Name: sc.Name, URL: sc.URL, Selectors: sc.Selectors(), Hosts: sc.Hosts}.Scrape
 		default: // ParseConfig rejects these; kept so a new type cannot be silently skipped
 			return nil, fmt.Errorf("source %s: unknown type %q", sc.Name, sc.Type)
 		}
-		src := source{name: sc.Name, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
+		src := source{name: sc.Name, cfg: sc, scrape: func(ctx context.Context, now time.Time) ([]paper.Paper, error) {
 			return scrapeFn(ctx, now, opt)
 		}}
 		if sc.Details {
-			src.details = &scrape.Details{ArxivURL: a.env.ArxivURL, Selectors: sc.Selectors()}
+			src.details = &scrape.Details{ArxivURL: a.env.ArxivURL, Selectors: sc.Selectors(), Hosts: sc.Hosts}
 		}
 		p.sources = append(p.sources, src)
 	}
@@ -158,66 +212,208 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 var errAllFailed = errors.New("every source failed")
 
 // Refresh scrapes every source, merges what it got into the history and
-// rebuilds the site from the history. A source that fails adds nothing and
-// removes nothing: the feeds keep every item they had. A source that failed
-// part-way (one day of three, say) still adds what it got, and counts as
-// having worked. It returns an error when no source worked or the history
-// could not be written.
+// rebuilds the site from the history: RefreshSources with every source.
 func (a *App) Refresh(ctx context.Context) (Status, error) {
+	return a.RefreshSources(ctx, nil)
+}
+
+// RefreshSources scrapes the named sources (nil: every source), merges what
+// they gave into the history and rebuilds the site. A source that fails adds
+// nothing and removes nothing: the feeds keep every item they had, and the
+// source is retried with backoff (see retryAt) before the next interval. A
+// source that failed part-way (one day of three, say) adds what it got and
+// is "partial". The whole refresh is bounded by PAPERFEED_REFRESH_TIMEOUT.
+// It returns an error when no asked source worked, or the history or the
+// site could not be written; either is logged here, once.
+func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error) {
+	a.refreshing.Lock()
+	defer a.refreshing.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, a.env.RefreshTimeout)
+	defer cancel()
+
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	pipe := a.pipe
+	a.mu.Unlock()
+	all := names == nil
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+
 	now := a.now()
 	prev := a.status.Load()
-	st := Status{Refreshed: now, LastSuccess: prev.LastSuccess}
+	st := *prev
+	st.Refreshed, st.WriteError = now, ""
+	if all {
+		st.NextRefresh = now.Add(jitter(a.env.Interval))
+	}
+	previous := map[string]feed.SourceStatus{}
+	for _, ss := range prev.Sources {
+		previous[ss.Name] = ss
+	}
+	st.Sources = nil
 	var scraped []paper.Paper
-	var failed []error
-	worked := 0
-	for _, s := range a.pipe.sources {
-		start := time.Now()
-		ps, err := s.scrape(ctx, now)
-		if s.details != nil {
-			ps = a.fetchDetails(ctx, s, ps)
+	asked, worked := 0, 0
+	for _, s := range pipe.sources {
+		ss, ok := previous[s.name]
+		if !ok {
+			ss = feed.SourceStatus{Name: s.name, State: "pending"}
 		}
-		ss := feed.SourceStatus{Name: s.name, OK: err == nil, Papers: len(ps)}
-		if err != nil {
-			ss.Err = err.Error()
-			failed = append(failed, err)
-			a.log.Warn("source failed", "source", s.name, "papers", len(ps), "err", err)
-		} else {
-			a.log.Info("source scraped", "source", s.name, "papers", len(ps), "took", time.Since(start).Round(time.Millisecond))
+		if !all && !want[s.name] {
+			st.Sources = append(st.Sources, ss)
+			continue
 		}
-		if err == nil || len(ps) > 0 {
+		asked++
+		ps, ss := a.scrapeSource(ctx, s, ss, now)
+		if ss.State != feed.StateFailed {
 			worked++
 		}
 		st.Sources = append(st.Sources, ss)
 		scraped = append(scraped, ps...)
 	}
+	if max := a.env.MaxPapers; len(scraped) > max {
+		a.log.Warn("refresh cut: more papers than PAPERFEED_MAX_PAPERS", "papers", len(scraped), "kept", max)
+		scraped = scraped[:max]
+	}
 	if worked > 0 {
 		st.LastSuccess = now
 	}
+
+	var w written
+	a.mu.Lock()
+	err := a.withStore(func(s *store.Store) error {
+		var err error
+		w, err = a.write(s, scraped, &st, now)
+		return err
+	})
+	a.mu.Unlock()
+	if err != nil {
+		st.WriteError = writeProblem(err)
+		a.log.Error("refresh could not write; the served site stays as it was", "err", oneLine(err))
+	}
+	a.status.Store(&st)
+	a.started.Store(true)
+	if serr := saveStatus(a.env.DataDir, &st); serr != nil {
+		a.log.Warn("refresh status not saved; last_success is lost on restart", "err", serr)
+	}
+	if err != nil {
+		return st, err
+	}
+	if worked == 0 && asked > 0 {
+		a.log.Warn("every source failed; the feeds keep every item they had", "failed", asked, "files_written", w.files, "next_try", a.nextWake(&st).Format(time.RFC3339))
+		return st, fmt.Errorf("%w (%d asked)", errAllFailed, asked)
+	}
+	if w.added+w.updated+w.pruned+w.files == 0 {
+		a.log.Info("refreshed: nothing new", "papers", st.Papers)
+	} else {
+		a.log.Info("refreshed", "added", w.added, "updated", w.updated, "pruned", w.pruned, "papers", st.Papers, "files_written", w.files)
+	}
+	return st, nil
+}
+
+// scrapeSource asks one source, and returns what it gave and its status.
+func (a *App) scrapeSource(ctx context.Context, s source, ss feed.SourceStatus, now time.Time) ([]paper.Paper, feed.SourceStatus) {
+	start := time.Now()
+	ps, err := s.scrape(ctx, now)
+	if s.details != nil && len(ps) > 0 {
+		ps = a.fetchDetails(ctx, s, ps)
+	}
+	ss.Papers, ss.Err, ss.Failed, ss.NextTry = len(ps), "", nil, time.Time{}
+	var partial *scrape.Partial
+	switch {
+	case err == nil:
+		ss.State = feed.StateOK
+	case errors.As(err, &partial):
+		ss.State, ss.Failed = feed.StatePartial, partial.Failed
+	case len(ps) > 0:
+		ss.State, ss.Failed = feed.StatePartial, []string{scrape.Public(err)}
+	default:
+		ss.State, ss.Err = feed.StateFailed, scrape.Public(err)
+	}
+	ss.OK = ss.State != feed.StateFailed
+	if ss.State == feed.StateOK {
+		a.failures[s.name] = 0
+	} else {
+		a.failures[s.name]++
+		ss.NextTry = now.Add(a.retryIn(a.failures[s.name], err))
+	}
+	if ss.OK {
+		ss.LastSuccess = now
+	}
+	took := time.Since(start).Round(time.Millisecond)
+	switch ss.State {
+	case feed.StateOK:
+		a.log.Info("source scraped", "source", s.name, "papers", len(ps), "took", took)
+	case feed.StatePartial:
+		a.log.Warn("source answered in part", "source", s.name, "papers", len(ps), "failed", strings.Join(ss.Failed, "; "), "retry_at", ss.NextTry.Format(time.RFC3339), "detail", oneLine(err))
+	default:
+		a.log.Warn("source failed", "source", s.name, "err", ss.Err, "retry_at", ss.NextTry.Format(time.RFC3339), "detail", oneLine(err))
+	}
+	if r := a.env.Retention; r > 0 && len(ps) > 0 && allOlder(ps, now.Add(-r)) {
+		a.log.Warn("every paper of this source is dated before the retention; they are kept while it lists them, and dropped once it has not for PAPERFEED_RETENTION",
+			"source", s.name, "papers", len(ps), "retention", r)
+	}
+	return ps, ss
+}
+
+// allOlder reports whether every paper is dated before cutoff.
+func allOlder(ps []paper.Paper, cutoff time.Time) bool {
+	for i := range ps {
+		if !feed.Date(&ps[i]).Before(cutoff) {
+			return false
+		}
+	}
+	return true
+}
+
+// retryIn is how long a source that failed n times in a row waits before
+// it is asked again: PAPERFEED_RETRY_MIN doubled per failure up to
+// PAPERFEED_RETRY_MAX, never sooner than the server's Retry-After, never
+// later than the interval.
+func (a *App) retryIn(n int, err error) time.Duration {
+	d := a.env.RetryMin
+	for i := 1; i < n && d < a.env.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, a.env.RetryMax)
+	if ra, ok := scrape.RetryAfter(err); ok {
+		d = max(d, ra)
+	}
+	return min(d, a.env.Interval)
+}
+
+// written counts what a refresh's write did.
+type written struct{ added, updated, pruned, files int }
+
+// write merges what was scraped into s, prunes it and builds the site.
+// Callers hold a.mu.
+func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.Time) (written, error) {
+	var w written
+	// Another process (-once) may have written since the last build.
+	if err := a.site.Load(s); err != nil {
+		return w, err
+	}
 	// What was scraped is merged even when a source failed part-way: the
 	// history only grows, so a partial answer can add papers but never drop one.
-	res, err := a.store.Merge(scraped, now)
+	res, err := s.Merge(scraped, now)
 	if err != nil {
-		return st, fmt.Errorf("merge into history: %w", err)
+		return w, fmt.Errorf("merge into history: %w", err)
+	}
+	w.added, w.updated = res.Added, res.Updated
+	for _, sk := range res.Skipped {
+		a.log.Warn("paper not stored", "paper", sk.ID, "err", oneLine(sk.Err))
 	}
 	var pruned []string
 	if a.env.Retention > 0 {
-		pruned, err = a.store.Prune(now.Add(-a.env.Retention))
+		pruned, err = s.Prune(now.Add(-a.env.Retention))
 		if err != nil {
-			return st, fmt.Errorf("prune history: %w", err)
+			return w, fmt.Errorf("prune history: %w", err)
 		}
 	}
-	st.Papers = a.store.Len()
-	a.status.Store(&st)
-	if err := a.build(res.Changed, pruned); err != nil {
-		return st, err
-	}
-	a.log.Info("refreshed", "added", res.Added, "updated", res.Updated, "pruned", len(pruned), "papers", st.Papers)
-	if worked == 0 {
-		return st, fmt.Errorf("%w: %w", errAllFailed, errors.Join(failed...))
-	}
-	return st, nil
+	w.pruned = len(pruned)
+	st.Papers = s.Len()
+	w.files, err = a.build(s, res.Changed, pruned, st)
+	return w, err
 }
 
 // fetchDetails fills the papers of a details source that the history does
@@ -235,9 +431,16 @@ func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []pa
 	if len(ids) == 0 {
 		return ps
 	}
-	known, err := a.store.Get(ids...)
+	var known map[string]*paper.Paper
+	a.mu.Lock()
+	err := a.withStore(func(st *store.Store) error {
+		var err error
+		known, err = st.Get(ids...)
+		return err
+	})
+	a.mu.Unlock()
 	if err != nil {
-		a.log.Warn("history unreadable; paper pages not fetched", "source", s.name, "err", err)
+		a.log.Warn("history unreadable; paper pages not fetched", "source", s.name, "err", oneLine(err))
 		return ps
 	}
 	var need []paper.Paper
@@ -257,7 +460,7 @@ func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []pa
 	}
 	filled, err := s.details.Fetch(ctx, need, a.opt)
 	if err != nil {
-		a.log.Warn("paper pages failed; those papers keep the listing's fields", "source", s.name, "err", err)
+		a.log.Warn("paper pages failed; those papers keep the listing's fields", "source", s.name, "err", oneLine(err))
 	}
 	for _, p := range filled {
 		ps[at[p.ID]] = p
@@ -269,59 +472,146 @@ func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []pa
 	return ps
 }
 
-// Reload replaces the config with cfg and rebuilds the site from the history,
-// so new and edited topics start with their backlog. On error the running
-// config stays.
-func (a *App) Reload(cfg *Config) error {
+// Reload replaces the config with cfg and rebuilds the site from the
+// history, so new and edited topics start with their backlog. It waits for
+// a refresh's write, never for its scrape. On error the running config
+// stays. It returns the sources that are new or changed, which the caller
+// refreshes at once.
+func (a *App) Reload(cfg *Config) ([]string, error) {
 	p, err := a.compile(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	old := map[string]SourceConfig{}
+	for _, s := range a.pipe.sources {
+		old[s.name] = s.cfg
+	}
+	var changed []string
+	for _, s := range p.sources {
+		if o, ok := old[s.name]; !ok || !reflect.DeepEqual(o, s.cfg) {
+			changed = append(changed, s.name)
+		}
+	}
 	a.pipe = p
 	a.site.SetConfig(a.siteConfig(p))
-	return a.build(nil, nil)
+	st := *a.status.Load()
+	// Sources no longer configured leave the status.
+	st.Sources = slices.DeleteFunc(slices.Clone(st.Sources), func(ss feed.SourceStatus) bool {
+		return !slicesContainsSource(p.sources, ss.Name)
+	})
+	a.status.Store(&st)
+	err = a.withStore(func(s *store.Store) error {
+		if err := a.site.Load(s); err != nil {
+			return err
+		}
+		_, err := a.build(s, nil, nil, &st)
+		return err
+	})
+	return changed, err
+}
+
+func slicesContainsSource(ss []source, name string) bool {
+	for _, s := range ss {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // build writes the site for the papers changed and pruned since the last
-// build, and has the server pick the files up. Callers hold a.mu.
-func (a *App) build(changed []*paper.Paper, pruned []string) error {
-	st := a.status.Load()
-	res, err := a.site.Build(changed, pruned, feed.Status{Refreshed: st.Refreshed, Sources: st.Sources}, a.now())
+// build, and has the server pick the files up. It returns how many files
+// it wrote. Callers hold a.mu.
+func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st *Status) (int, error) {
+	fs := feed.Status{Refreshed: st.Refreshed, NextRefresh: st.NextRefresh, Sources: st.Sources}
+	res, err := a.site.Build(s, changed, pruned, fs, a.now())
 	if err != nil {
-		return err
+		return res.Written, err
 	}
 	if a.files != nil {
 		if err := a.files.Reload(); err != nil {
-			return fmt.Errorf("load site for serving: %w", err)
+			return res.Written, fmt.Errorf("load site for serving: %w", err)
 		}
 	}
 	a.log.Debug("site built", "files_written", res.Written, "files_removed", res.Removed, "topics_routed", res.Scanned)
-	return nil
+	return res.Written + res.Removed, nil
 }
 
-// healthy reports whether the last successful refresh is recent enough: within
-// two intervals and a margin for a slow scrape.
-func (a *App) healthy(now time.Time) bool {
+// writeProblem says in one public line why writing failed: the class of
+// failure, without paths or other internal detail (the log has those).
+func writeProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "cannot write the site: the disk is full"
+	case errors.Is(err, syscall.EROFS), errors.Is(err, os.ErrPermission):
+		return "cannot write the site: the directory is not writable"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "cannot write the site: out of file descriptors"
+	case errors.Is(err, store.ErrLocked):
+		return "cannot write the history: another process holds it"
+	case errors.Is(err, store.ErrDamaged):
+		return "cannot write the history: the file is damaged"
+	}
+	return "cannot write the history or the site"
+}
+
+// healthWindow is how old the last success may be while healthy: two
+// intervals and a margin for a slow scrape.
+func (a *App) healthWindow() time.Duration {
+	return 2*a.env.Interval + 5*time.Minute
+}
+
+// health says what /healthz reports: a state word and whether it is
+// healthy.
+//   - starting: the first refresh of this process is running; healthy when
+//     the site served (the previous run's) is recent enough;
+//   - failing: the last refresh could not write the history or the site;
+//   - stale: no source answered within the health window;
+//   - degraded: some source has not answered within the health window;
+//   - ok.
+func (a *App) health(now time.Time) (string, bool) {
 	st := a.status.Load()
-	return !st.LastSuccess.IsZero() && now.Sub(st.LastSuccess) <= 2*a.env.Interval+5*time.Minute
+	fresh := !st.LastSuccess.IsZero() && now.Sub(st.LastSuccess) <= a.healthWindow()
+	a.mu.Lock()
+	pipe := a.pipe
+	a.mu.Unlock()
+	switch {
+	case !a.started.Load():
+		return "starting", fresh
+	case st.WriteError != "":
+		return "failing", false
+	case !fresh:
+		return "stale", false
+	}
+	for _, ss := range st.Sources {
+		if !slicesContainsSource(pipe.sources, ss.Name) {
+			continue
+		}
+		if ss.LastSuccess.IsZero() || now.Sub(ss.LastSuccess) > a.healthWindow() {
+			return "degraded", false
+		}
+	}
+	return "ok", true
 }
 
 // healthz serves the status as JSON: 200 while healthy, 503 otherwise.
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	st := a.status.Load()
+	state, ok := a.health(a.now())
 	body := struct {
 		State string `json:"status"`
 		Status
-	}{"ok", *st}
+	}{state, *st}
 	code := http.StatusOK
-	if !a.healthy(a.now()) {
-		body.State, code = "stale", http.StatusServiceUnavailable
+	if !ok {
+		code = http.StatusServiceUnavailable
 	}
 	data, err := json.Marshal(body)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		http.Error(w, "status unavailable", http.StatusInternalServerError)
+		a.log.Error("healthz", "err", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -330,11 +620,57 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write(data) //nolint:errcheck // the client went away; nothing to do
 }
 
+// starting answers while no site has been written yet: the starting page
+// at /, and 503 with Retry-After elsewhere, so readers subscribing now
+// retry rather than drop a feed that is about to exist.
+func (a *App) starting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.files.Len() > 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Retry-After", "30")
+		if r.URL.Path != "/" && r.URL.Path != "/index.html" {
+			http.Error(w, "paperfeed is starting: the first refresh is running", http.StatusServiceUnavailable)
+			return
+		}
+		st := a.status.Load()
+		page, err := feed.Starting(feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed"}, feed.Status{Refreshed: st.Refreshed, NextRefresh: st.NextRefresh, Sources: a.pendingSources()})
+		if err != nil {
+			a.log.Error("starting page", "err", err)
+			http.Error(w, "paperfeed is starting", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page) //nolint:errcheck // the client went away; nothing to do
+	})
+}
+
+// pendingSources is every configured source, with what is known of it.
+func (a *App) pendingSources() []feed.SourceStatus {
+	known := map[string]feed.SourceStatus{}
+	for _, ss := range a.status.Load().Sources {
+		known[ss.Name] = ss
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []feed.SourceStatus
+	for _, s := range a.pipe.sources {
+		ss, ok := known[s.name]
+		if !ok {
+			ss = feed.SourceStatus{Name: s.name, State: "pending"}
+		}
+		out = append(out, ss)
+	}
+	return out
+}
+
 // Handler is the whole site: /healthz and the output directory.
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("/", a.files)
+	mux.Handle("/", a.starting(a.files))
 	return mux
 }
 
@@ -344,9 +680,10 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // Serve serves the site and refreshes it at start and then every interval,
-// until ctx is done. A value on reload re-reads the config (main sends one
-// on SIGHUP). On shutdown a running write finishes and the server drains for
-// a few seconds.
+// retrying failed sources sooner, until ctx is done. A value on reload
+// re-reads the config (main sends one on SIGHUP) and refreshes new or
+// changed sources at once. On shutdown a running write finishes and the
+// server drains for a few seconds.
 func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error {
 	ln, err := net.Listen("tcp", a.env.Addr)
 	if err != nil {
@@ -354,17 +691,22 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 	}
 	// Serve what the last run wrote while the first refresh runs.
 	a.mu.Lock()
+	if a.env.BaseURL == "" {
+		// Links follow the address really listened on (":0" picks a port).
+		a.env.Addr = ln.Addr().String()
+		a.site.SetConfig(a.siteConfig(a.pipe))
+	}
 	a.files = serve.New(a.env.OutDir, serve.Options{MaxAge: cacheMaxAge(a.env.Interval), Logger: a.log})
 	err = a.files.Reload()
 	a.mu.Unlock()
 	if err != nil {
-		a.log.Warn("serving the previous site", "err", err)
+		a.log.Warn("the previous site cannot be served; the starting page is shown until the first refresh", "err", oneLine(err))
 	}
 	// The timeouts: see serve.NewServer.
 	srv := serve.NewServer(a.Handler(), slog.NewLogLogger(a.log.Handler(), slog.LevelWarn))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.env.BaseURL, "out_dir", a.env.OutDir)
+	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.env.SiteURL(), "out_dir", a.env.OutDir)
 	if h.ready != nil {
 		h.ready(ln.Addr())
 	}
@@ -390,46 +732,115 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 	return nil
 }
 
-// loop refreshes now and then every interval, and reloads on SIGHUP.
+// nextWake is when the loop next refreshes: the next full refresh, or the
+// earliest retry of a failed source.
+func (a *App) nextWake(st *Status) time.Time {
+	t := st.NextRefresh
+	for _, ss := range st.Sources {
+		if !ss.NextTry.IsZero() && (t.IsZero() || ss.NextTry.Before(t)) {
+			t = ss.NextTry
+		}
+	}
+	return t
+}
+
+// due is what the loop refreshes at now: every source (nil) when the full
+// refresh is due, else the sources whose retry is due.
+func (a *App) due(st *Status, now time.Time) ([]string, bool) {
+	if st.NextRefresh.IsZero() || !now.Before(st.NextRefresh) {
+		return nil, true
+	}
+	var names []string
+	for _, ss := range st.Sources {
+		if !ss.NextTry.IsZero() && !now.Before(ss.NextTry) {
+			names = append(names, ss.Name)
+		}
+	}
+	return names, len(names) > 0
+}
+
+// loop refreshes now and then every interval, retries failed sources at
+// their next try, and reloads on SIGHUP. A refresh runs beside the loop, so
+// a reload never waits for a scrape.
 func (a *App) loop(ctx context.Context, hup <-chan os.Signal, h hooks) {
+	type outcome struct {
+		st  Status
+		err error
+	}
+	var (
+		done    chan outcome // non-nil while a refresh runs
+		pending []string     // sources a reload changed, refreshed next
+		timer   = time.NewTimer(0)
+	)
+	defer timer.Stop()
+	start := func(names []string) {
+		done = make(chan outcome, 1)
+		go func() {
+			st, err := a.RefreshSources(ctx, names)
+			done <- outcome{st, err}
+		}()
+	}
+	start(nil)
 	for {
-		st, err := a.Refresh(ctx)
-		if err != nil && ctx.Err() == nil {
-			a.log.Error("refresh failed; feeds unchanged, will retry", "err", err)
-		}
-		if h.refreshed != nil {
-			h.refreshed(st, err)
-		}
-		timer := time.NewTimer(jitter(a.env.Interval))
-	wait:
-		for {
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				return
-			case <-hup:
-				err := a.reloadConfig()
-				if h.reloaded != nil {
-					h.reloaded(err)
-				}
-			case <-timer.C:
-				break wait
+		select {
+		case <-ctx.Done():
+			if done != nil {
+				<-done
+			}
+			return
+		case o := <-done:
+			done = nil
+			if h.refreshed != nil {
+				h.refreshed(o.st, o.err)
+			}
+			if len(pending) > 0 {
+				start(pending)
+				pending = nil
+				continue
+			}
+			wait := time.Until(a.nextWake(&o.st))
+			a.log.Debug("next refresh", "in", wait.Round(time.Second))
+			timer.Reset(max(wait, 0))
+		case <-timer.C:
+			if done != nil {
+				continue // the refresh that ends re-arms the timer
+			}
+			if names, ok := a.due(a.status.Load(), a.now()); ok {
+				start(names)
+			} else {
+				timer.Reset(max(time.Until(a.nextWake(a.status.Load())), time.Second))
+			}
+		case <-hup:
+			changed, err := a.reloadConfig()
+			if h.reloaded != nil {
+				h.reloaded(err)
+			}
+			if err != nil || len(changed) == 0 {
+				continue
+			}
+			a.log.Info("refreshing new and changed sources now", "sources", strings.Join(changed, ","))
+			if done != nil {
+				pending = append(pending, changed...)
+			} else {
+				start(changed)
 			}
 		}
 	}
 }
 
 // reloadConfig re-reads the config file; an invalid one is refused and the
-// running config stays.
-func (a *App) reloadConfig() error {
+// running config stays. It returns the sources that are new or changed.
+func (a *App) reloadConfig() ([]string, error) {
 	cfg, err := loadConfig(a.env)
-	if err == nil {
-		err = a.Reload(cfg)
-	}
 	if err != nil {
-		a.log.Error("config reload refused; keeping the running config", "err", err)
-		return err
+		a.log.Error("config reload refused; keeping the running config", "err", oneLine(err))
+		return nil, err
+	}
+	changed, err := a.Reload(cfg)
+	if err != nil {
+		a.log.Error("config reloaded, but the site could not be rebuilt", "err", oneLine(err))
+		return changed, err
 	}
 	a.log.Info("config reloaded", "topics", len(cfg.Topics), "sources", len(cfg.Sources))
-	return nil
+	return changed, nil
 }

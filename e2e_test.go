@@ -533,7 +533,7 @@ func TestServerEndToEnd(t *testing.T) {
 
 	resp = get(t, s.url+"/healthz", nil)
 	raw, _ := io.ReadAll(resp.Body)
-	for _, key := range []string{`"status":"ok"`, `"last_refresh":"`, `"last_success":"`, `"papers":30`, `"sources":[{"name":"hf","ok":true,"papers":30}]`} {
+	for _, key := range []string{`"status":"ok"`, `"last_refresh":"`, `"last_success":"`, `"papers":30`, `"sources":[{"name":"hf","state":"ok","ok":true,"papers":30,"last_success":"`} {
 		if !bytes.Contains(raw, []byte(key)) {
 			t.Errorf("healthz body lacks %s: %s", key, raw)
 		}

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/paperfeed/paperfeed/scrape"
+	"github.com/paperfeed/paperfeed/topic"
 )
 
 // defaultConfig is the configuration used when PAPERFEED_CONFIG is empty.
@@ -148,7 +149,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	}
 	cfg, err := loadConfig(e)
 	if err != nil {
-		fmt.Fprintf(stderr, "paperfeed: invalid config: %v\n", err)
+		printConfigError(stderr, err)
 		return 2
 	}
 	if opts.check || opts.explain != "" {
@@ -190,6 +191,24 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		return 1
 	}
 	return 0
+}
+
+// printConfigError writes each error of an invalid config on its own line,
+// with a query's caret drawing under it: this is a terminal, not a log.
+func printConfigError(w io.Writer, err error) {
+	errs := unjoin(err)
+	fmt.Fprintf(w, "paperfeed: invalid config:")
+	sep := " "
+	if len(errs) > 1 {
+		sep = "\n  "
+	}
+	for _, e := range errs {
+		fmt.Fprintf(w, "%s%s\n", sep, e)
+		var qe *topic.QueryError
+		if errors.As(e, &qe) {
+			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(qe.Caret(), "\n", "\n  "))
+		}
+	}
 }
 
 // healthcheck asks /healthz of a server listening on addr, over loopback.
