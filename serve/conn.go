@@ -74,8 +74,9 @@ func halfOf(soft uint64) int {
 // Once more than high connections are open, a new one first closes the
 // connections idle longest (keep-alive clients between requests) until high
 // are open again: new clients are served, and the last eighth of the limit
-// stays free for idle clients that turn active meanwhile. Connections being
-// served are never closed. When max are open and none is idle, a new
+// stays free for them even when the idle connections left turn active
+// meanwhile and can no longer be closed. Connections being served are never
+// closed. When max are open and none is idle, a new
 // connection is closed at once: its client sees the connection end at once
 // instead of waiting in the listen backlog. Below high nothing is closed and
 // the server's IdleTimeout alone applies.
@@ -85,8 +86,8 @@ func halfOf(soft uint64) int {
 // slot; the hook sees each connection's state, which a listener cannot.
 //
 // Closing an idle connection races with a request the client may be sending
-// on it at that moment, as the IdleTimeout does; clients retry such a
-// request on a new connection.
+// on it at that moment, as closing it for the IdleTimeout does; HTTP clients
+// send such an idempotent request again on a new connection.
 type connLimit struct {
 	max, high int
 	log       *log.Logger // nil: the standard logger, as net/http does
