@@ -1,6 +1,7 @@
 // Package feed turns a topic and its papers into the bytes of the files
-// paperfeed publishes (Atom, RSS 2.0, JSON Feed 1.1, OPML 2.0 and index.html)
-// and writes those files atomically.
+// paperfeed publishes (Atom, RSS 2.0, JSON Feed 1.1, OPML 2.0 and index.html,
+// and the page served before the first refresh, Starting) and writes those
+// files atomically.
 //
 // Contract:
 //
