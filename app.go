@@ -257,7 +257,7 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	for _, s := range pipe.sources {
 		ss, ok := previous[s.name]
 		if !ok {
-			ss = feed.SourceStatus{Name: s.name, State: "pending"}
+			ss = feed.SourceStatus{Name: s.name, State: feed.StatePending}
 		}
 		if !all && !want[s.name] {
 			st.Sources = append(st.Sources, ss)
@@ -659,7 +659,7 @@ func (a *App) pendingSources() []feed.SourceStatus {
 	for _, s := range a.pipe.sources {
 		ss, ok := known[s.name]
 		if !ok {
-			ss = feed.SourceStatus{Name: s.name, State: "pending"}
+			ss = feed.SourceStatus{Name: s.name, State: feed.StatePending}
 		}
 		out = append(out, ss)
 	}
