@@ -86,7 +86,7 @@ type App struct {
 	// write and by a reload, so a reload never waits for a scrape.
 	refreshing sync.Mutex
 	mu         sync.Mutex
-	pipe       *pipeline // under mu
+	pipe       atomic.Pointer[pipeline] // replaced under mu; read anywhere
 	// detailed holds the papers whose own page was asked for (details:
 	// true); failures counts each source's failures in a row. Both are
 	// used by the refresh holding refreshing.
@@ -107,7 +107,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, err
 	}
-	a.pipe = p
+	a.pipe.Store(p)
 	if err := os.MkdirAll(e.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -231,9 +231,7 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	ctx, cancel := context.WithTimeout(ctx, a.env.RefreshTimeout)
 	defer cancel()
 
-	a.mu.Lock()
-	pipe := a.pipe
-	a.mu.Unlock()
+	pipe := a.pipe.Load()
 	all := names == nil
 	want := map[string]bool{}
 	for _, n := range names {
@@ -485,7 +483,7 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	old := map[string]SourceConfig{}
-	for _, s := range a.pipe.sources {
+	for _, s := range a.pipe.Load().sources {
 		old[s.name] = s.cfg
 	}
 	var changed []string
@@ -494,7 +492,7 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 			changed = append(changed, s.name)
 		}
 	}
-	a.pipe = p
+	a.pipe.Store(p)
 	a.site.SetConfig(a.siteConfig(p))
 	st := *a.status.Load()
 	// Sources no longer configured leave the status.
@@ -574,9 +572,7 @@ func (a *App) healthWindow() time.Duration {
 func (a *App) health(now time.Time) (string, bool) {
 	st := a.status.Load()
 	fresh := !st.LastSuccess.IsZero() && now.Sub(st.LastSuccess) <= a.healthWindow()
-	a.mu.Lock()
-	pipe := a.pipe
-	a.mu.Unlock()
+	pipe := a.pipe.Load()
 	switch {
 	case !a.started.Load():
 		return "starting", fresh
@@ -653,10 +649,8 @@ func (a *App) pendingSources() []feed.SourceStatus {
 	for _, ss := range a.status.Load().Sources {
 		known[ss.Name] = ss
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	var out []feed.SourceStatus
-	for _, s := range a.pipe.sources {
+	for _, s := range a.pipe.Load().sources {
 		ss, ok := known[s.name]
 		if !ok {
 			ss = feed.SourceStatus{Name: s.name, State: feed.StatePending}
@@ -694,7 +688,7 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 	if a.env.BaseURL == "" {
 		// Links follow the address really listened on (":0" picks a port).
 		a.env.Addr = ln.Addr().String()
-		a.site.SetConfig(a.siteConfig(a.pipe))
+		a.site.SetConfig(a.siteConfig(a.pipe.Load()))
 	}
 	a.files = serve.New(a.env.OutDir, serve.Options{MaxAge: cacheMaxAge(a.env.Interval), Logger: a.log})
 	err = a.files.Reload()
