@@ -47,7 +47,7 @@ func TestClamp(t *testing.T) {
 			Paper{Authors: append(names(MaxAuthors - 1)[:MaxAuthors-1:MaxAuthors-1], "… and 501 more")}, []string{"authors"}},
 		{"exactly max authors", Paper{Authors: names(MaxAuthors)}, Paper{Authors: names(MaxAuthors)}, nil},
 		{"too many keywords, a long one", Paper{AIKeywords: append([]string{runes(MaxKeyword + 1)}, names(MaxKeywords)...)},
-			Paper{AIKeywords: append([]string{runes(MaxKeyword-2) + " …"}, names(MaxKeywords - 1)...)}, []string{"ai_keywords"}},
+			Paper{AIKeywords: append([]string{runes(MaxKeyword-2) + " …"}, names(MaxKeywords-1)...)}, []string{"ai_keywords"}},
 		{"too many categories", Paper{Categories: names(MaxCategories + 1)}, Paper{Categories: names(MaxCategories)}, []string{"categories"}},
 		{"long urls are dropped, never cut", Paper{Thumbnail: longURL, GitHubRepo: longURL, ProjectPage: "https://ok.example.org/"},
 			Paper{ProjectPage: "https://ok.example.org/"}, []string{"thumbnail", "github_repo"}},
