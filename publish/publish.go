@@ -281,8 +281,9 @@ func parseURL(raw string) (bucket, prefix string, err error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", "", bad("want s3://bucket/prefix")
+		return "", "", errors.New("publish: url: want s3://bucket/prefix")
 	}
+	raw = u.Redacted() // a password in it is never shown
 	switch {
 	case u.Scheme != "s3":
 		return "", "", bad("want s3://bucket/prefix, not scheme %q", u.Scheme)
@@ -314,7 +315,11 @@ func parseEndpoint(raw string) (host string, secure bool, err error) {
 		raw = "https://" + raw
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	if err != nil {
+		return "", false, errors.New("publish: endpoint: want https://host[:port]")
+	}
+	raw = u.Redacted() // a password in it is never shown
+	if u.Host == "" {
 		return "", false, fmt.Errorf("publish: endpoint %q: want https://host[:port]", raw)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -470,8 +475,10 @@ func (p *Publisher) publish(ctx context.Context, dir string) (res Result, err er
 	// Publish stopped part-way does not upload those files again.
 	defer func() {
 		if dirty {
-			if werr := p.writeManifest(ctx); werr != nil {
-				err = errors.Join(err, werr)
+			if werr := p.writeManifest(ctx); werr != nil && err != nil {
+				err = fmt.Errorf("%w; then %w", err, werr) // one line
+			} else if werr != nil {
+				err = werr
 			}
 		}
 	}()

@@ -699,6 +699,8 @@ func TestNewErrors(t *testing.T) {
 		{"empty element", func(c *Config) { c.URL = "s3://bucket/a//b" }, "empty, . or .. element"},
 		{"endpoint scheme", func(c *Config) { c.Endpoint = "ftp://host" }, `not scheme "ftp"`},
 		{"endpoint path", func(c *Config) { c.Endpoint = "https://host/bucket" }, "only a scheme, host and port"},
+		{"password in url", func(c *Config) { c.URL = "s3://key:" + secret + "@bucket/p" }, "no user, port"},
+		{"password in endpoint", func(c *Config) { c.Endpoint = "https://key:" + secret + "@host" }, "only a scheme, host and port"},
 		{"no access key", func(c *Config) { c.AccessKey = "" }, "access key and a secret key are both required"},
 		{"no secret key", func(c *Config) { c.SecretKey = "" }, "access key and a secret key are both required"},
 	}
@@ -753,5 +755,70 @@ func TestParse(t *testing.T) {
 		if err != nil || host != tt.host || secure != tt.secure {
 			t.Errorf("parseEndpoint(%q) = %q, %t, %v; want %q, %t", tt.in, host, secure, err, tt.host, tt.secure)
 		}
+	}
+}
+
+func TestNoSuchBucket(t *testing.T) {
+	e := newEnv(t)
+	writeSite(t, e.site, "v1", "llm")
+	cfg := e.config(false)
+	cfg.URL = "s3://absent-bucket/p"
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Publish(context.Background(), e.site)
+	if err == nil || !strings.Contains(err.Error(), "s3://absent-bucket/p/") || !strings.Contains(err.Error(), "NoSuchBucket") {
+		t.Errorf("error %v; want NoSuchBucket naming the bucket", err)
+	}
+	if errors.Is(err, ErrCredentials) {
+		t.Errorf("error %v is ErrCredentials; the credentials are good", err)
+	}
+}
+
+// TestRegionAsked checks that without a region the client asks the bucket's
+// once, and the publish works.
+func TestRegionAsked(t *testing.T) {
+	e := newEnv(t)
+	writeSite(t, e.site, "v1", "llm")
+	cfg := e.config(false)
+	cfg.Region = ""
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := publish(t, p, e.site); res.Requests.Other != 1 || res.Uploaded != 5 {
+		t.Errorf("first publish %+v; want one region request and 5 uploads", res)
+	}
+	if res := publish(t, p, e.site); res.Requests != (Requests{List: 1, Get: 1}) {
+		t.Errorf("second publish requests %+v; want the region remembered", res.Requests)
+	}
+	e.checkBucket(t, expected(t, e.site, false))
+}
+
+// TestStatusDuringPublish reads Status while Publish runs: go test -race
+// finds a Status that reads what Publish writes unguarded.
+func TestStatusDuringPublish(t *testing.T) {
+	e := newEnv(t)
+	writeSite(t, e.site, "v1", "llm", "vision")
+	p := e.publisher(t, true)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				p.Status()
+			}
+		}
+	}()
+	publish(t, p, e.site)
+	close(done)
+	<-stopped
+	if st := p.Status(); st.LastSuccess.IsZero() || st.Pending != 0 || st.Failures != 0 {
+		t.Errorf("status %+v; want a success", st)
 	}
 }

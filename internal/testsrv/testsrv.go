@@ -51,7 +51,7 @@ type Gateway struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
-	output *bytes.Buffer // what the process wrote, for a failure message
+	output *lockedWriter // what the process wrote, for a failure message
 }
 
 // Versitygw starts a gateway over a t.TempDir() and returns where it
@@ -116,8 +116,8 @@ func (g *Gateway) Stop() {
 		}
 		<-g.exited
 	}
-	if g.t.Failed() && g.output.Len() > 0 {
-		g.t.Logf("versitygw output:\n%s", g.output)
+	if out := g.output.String(); g.t.Failed() && out != "" {
+		g.t.Logf("versitygw output:\n%s", out)
 	}
 	g.cmd = nil
 }
@@ -132,8 +132,9 @@ func (g *Gateway) start() error {
 	args = append(args, g.extra...)
 	args = append(args, g.Dir)
 	cmd := exec.Command(g.bin, args...)
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = &lockedWriter{w: out}, &lockedWriter{w: out}
+	// One writer for both, so its lock orders their writes.
+	out := &lockedWriter{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func (g *Gateway) start() error {
 	if err := waitAnswer("http://"+g.addr, exited); err != nil {
 		cmd.Process.Kill() //nolint:errcheck // it is being discarded, whatever its state
 		<-exited
-		return fmt.Errorf("%w\n%s", err, out)
+		return fmt.Errorf("%w\n%s", err, out.String())
 	}
 	g.cmd, g.exited, g.output = cmd, exited, out
 	return nil
@@ -201,14 +202,20 @@ func randomHex(t testing.TB, n int) string {
 
 // lockedWriter lets the process's stdout and stderr share one buffer.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 var (
