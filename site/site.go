@@ -529,6 +529,25 @@ func (b *Builder) shown(i int) []member {
 	return ts.Members[:min(len(ts.Members), b.cfg.Specs[i].Limit)]
 }
 
+// Shown is, for every configured topic by slug, the IDs of the papers its
+// feeds show, in feed order, as of the last Build (nil before one). Metrics
+// count them; deliveries take new papers from them.
+func (b *Builder) Shown() map[string][]string {
+	if b.topics == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(b.topics))
+	for i, s := range b.cfg.Specs {
+		ms := b.shown(i)
+		ids := make([]string, len(ms))
+		for j, m := range ms {
+			ids[j] = m.ID
+		}
+		out[s.Slug] = ids
+	}
+	return out
+}
+
 // write renders and writes the feeds of every topic whose signature
 // changed, and returns every topic as the index and OPML show it: its
 // newest papers and how many its feeds hold.

@@ -533,3 +533,31 @@ func TestClosedStore(t *testing.T) {
 		t.Errorf("output directory: %v, want nothing written", err)
 	}
 }
+
+// Shown lists each topic's feed in feed order, as the written feed has it.
+func TestShownIsWhatTheFeedsShow(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	cfg := config(t, testSpecs)
+	b := New(filepath.Join(dir, "public"), cfg, slog.New(slog.DiscardHandler))
+	if b.Shown() != nil {
+		t.Error("Shown before any Build is not nil")
+	}
+	res := seed(t, s, rand.New(rand.NewPCG(1, 2)), 80)
+	if _, err := b.Build(s, res.Changed, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	shown := b.Shown()
+	if len(shown) != len(testSpecs) {
+		t.Fatalf("Shown has %d topics, want %d", len(shown), len(testSpecs))
+	}
+	for _, spec := range testSpecs {
+		var got []string
+		for _, id := range shown[spec.Slug] {
+			got = append(got, "https://arxiv.org/abs/"+id)
+		}
+		if want := feedIDs(t, filepath.Join(dir, "public"), spec.Slug); !slices.Equal(got, want) {
+			t.Errorf("%s: Shown %v, feed %v", spec.Slug, got, want)
+		}
+	}
+}
