@@ -403,12 +403,26 @@ func FuzzParseDailyAPI(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte("[{\"paper\":{\"id\":\"2606.00001v2\",\"title\":\"\xff\",\"authors\":[{\"name\":\"a\",\"hidden\":true}]},\"organization\":{\"name\":\"o\"}}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		papers, err := ParseDailyAPI(data)
+		papers, skips, err := parseDailyAPI(data)
 		if err != nil {
 			return
 		}
 		checkFuzzOutput(t, papers)
+		checkFuzzSkips(t, papers, skips)
 	})
+}
+
+// checkFuzzSkips is what every accepted answer's skips must satisfy: an
+// answer of skipped entries only is an error, and each skip says why.
+func checkFuzzSkips(t *testing.T, papers []paper.Paper, skips []skip) {
+	if len(papers) == 0 && len(skips) > 0 {
+		t.Fatalf("every entry skipped and no error: %+v", skips)
+	}
+	for _, s := range skips {
+		if s.reason == "" || s.index < 0 {
+			t.Fatalf("skip without a reason or index: %+v", s)
+		}
+	}
 }
 
 func FuzzParseDailyHTML(f *testing.F) {
@@ -421,11 +435,12 @@ func FuzzParseDailyHTML(f *testing.F) {
 		f.Fatalf("parse base: %v", err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		papers, err := ParseDailyHTML(data, base)
+		papers, skips, err := parseDailyHTML(data, base)
 		if err != nil {
 			return
 		}
 		checkFuzzOutput(t, papers)
+		checkFuzzSkips(t, papers, skips)
 	})
 }
 
