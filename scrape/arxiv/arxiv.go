@@ -25,9 +25,11 @@
 //     "No updates today." notice, is ErrNotListing. A heading whose date
 //     cannot be read is an error.
 //   - One bad item never costs the others: an item without a readable arXiv
-//     id or title, or a <dt> without its <dd>, is left out and reported in
-//     Listing.Skipped. A page whose items are all unreadable is ErrBadItems:
-//     a changed layout fails loudly rather than reading as an empty day.
+//     id or title, a <dt> without its <dd>, or an item under a /recent day
+//     heading whose date cannot be read, is left out and reported in
+//     Listing.Skipped. A page whose items are all unreadable is ErrBadItems,
+//     and one whose only day headings cannot be read is an error: a changed
+//     layout fails loudly rather than reading as an empty day.
 package arxiv
 
 import (
@@ -115,6 +117,9 @@ func Parse(data []byte, base *url.URL) (Listing, error) {
 	if !p.sawHeading && !strings.Contains(text(dlpage, nil), "No updates today") {
 		return Listing{}, fmt.Errorf("parse arxiv listing: no listing heading: %w", ErrNotListing)
 	}
+	if len(p.papers) == 0 && p.day.IsZero() && p.firstDayErr != nil {
+		return Listing{Skipped: p.skipped}, fmt.Errorf("parse arxiv listing: %w", p.firstDayErr)
+	}
 	if len(p.papers) == 0 && len(p.skipped) > 0 {
 		first := p.skipped[0].Err
 		return Listing{Skipped: p.skipped}, fmt.Errorf("parse arxiv listing: %w: all %d items skipped, the first because %w", ErrBadItems, len(p.skipped), first)
@@ -130,14 +135,16 @@ func Parse(data []byte, base *url.URL) (Listing, error) {
 // parser holds the state of one walk over #dlpage: the section and day the
 // last heading announced, and the papers read so far.
 type parser struct {
-	base       *url.URL
-	section    string
-	day        time.Time
-	itemDay    time.Time // the day heading of /recent items, if any
-	sawHeading bool
-	items      int // items seen, read or skipped
-	papers     []paper.Paper
-	skipped    []Skip
+	base        *url.URL
+	section     string
+	day         time.Time
+	itemDay     time.Time // the day heading of /recent items, if any
+	dayErr      error     // why the current /recent day heading cannot be read
+	firstDayErr error     // the first such heading's, for a page with no good one
+	sawHeading  bool
+	items       int // items seen, read or skipped
+	papers      []paper.Paper
+	skipped     []Skip
 }
 
 // walk visits n's subtree in document order: headings set the section and
@@ -155,6 +162,11 @@ func (p *parser) walk(n *html.Node) error {
 		case atom.Dt:
 			index := p.items
 			p.items++
+			if p.dayErr != nil {
+				id, _ := p.id(c)
+				p.skipped = append(p.skipped, Skip{Index: index, ID: id, Err: p.dayErr})
+				continue
+			}
 			dd := nextElement(c)
 			if dd == nil || dd.DataAtom != atom.Dd {
 				id, _ := p.id(c)
@@ -199,12 +211,18 @@ func (p *parser) heading(h string) error {
 		// A day of /recent or /pastweek: its items get that day, and their
 		// sections come from their markers.
 		day, err := parseDay(recentHeading.FindStringSubmatch(h)[1])
-		if err != nil {
-			return fmt.Errorf("heading %q: %w", h, err)
-		}
 		p.sawHeading = true
 		p.section = ""
 		p.itemDay = day
+		p.dayErr = nil
+		if err != nil {
+			// Only this day's items are lost; they are skipped with it.
+			p.dayErr = fmt.Errorf("heading %q: %w", h, err)
+			if p.firstDayErr == nil {
+				p.firstDayErr = p.dayErr
+			}
+			return nil
+		}
 		if p.day.IsZero() {
 			p.day = day
 		}

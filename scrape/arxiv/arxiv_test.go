@@ -444,6 +444,39 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// TestParseRecentBadDayHeading reads a /recent page where one day's heading
+// cannot be read: that day's items are skipped, the other days kept.
+func TestParseRecentBadDayHeading(t *testing.T) {
+	data := page(`<dl id='articles'><h3>Fri, 5 Dec 2025 (showing 1 of 1 entries )</h3>` +
+		item(`<a href ="/abs/2512.00011" title="Abstract">arXiv:2512.00011</a>`, "A") +
+		`</dl><dl id='articles'><h3>Thu, 31 Feb 2025 (showing 2 of 2 entries )</h3>` +
+		item(`<a href ="/abs/2512.00012" title="Abstract">arXiv:2512.00012</a>`, "B") +
+		item(`<a href ="/abs/2512.00013" title="Abstract">arXiv:2512.00013</a>`, "C") +
+		`</dl><dl id='articles'><h3>Wed, 3 Dec 2025 (showing 1 of 1 entries )</h3>` +
+		item(`<a href ="/abs/2512.00014" title="Abstract">arXiv:2512.00014</a>`, "D") + `</dl>`)
+	l, err := Parse(data, nil)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	var ids []string
+	for _, p := range l.Papers {
+		ids = append(ids, p.ID)
+	}
+	if want := []string{"2512.00011", "2512.00014"}; !slices.Equal(ids, want) {
+		t.Errorf("IDs = %q, want %q", ids, want)
+	}
+	var skipped []string
+	for _, s := range l.Skipped {
+		skipped = append(skipped, s.ID)
+		if s.Err == nil || !strings.Contains(s.Err.Error(), `unrecognised date "Thu, 31 Feb 2025"`) {
+			t.Errorf("skip %+v: want the heading's date as the reason", s)
+		}
+	}
+	if want := []string{"2512.00012", "2512.00013"}; !slices.Equal(skipped, want) {
+		t.Errorf("skipped = %q, want %q", skipped, want)
+	}
+}
+
 // TestParseRecent reads a /recent page: several days, each with its own
 // heading, and sections known only from the items' markers.
 func TestParseRecent(t *testing.T) {
