@@ -52,6 +52,9 @@ var (
 // At most Concurrency requests (robots.txt included) are in flight across
 // hosts; a host waiting out its delay holds no slot, a retry's backoff does.
 type Details struct {
+	// Name is the source's name: log lines carry it as source, and errors
+	// start "details <name>: ". It may be empty.
+	Name string
 	// ArxivURL is the base of arXiv abstract pages, /abs/<id>; default
 	// https://arxiv.org.
 	ArxivURL string
@@ -100,19 +103,24 @@ type detailPage struct {
 // paper.Clamp; the papers passed in are not modified.
 func (d Details) Fetch(ctx context.Context, papers []paper.Paper, opt Options) ([]paper.Paper, error) {
 	opt = opt.withDefaults()
+	prefix := "details"
+	if d.Name != "" {
+		prefix += " " + d.Name
+		opt.Logger = opt.Logger.With("source", d.Name)
+	}
 	out := slices.Clone(papers)
 	if err := checkHosts(d.Hosts); err != nil {
-		return out, configFailure("details", err)
+		return out, configFailure(prefix, err)
 	}
 	q, err := compilePageQueries(d.Selectors)
 	if err != nil {
-		return out, configFailure("details", err)
+		return out, configFailure(prefix, err)
 	}
 	base, err := baseURL(d.ArxivURL, DefaultArxivURL)
 	if err != nil {
-		return out, configFailure("details", fmt.Errorf("arxiv %w", err))
+		return out, configFailure(prefix, fmt.Errorf("arxiv %w", err))
 	}
-	ans := answer{log: opt.Logger, prefix: "details"}
+	ans := answer{log: opt.Logger, prefix: prefix}
 	pages := planPages(out, base, &ans)
 	hosts := make(map[string][]*detailPage)
 	var order []string

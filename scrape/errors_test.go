@@ -421,9 +421,9 @@ func TestPartialDetails(t *testing.T) {
 		t.Error("the page that answered gave no abstract")
 	}
 	// Every page failing is not partial.
-	_, err = Details{ArxivURL: srv.URL}.Fetch(context.Background(), in[1:], testOptions())
-	if err == nil || errors.As(err, &p) {
-		t.Errorf("got error %v, want a plain error when every page failed", err)
+	_, err = Details{Name: "ax", ArxivURL: srv.URL}.Fetch(context.Background(), in[1:], testOptions())
+	if err == nil || errors.As(err, &p) || !strings.HasPrefix(err.Error(), "details ax: details of 2512.00002: ") {
+		t.Errorf("got error %v, want a plain error when every page failed, naming the source", err)
 	}
 }
 

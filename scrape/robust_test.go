@@ -280,7 +280,7 @@ func TestDetailsClamped(t *testing.T) {
 	var log logLines
 	opt := testOptions()
 	opt.Logger = log.logger()
-	got, err := Details{}.Fetch(context.Background(), in, opt)
+	got, err := Details{Name: "lab"}.Fetch(context.Background(), in, opt)
 	if err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
@@ -293,7 +293,7 @@ func TestDetailsClamped(t *testing.T) {
 	if len(in[0].Authors[0]) != paper.MaxAuthor+1 {
 		t.Error("the paper passed in was modified")
 	}
-	want := "WARN cut over-long fields id=" + in[0].ID + " fields=abstract,authors"
+	want := "WARN cut over-long fields source=lab id=" + in[0].ID + " fields=abstract,authors"
 	if w := log.warnings(); !slices.Equal(w, []string{want}) {
 		t.Errorf("logged %q, want %q", w, want)
 	}
