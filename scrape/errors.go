@@ -92,7 +92,12 @@ type Partial struct {
 	Err error
 }
 
-func (p *Partial) Error() string { return fold(p.Err.Error()) }
+func (p *Partial) Error() string {
+	if p.Err == nil {
+		return "partly failed: " + strings.Join(p.Failed, "; ")
+	}
+	return fold(p.Err.Error())
+}
 
 func (p *Partial) Unwrap() error { return p.Err }
 
@@ -227,7 +232,9 @@ func Public(err error) string {
 }
 
 // parts splits err into the failures it joins; an error that joins nothing
-// is one part, kept whole so that its context (the URL) stays with it.
+// is one part, kept whole so that its context (the URL) stays with it. A
+// failure of one URL, or of the configuration, is one part whatever it
+// joins.
 func parts(err error) []error {
 	switch e := err.(type) {
 	case interface{ Unwrap() []error }:
@@ -236,7 +243,7 @@ func parts(err error) []error {
 			out = append(out, parts(inner)...)
 		}
 		return out
-	case *urlError:
+	case *urlError, *configError:
 		return []error{err}
 	case interface{ Unwrap() error }:
 		if inner := e.Unwrap(); inner != nil {

@@ -249,6 +249,7 @@ func TestPublicOfOtherErrors(t *testing.T) {
 		want string
 	}{
 		{"nil", nil, ""},
+		{"a partial without its error", &Partial{Failed: []string{"a: x"}}, "a: x"},
 		{"a partial lists its lines", &Partial{Failed: []string{"a: x", "b: y"}, Err: errors.New("e")}, "a: x; b: y"},
 		{"a wrapped partial too", oneLine(errors.Join(errors.New("ctx"), &Partial{Failed: []string{"a: x"}, Err: errors.New("e")})), "a: x"},
 		{"the same failure of three days is told once", errors.Join(
@@ -266,6 +267,27 @@ func TestPublicOfOtherErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Public(tt.err); got != tt.want {
 				t.Errorf("Public(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPartialError(t *testing.T) {
+	tests := []struct {
+		name string
+		p    *Partial
+		want string
+	}{
+		{"its error on one line", &Partial{Failed: []string{"a: x"}, Err: errors.Join(errors.New("one"), errors.New("two"))}, "one; two"},
+		{"without an error, its lines", &Partial{Failed: []string{"a: x", "b: y"}}, "partly failed: a: x; b: y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.Error(); got != tt.want {
+				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+			if tt.p.Unwrap() != tt.p.Err {
+				t.Error("Unwrap is not Err")
 			}
 		})
 	}
@@ -360,6 +382,9 @@ func TestErrorsOneLine(t *testing.T) {
 				t.Errorf("error %q is a *Partial, but every part failed", msg)
 			}
 		})
+	}
+	if got := Public(listErr); got != "source misconfigured" {
+		t.Errorf("Public(%q) = %q, want source misconfigured", listErr, got)
 	}
 }
 
