@@ -94,20 +94,26 @@ func logSkips(log *slog.Logger, u string, skips []skip) {
 		}
 		args := []any{"url", u, "index", s.index}
 		if s.id != "" {
-			args = append(args, "id", logID(s.id))
+			args = append(args, "id", bounded(s.id, maxLogID))
 		}
-		args = append(args, "reason", s.reason)
+		args = append(args, "reason", bounded(s.reason, maxLogReason))
 		log.Warn("skipped an entry", args...)
 	}
 }
 
-// logID bounds an id from a hostile answer before it goes into a log line.
-func logID(id string) string {
-	id = strings.ToValidUTF8(id, "\uFFFD")
-	if utf8.RuneCountInString(id) <= 100 {
-		return id
+// Bounds of what a hostile answer can put into one log line, in runes.
+const (
+	maxLogID     = 100
+	maxLogReason = 500
+)
+
+// bounded is s made valid UTF-8 and cut to at most n runes, and a marker.
+func bounded(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= n {
+		return s
 	}
-	return string([]rune(id)[:100]) + "…"
+	return string([]rune(s)[:n]) + "…"
 }
 
 // checkHosts checks a source's Hosts: exact, lower-case host names without

@@ -161,7 +161,7 @@ func parseCards(doc *goquery.Document, base *url.URL) ([]paper.Paper, []skip, er
 		cards++
 		id, ok := cardID(href, base)
 		if !ok {
-			skips = append(skips, skip{index: index, reason: fmt.Sprintf("card link %q is not a paper page", logID(href))})
+			skips = append(skips, skip{index: index, reason: fmt.Sprintf("card link %q is not a paper page", bounded(href, maxLogID))})
 			return
 		}
 		p := paper.Paper{
@@ -230,7 +230,7 @@ func parseUpvotes(s string) (int, bool) {
 // adaptEntries decodes site entries one by one and turns them into papers.
 // An entry that does not decode (a number given as a string, say) or has no
 // valid arXiv id is skipped, so that one bad entry never costs the others;
-// when entries there are and all are skipped, it is ErrBadEntries.
+// when there are entries and all are skipped, it is ErrBadEntries.
 func adaptEntries(entries []json.RawMessage) ([]paper.Paper, []skip, error) {
 	papers := make([]paper.Paper, 0, len(entries))
 	var skips []skip

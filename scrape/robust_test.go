@@ -135,6 +135,23 @@ func TestSkippedLogsBounded(t *testing.T) {
 	}
 }
 
+// TestSkippedLogBoundsText cuts an id of a megabyte to what a log line
+// holds.
+func TestSkippedLogBoundsText(t *testing.T) {
+	id := strings.Repeat("x", 1<<20)
+	srv := newTestServer(t, body("application/json", []byte("["+entry(id, "bad", "")+","+entry("2606.00001", "good", "")+"]")))
+	var log logLines
+	opt := testOptions()
+	opt.Logger = log.logger()
+	if _, err := (HuggingFace{Name: "hf", BaseURL: srv.URL, Days: 1}).Scrape(context.Background(), sunday, opt); err != nil {
+		t.Fatalf("Scrape: %v", err)
+	}
+	want := "WARN skipped an entry source=hf url=" + srv.URL + "/api/daily_papers?date=2026-06-14 index=0 id=" + strings.Repeat("x", maxLogID) + "… reason=no valid arxiv id"
+	if w := log.warnings(); !slices.Equal(w, []string{want}) {
+		t.Errorf("logged %.300q, want %.300q", w, want)
+	}
+}
+
 // TestEveryEntryBad is an error, not an empty day: the answer's format
 // changed.
 func TestEveryEntryBad(t *testing.T) {
