@@ -20,7 +20,9 @@ import (
 	"time"
 
 	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/metrics"
 	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/publish"
 	"github.com/paperfeed/paperfeed/scrape"
 	"github.com/paperfeed/paperfeed/serve"
 	"github.com/paperfeed/paperfeed/site"
@@ -79,7 +81,12 @@ type App struct {
 	path  string // the history file
 	lock  *dirLock
 	site  *site.Builder
-	files *serve.Handler // the site as served; nil unless serving (-once writes only)
+	files *serve.Handler     // the site as served; nil unless serving (-once writes only)
+	pub   *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
+	stats *metrics.Metrics
+	// published asks the publishing loop for a publish (see publishLoop);
+	// one pending request stands for any number.
+	published chan struct{}
 
 	// refreshing is held for a whole refresh: never two at once. mu is
 	// held while the history and the site are written, by a refresh's
@@ -102,12 +109,25 @@ type App struct {
 // the data directory, or the history is damaged.
 func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}, failures: map[string]int{},
-		path: filepath.Join(e.DataDir, storeFile)}
+		path: filepath.Join(e.DataDir, storeFile), stats: metrics.New(), published: make(chan struct{}, 1)}
 	p, err := a.compile(cfg)
 	if err != nil {
 		return nil, err
 	}
 	a.pipe.Store(p)
+	a.stats.SetSources(p.names())
+	if e.PublishURL != "" {
+		a.pub, err = publish.New(publish.Config{
+			URL: e.PublishURL, Endpoint: e.S3Endpoint, Region: e.AWSRegion,
+			AccessKey: e.AWSAccessKey, SecretKey: e.AWSSecretKey, SessionToken: e.AWSSessionToken,
+			PathStyle: e.S3PathStyle, GzipEncoding: e.PublishGzip,
+			CacheControl: fmt.Sprintf("public, max-age=%d", int(cacheMaxAge(e.Interval).Seconds())),
+			Now:          now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("publishing: %w", err)
+		}
+	}
 	if err := os.MkdirAll(e.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -157,6 +177,15 @@ func (a *App) withStore(fn func(s *store.Store) error) error {
 	return err
 }
 
+// names are the sources' names, in config order.
+func (p *pipeline) names() []string {
+	out := make([]string, len(p.sources))
+	for i, s := range p.sources {
+		out[i] = s.name
+	}
+	return out
+}
+
 // siteConfig is what the site is built from under p.
 func (a *App) siteConfig(p *pipeline) site.Config {
 	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed"}, Specs: p.specs, Router: p.router}
@@ -193,7 +222,7 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 			return scrapeFn(ctx, now, opt)
 		}}
 		if sc.Details {
-			src.details = &scrape.Details{ArxivURL: a.env.ArxivURL, Selectors: sc.Selectors(), Hosts: sc.Hosts}
+			src.details = &scrape.Details{Name: sc.Name, ArxivURL: a.env.ArxivURL, Selectors: sc.Selectors(), Hosts: sc.Hosts}
 		}
 		p.sources = append(p.sources, src)
 	}
@@ -228,6 +257,7 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error) {
 	a.refreshing.Lock()
 	defer a.refreshing.Unlock()
+	startRefresh := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, a.env.RefreshTimeout)
 	defer cancel()
 
@@ -291,6 +321,24 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	}
 	a.status.Store(&st)
 	a.started.Store(true)
+	outcome := metrics.OutcomeOK
+	switch {
+	case err != nil || worked == 0:
+		outcome = metrics.OutcomeFailed
+	case worked < asked || partialSources(st.Sources):
+		outcome = metrics.OutcomePartial
+	}
+	a.stats.Refresh(time.Since(startRefresh), outcome)
+	if shown := a.site.Shown(); shown != nil {
+		items := make(map[string]int, len(shown))
+		for slug, ids := range shown {
+			items[slug] = len(ids)
+		}
+		a.stats.Topics(items)
+	}
+	if err == nil {
+		a.askPublish()
+	}
 	if serr := saveStatus(a.env.DataDir, &st); serr != nil {
 		a.log.Warn("refresh status not saved; last_success is lost on restart", "err", serr)
 	}
@@ -338,6 +386,7 @@ func (a *App) scrapeSource(ctx context.Context, s source, ss feed.SourceStatus, 
 	if ss.OK {
 		ss.LastSuccess = now
 	}
+	a.stats.ObserveScrape(s.name, time.Since(start), scrapeReason(err, len(ps)))
 	took := time.Since(start).Round(time.Millisecond)
 	switch ss.State {
 	case feed.StateOK:
@@ -398,6 +447,7 @@ func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.
 		return w, fmt.Errorf("merge into history: %w", err)
 	}
 	w.added, w.updated = res.Added, res.Updated
+	a.countNew(scraped, res.Changed, now)
 	for _, sk := range res.Skipped {
 		a.log.Warn("paper not stored", "paper", sk.ID, "err", oneLine(sk.Err))
 	}
@@ -412,6 +462,130 @@ func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.
 	st.Papers = s.Len()
 	w.files, err = a.build(s, res.Changed, pruned, st)
 	return w, err
+}
+
+// countNew counts, per source, the papers it listed and those of them the
+// history did not have, for the metrics.
+func (a *App) countNew(scraped []paper.Paper, changed []*paper.Paper, now time.Time) {
+	added := map[string]bool{}
+	for _, p := range changed {
+		if p.FirstSeen.Equal(now) {
+			added[p.ID] = true
+		}
+	}
+	seen, fresh := map[string]int{}, map[string]int{}
+	for i := range scraped {
+		for _, src := range scraped[i].Sources {
+			seen[src]++
+			if added[scraped[i].ID] {
+				fresh[src]++
+			}
+		}
+	}
+	for src, n := range seen {
+		a.stats.ScrapePapers(src, n, fresh[src])
+	}
+}
+
+// partialSources reports whether a source answered in part.
+func partialSources(ss []feed.SourceStatus) bool {
+	for _, s := range ss {
+		if s.State == feed.StatePartial {
+			return true
+		}
+	}
+	return false
+}
+
+// scrapeReason classifies a scrape's error for the metrics ("" when it
+// worked).
+func scrapeReason(err error, papers int) string {
+	var he *scrape.HTTPError
+	var ne net.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return metrics.ReasonTimeout
+	case errors.As(err, &he):
+		return metrics.ReasonHTTPStatus
+	case errors.Is(err, scrape.ErrDisallowed):
+		return metrics.ReasonRobots
+	case errors.Is(err, scrape.ErrBodyTooLarge):
+		return metrics.ReasonTooLarge
+	case errors.Is(err, scrape.ErrNoData):
+		return metrics.ReasonParse
+	case errors.As(err, &ne):
+		return metrics.ReasonNetwork
+	}
+	return metrics.Other
+}
+
+// askPublish asks the publishing loop for a publish of the site as it is
+// now; it never waits.
+func (a *App) askPublish() {
+	if a.pub == nil {
+		return
+	}
+	select {
+	case a.published <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+// Publish uploads what changed in the site to the bucket (see package
+// publish), and records the outcome for /healthz and /metrics. It is a
+// no-op without PAPERFEED_PUBLISH_URL.
+func (a *App) Publish(ctx context.Context) error {
+	if a.pub == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.env.RefreshTimeout)
+	defer cancel()
+	res, err := a.pub.Publish(ctx, a.env.OutDir)
+	a.stats.PublishRequests(metrics.KindList, res.Requests.List)
+	a.stats.PublishRequests(metrics.KindGet, res.Requests.Get)
+	a.stats.PublishRequests(metrics.KindPut, res.Requests.Put)
+	a.stats.PublishRequests(metrics.KindDelete, res.Requests.Delete)
+	a.stats.PublishRequests(metrics.Other, res.Requests.Other)
+	a.stats.PublishUploaded(res.UploadedBytes)
+	if err != nil {
+		a.stats.Publish(metrics.ResultError, res.Pending)
+		a.log.Warn("publish failed; the bucket is caught up at the next try", "target", a.pub.Status().Target, "pending", res.Pending, "err", oneLine(err))
+		return fmt.Errorf("publish: %w", err)
+	}
+	a.stats.Publish(metrics.ResultOK, res.Pending)
+	a.log.Info("published", "uploaded", res.Uploaded, "deleted", res.Deleted, "bytes", res.UploadedBytes, "requests", res.Requests.Total())
+	return nil
+}
+
+// publishLoop publishes after each refresh that wrote the site, and
+// retries a failed publish with the sources' backoff, until ctx is done. It
+// runs beside the refreshes: a bucket that is down or slow never holds up
+// the local site, the feeds or a reload.
+func (a *App) publishLoop(ctx context.Context) {
+	if a.pub == nil {
+		return
+	}
+	retry := time.NewTimer(0)
+	retry.Stop()
+	defer retry.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.published:
+		case <-retry.C:
+		}
+		if err := a.Publish(ctx); err != nil && ctx.Err() == nil {
+			failures++
+			retry.Reset(a.retryIn(failures, nil))
+			continue
+		}
+		failures = 0
+		retry.Stop()
+	}
 }
 
 // fetchDetails fills the papers of a details source that the history does
@@ -493,6 +667,7 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 		}
 	}
 	a.pipe.Store(p)
+	a.stats.SetSources(p.names())
 	a.site.SetConfig(a.siteConfig(p))
 	st := *a.status.Load()
 	// Sources no longer configured leave the status.
@@ -581,6 +756,11 @@ func (a *App) health(now time.Time) (string, bool) {
 	case !fresh:
 		return "stale", false
 	}
+	if a.pub != nil {
+		if ps := a.pub.Status(); ps.LastError != "" && now.Sub(ps.LastSuccess) > a.healthWindow() {
+			return "degraded", false
+		}
+	}
 	for _, ss := range st.Sources {
 		if !slicesContainsSource(pipe.sources, ss.Name) {
 			continue
@@ -599,7 +779,12 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	body := struct {
 		State string `json:"status"`
 		Status
-	}{state, *st}
+		Publish *publish.Status `json:"publish,omitempty"`
+	}{State: state, Status: *st}
+	if a.pub != nil {
+		ps := a.pub.Status()
+		body.Publish = &ps
+	}
 	code := http.StatusOK
 	if !ok {
 		code = http.StatusServiceUnavailable
@@ -664,8 +849,9 @@ func (a *App) pendingSources() []feed.SourceStatus {
 func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.Handle("GET /metrics", a.stats.Handler())
 	mux.Handle("/", a.starting(a.files))
-	return mux
+	return a.stats.Middleware(metrics.Route, mux)
 }
 
 // jitter spreads refreshes of many instances: the interval plus up to 5%.
@@ -710,6 +896,13 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 		defer close(loopDone)
 		a.loop(ctx, reload, h)
 	}()
+	pubCtx, stopPublishing := context.WithCancel(ctx)
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		a.publishLoop(pubCtx)
+	}()
+	defer func() { stopPublishing(); <-pubDone }()
 
 	select {
 	case <-ctx.Done():

@@ -35,6 +35,15 @@ type Env struct {
 	UserAgent      string        `env:"PAPERFEED_USER_AGENT" envDefault:"paperfeed/0.1 (+https://github.com/paperfeed/paperfeed)" desc:"User-Agent sent to sources"`
 	LogLevel       string        `env:"PAPERFEED_LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
 	LogFormat      string        `env:"PAPERFEED_LOG_FORMAT" envDefault:"text" desc:"text or json"`
+
+	PublishURL      string `env:"PAPERFEED_PUBLISH_URL" desc:"s3://bucket/prefix: after each refresh, upload what changed in the site to this S3-compatible bucket (empty: no publishing)"`
+	S3Endpoint      string `env:"PAPERFEED_S3_ENDPOINT" desc:"URL of the S3-compatible service, e.g. https://ACCOUNT.r2.cloudflarestorage.com (empty: AWS S3)"`
+	S3PathStyle     bool   `env:"PAPERFEED_S3_PATH_STYLE" envDefault:"false" desc:"address the bucket in the path (https://host/bucket/key), as MinIO, Ceph and versitygw want"`
+	PublishGzip     bool   `env:"PAPERFEED_PUBLISH_GZIP" envDefault:"false" desc:"upload each feed gzipped, with Content-Encoding: gzip (see the README: Hosting behind a CDN)"`
+	AWSAccessKey    string `env:"AWS_ACCESS_KEY_ID" desc:"access key of the bucket (with PAPERFEED_PUBLISH_URL)"`
+	AWSSecretKey    string `env:"AWS_SECRET_ACCESS_KEY" desc:"secret key of the bucket (never logged)"`
+	AWSSessionToken string `env:"AWS_SESSION_TOKEN" desc:"session token, for temporary credentials"`
+	AWSRegion       string `env:"AWS_REGION" desc:"region of the bucket (empty: asked of the service; auto for R2)"`
 }
 
 // SiteURL is the public URL of the site, without a trailing slash:
@@ -139,6 +148,15 @@ func parseEnv(environ map[string]string) (Env, error) {
 	if e.LogFormat != "text" && e.LogFormat != "json" {
 		bad("PAPERFEED_LOG_FORMAT", "use text or json")
 	}
+	if e.PublishURL != "" {
+		// publish.New checks the URL and endpoint themselves; what
+		// is missing altogether is named here.
+		for name, v := range map[string]string{"AWS_ACCESS_KEY_ID": e.AWSAccessKey, "AWS_SECRET_ACCESS_KEY": e.AWSSecretKey} {
+			if v == "" {
+				errs = append(errs, fmt.Errorf("environment: %s is required with PAPERFEED_PUBLISH_URL", name))
+			}
+		}
+	}
 	errs = append(errs, unknownVariables(environ)...)
 	return e, errors.Join(errs...)
 }
@@ -150,6 +168,9 @@ func unknownVariables(environ map[string]string) []error {
 	t := reflect.TypeFor[Env]()
 	for i := range t.NumField() {
 		name := t.Field(i).Tag.Get("env")
+		if !strings.HasPrefix(name, envPrefix) {
+			continue // AWS_*: the standard names, not ours to police
+		}
 		known = append(known, name)
 		rest = append(rest, strings.TrimPrefix(name, envPrefix))
 	}

@@ -179,6 +179,10 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 			fmt.Fprintf(stderr, "paperfeed: %s\n", oneLine(err))
 			return 1
 		}
+		if err := a.Publish(ctx); err != nil {
+			fmt.Fprintf(stderr, "paperfeed: %s\n", oneLine(err))
+			return 1
+		}
 		return 0
 	}
 	// Signals belong to the process: SIGHUP reloads the config of a

@@ -525,3 +525,37 @@ func TestRetryBackoff(t *testing.T) {
 		t.Errorf("retry past the interval: %s", got)
 	}
 }
+
+// A source that answers 429 with Retry-After is not asked again sooner,
+// even when the backoff would.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	hf := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	})
+	env := testEnv(t, hf.URL)
+	env["PAPERFEED_LOG_LEVEL"] = "error"
+	env["PAPERFEED_RETRY_MIN"] = "100ms"
+	env["PAPERFEED_RETRY_MAX"] = "1s"
+	s := startServer(t, env)
+	if err := s.waitRefresh(t); err == nil {
+		t.Fatal("a rate-limited refresh succeeded")
+	}
+	resp := get(t, s.url+"/healthz", nil)
+	var h struct {
+		Refreshed time.Time `json:"last_refresh"`
+		Sources   []struct {
+			NextTry time.Time `json:"next_try"`
+			Error   string    `json:"error"`
+		} `json:"sources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Sources) != 1 || h.Sources[0].NextTry.Sub(h.Refreshed) < 4*time.Second {
+		t.Errorf("next try %+v after the refresh at %s: want at least the 5s Retry-After", h.Sources, h.Refreshed)
+	}
+	if len(h.Sources) == 1 && !strings.Contains(h.Sources[0].Error, "429") {
+		t.Errorf("the public error does not say the source rate-limited us: %q", h.Sources[0].Error)
+	}
+}
