@@ -249,7 +249,7 @@ func (a *App) Refresh(ctx context.Context) (Status, error) {
 // RefreshSources scrapes the named sources (nil: every source), merges what
 // they gave into the history and rebuilds the site. A source that fails adds
 // nothing and removes nothing: the feeds keep every item they had, and the
-// source is retried with backoff (see retryAt) before the next interval. A
+// source is retried with backoff (see retryIn) before the next interval. A
 // source that failed part-way (one day of three, say) adds what it got and
 // is "partial". The whole refresh is bounded by PAPERFEED_REFRESH_TIMEOUT.
 // It returns an error when no asked source worked, or the history or the
