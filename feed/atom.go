@@ -42,7 +42,8 @@ type atomCategory struct {
 }
 
 // Atom renders the topic as an Atom 1.0 feed served at
-// BaseURL/feeds/<slug>.atom, which is also the feed's id. An entry's text
+// BaseURL/feeds/<slug>.atom, which is also the feed's id, with a
+// rel="hub" link after the self link when Site.Hub is set. An entry's text
 // is its <content type="html"> alone.
 func Atom(s Site, t Topic) ([]byte, error) {
 	ch, err := prepare(s, t)
@@ -54,27 +55,27 @@ func Atom(s Site, t Topic) ([]byte, error) {
 
 // atom encodes the prepared topic as Atom (see Atom).
 func (ch *channel) atom() ([]byte, error) {
-	self := ch.site.feedURL(ch.slug, "atom")
+	self := ch.selfURL("atom")
+	links := []feeds.AtomLink{{Href: self, Rel: "self", Type: "application/atom+xml"}}
+	if ch.site.hub != "" {
+		links = append(links, feeds.AtomLink{Href: ch.site.hub, Rel: "hub"})
+	}
 	f := atomFeed{
 		Lang:     "en",
 		Title:    ch.title,
 		Subtitle: ch.description,
 		ID:       self,
 		Updated:  ch.updated.Format(dateLayout),
-		Links: []feeds.AtomLink{
-			{Href: self, Rel: "self", Type: "application/atom+xml"},
-			{Href: ch.site.home(), Rel: "alternate", Type: "text/html"},
-		},
-		Author:  feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: ch.site.title}},
-		Entries: make([]atomEntry, 0, len(ch.entries)),
+		Links:    append(links, feeds.AtomLink{Href: ch.site.home(), Rel: "alternate", Type: "text/html"}),
+		Author:   feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: ch.site.title}},
+		Entries:  make([]atomEntry, 0, len(ch.entries)),
 	}
 	for _, e := range ch.entries {
-		date := e.date.Format(dateLayout)
 		ae := atomEntry{
 			Title:     e.title,
 			ID:        e.id,
-			Updated:   date,
-			Published: date,
+			Updated:   e.date.Format(dateLayout),
+			Published: e.firstDate().Format(dateLayout),
 			Content:   feeds.AtomContent{Content: e.content, Type: "html"},
 		}
 		if e.link != "" {

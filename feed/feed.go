@@ -1,7 +1,11 @@
 // Package feed turns a topic and its papers into the bytes of the files
 // paperfeed publishes (Atom, RSS 2.0, JSON Feed 1.1, OPML 2.0 and index.html,
 // and the page served before the first refresh, Starting) and writes those
-// files atomically.
+// files atomically. Every topic has two sets of feeds: its papers, one item
+// each (Render; feeds/<slug>.atom, .rss, .json), and its daily digest, one
+// item per listing day listing that day's papers (Daily;
+// feeds/<slug>.daily.atom, .daily.rss, .daily.json), whose rules Daily's
+// comment gives.
 //
 // Contract:
 //
@@ -33,6 +37,10 @@
 //     has whole seconds). A feed is dated by its newest item or by
 //     Topic.Updated when it has none. A date that cannot be found is an
 //     error, never an empty element.
+//   - Every feed, topic and daily, names Site.Hub, when set, as its WebSub
+//     hub right after its self link: <link rel="hub"> in Atom,
+//     <atom:link rel="hub"> in RSS, "hubs" in JSON Feed. A topic's self
+//     link, the URL a hub is told about, is URL.
 //   - Every string that reaches the output is valid UTF-8 without the
 //     characters XML 1.0 forbids or discourages (C0/C1 controls other than
 //     tab, LF and CR, U+FFFE, U+FFFF); text fields also have their whitespace
@@ -44,7 +52,8 @@
 //
 // Render gives a topic's three feeds at once, preparing the topic (checks,
 // cleaning, item HTML, terms) once for all of them; Atom, RSS and JSON give
-// one format each, through the same code, with the same bytes.
+// one format each, through the same code, with the same bytes. Daily gives
+// the three digest feeds of the same Topic, through the same encoders.
 //
 // The documents are encoding/xml and encoding/json on structs, and the
 // HTML is html/template, so escaping never rests on hand-written code.
@@ -79,6 +88,9 @@ import (
 type Site struct {
 	BaseURL string // e.g. http://localhost:8080 (no trailing slash); self links, OPML, index
 	Title   string // "paperfeed"
+	// Hub is the WebSub hub every feed names next to its self link, an
+	// absolute http(s) URL; empty: none. It is public: every feed shows it.
+	Hub string
 }
 
 // Topic is one feed: its papers are already selected, sorted and limited.
@@ -89,6 +101,10 @@ type Topic struct {
 	// Total is how many papers the topic's feeds hold, for Index, whose
 	// caller may pass only the newest Items; 0 means len(Items).
 	Total int
+	// More says the topic takes more papers than Items (its feeds are at
+	// their limit), so the oldest day of Items may be cut: Daily leaves
+	// that day out.
+	More bool
 }
 
 // Item is one paper in a topic with the terms that routed it there.
@@ -162,10 +178,11 @@ func timeOfDay(id string) time.Duration {
 }
 
 // site is a checked Site: an absolute http(s) base URL without trailing
-// slash, and a title.
+// slash, a title, and a hub URL or "".
 type site struct {
 	base  string
 	title string
+	hub   string
 }
 
 func checkSite(s Site) (site, error) {
@@ -181,13 +198,18 @@ func checkSite(s Site) (site, error) {
 	if title == "" {
 		title = defaultTitle
 	}
-	return site{base: base, title: title}, nil
+	hub := cleanURL(s.Hub)
+	if hub != "" && webURL(hub) == "" {
+		return site{}, fmt.Errorf("hub url %q: %w", s.Hub, errNotAbsolute)
+	}
+	return site{base: base, title: title, hub: hub}, nil
 }
 
 var (
 	errNotAbsolute = errors.New("not an absolute http or https url")
 	errNoSlug      = errors.New("topic has no slug")
 	errBadSlug     = errors.New("slug must be one path segment not starting with a dot")
+	errDailySlug   = errors.New("slug must not end in .daily, which names daily digest feeds")
 	errNoDate      = errors.New("no date: items and Topic.Updated are all zero")
 	errNoID        = errors.New("item has neither an id nor a link")
 )
@@ -200,15 +222,36 @@ const (
 )
 
 // Path is the slash-separated path of a topic's feed file in one format
-// ("atom", "rss" or "json") relative to the output directory, for WriteFile:
-// feeds/<slug>.<ext>. Its self link is BaseURL/feeds/<slug>.<ext>, with the
-// slug escaped.
+// relative to the output directory, for WriteFile: feeds/<slug>.<ext>, where
+// ext is "atom", "rss" or "json" for the topic's feeds (Render) and
+// DailyPrefix+"atom" and so on for its daily digest (Daily). Its self link
+// is URL(s, slug, ext).
 func Path(slug, ext string) string {
 	return "feeds/" + slug + "." + ext
 }
 
+// DailyPrefix starts the extensions of a topic's daily digest feeds:
+// feeds/<slug>.daily.atom, .daily.rss and .daily.json.
+const DailyPrefix = "daily."
+
+// URL is the public URL of a topic's feed file in one format (ext as for
+// Path), exactly as its self link gives it: BaseURL/feeds/<slug>.<ext>, with
+// the slug escaped. WebSub hubs are told this URL when the file changes.
+func URL(s Site, slug, ext string) (string, error) {
+	st, err := checkSite(s)
+	if err != nil {
+		return "", err
+	}
+	clean, err := checkSlug(slug)
+	if err != nil {
+		return "", err
+	}
+	return st.feedURL(clean, ext), nil
+}
+
 // checkSlug cleans a topic's slug and refuses one that would not name a
-// single file in the feeds directory.
+// single file in the feeds directory, or whose feeds would be another
+// topic's daily digest ("x.daily" would write x's feeds/x.daily.atom).
 func checkSlug(raw string) (string, error) {
 	slug := collapse(raw)
 	switch {
@@ -216,6 +259,8 @@ func checkSlug(raw string) (string, error) {
 		return "", errNoSlug
 	case strings.ContainsAny(slug, `/\`) || strings.HasPrefix(slug, "."):
 		return "", fmt.Errorf("slug %q: %w", slug, errBadSlug)
+	case strings.HasSuffix(slug, "."+strings.TrimSuffix(DailyPrefix, ".")):
+		return "", fmt.Errorf("slug %q: %w", slug, errDailySlug)
 	}
 	return slug, nil
 }
@@ -242,6 +287,14 @@ type channel struct {
 	description string
 	updated     time.Time
 	entries     []entry
+	// ext starts the extension of the channel's files: "" for a topic's
+	// feeds, DailyPrefix for its daily digest.
+	ext string
+}
+
+// selfURL is where the channel's document in one format is served.
+func (ch *channel) selfURL(format string) string {
+	return ch.site.feedURL(ch.slug, ch.ext+format)
 }
 
 // size is a guess at the length of the channel's XML documents, a little
@@ -267,6 +320,17 @@ type entry struct {
 	terms   []string
 	image   string
 	date    time.Time
+	// published, when set, is an earlier date at which the item first
+	// stood (a daily digest's day); date is then when it last changed.
+	published time.Time
+}
+
+// firstDate is when the entry was published: published, else date.
+func (e *entry) firstDate() time.Time {
+	if !e.published.IsZero() {
+		return e.published
+	}
+	return e.date
 }
 
 // Feeds are the three feed documents of a topic, as Atom, RSS and JSON

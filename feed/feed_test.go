@@ -814,6 +814,9 @@ func TestRenderErrors(t *testing.T) {
 		{"slug with slash", testSite, Topic{Slug: "a/b", Updated: refreshed}, errBadSlug},
 		{"slug with backslash", testSite, Topic{Slug: `a\b`, Updated: refreshed}, errBadSlug},
 		{"dot slug", testSite, Topic{Slug: "..", Updated: refreshed}, errBadSlug},
+		{"slug of another topic's digest", testSite, Topic{Slug: "ml.daily", Updated: refreshed}, errDailySlug},
+		{"relative hub url", Site{BaseURL: testSite.BaseURL, Hub: "/hub"}, ok, errNotAbsolute},
+		{"javascript hub url", Site{BaseURL: testSite.BaseURL, Hub: "javascript:alert(1)"}, ok, errNotAbsolute},
 		{"no date at all", testSite, Topic{Slug: "s"}, errNoDate},
 		{"item without a date and zero Topic.Updated", testSite, Topic{Slug: "s", Items: []Item{{Paper: paper.Paper{ID: "2606.00001"}}}}, errNoDate},
 		{"item without id or link", testSite, Topic{Slug: "s", Updated: refreshed, Items: []Item{{Paper: paper.Paper{ID: "weird", Link: " "}}}}, errNoID},
@@ -899,6 +902,8 @@ func TestIndexAndOPMLContent(t *testing.T) {
 		`href="http://localhost:8080/feeds/all.atom"`,
 		`href="http://localhost:8080/feeds/all.rss"`,
 		`href="http://localhost:8080/feeds/all.json"`,
+		`<a href="http://localhost:8080/feeds/agents.daily.atom">Atom</a> <a href="http://localhost:8080/feeds/agents.daily.rss">RSS</a> <a href="http://localhost:8080/feeds/agents.daily.json">JSON Feed</a>`,
+		`<link rel="alternate" type="application/atom+xml" title="Agents (daily)" href="http://localhost:8080/feeds/agents.daily.atom">`,
 		`30 papers`,
 		`0 papers`,
 		`Last refresh: <time datetime="2026-06-13T06:00:00Z">2026-06-13 06:00 UTC</time>`,
@@ -940,14 +945,19 @@ func TestIndexAndOPMLContent(t *testing.T) {
 	if err := xml.Unmarshal(o, &doc); err != nil {
 		t.Fatalf("parse opml: %v", err)
 	}
-	if doc.Version != "2.0" || doc.Title != "paperfeed" || len(doc.Outline) != len(topics) {
-		t.Fatalf("opml version %q title %q with %d outlines, want 2.0, paperfeed, %d", doc.Version, doc.Title, len(doc.Outline), len(topics))
+	if doc.Version != "2.0" || doc.Title != "paperfeed" || len(doc.Outline) != 2*len(topics) {
+		t.Fatalf("opml version %q title %q with %d outlines, want 2.0, paperfeed, %d (the topics, then their digests)", doc.Version, doc.Title, len(doc.Outline), 2*len(topics))
 	}
 	for i, tp := range topics {
 		o := doc.Outline[i]
 		if o.Type != "rss" || o.Text != tp.Title || o.Title != tp.Title ||
 			o.XMLURL != "http://localhost:8080/feeds/"+tp.Slug+".atom" || o.HTMLURL != "http://localhost:8080/#"+tp.Slug {
 			t.Errorf("outline %d = %+v", i, o)
+		}
+		d := doc.Outline[len(topics)+i]
+		if d.Type != "rss" || d.Text != tp.Title+" (daily)" || d.Title != tp.Title+" (daily)" ||
+			d.XMLURL != "http://localhost:8080/feeds/"+tp.Slug+".daily.atom" || d.HTMLURL != "http://localhost:8080/#"+tp.Slug {
+			t.Errorf("daily outline %d = %+v", i, d)
 		}
 	}
 }
@@ -1045,5 +1055,40 @@ func TestPathMatchesSelfLink(t *testing.T) {
 	}
 	if want := testSite.BaseURL + "/" + Path("ml", "json"); pj.FeedURL != want {
 		t.Errorf("json feed_url %q, want BaseURL/Path = %q", pj.FeedURL, want)
+	}
+	for _, ext := range []string{"atom", "json"} {
+		got, err := URL(testSite, "ml", ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"atom": pa.ID, "json": pj.FeedURL}[ext]; got != want {
+			t.Errorf("URL(ml, %s) = %q, want the self link %q", ext, got, want)
+		}
+	}
+}
+
+// TestURL: URL gives the self link of every feed file, topic and daily,
+// the slug escaped and the base cleaned, and refuses what the feeds refuse.
+func TestURL(t *testing.T) {
+	tests := []struct {
+		name      string
+		site      Site
+		slug, ext string
+		want      string
+		err       error
+	}{
+		{"topic feed", testSite, "ml", "rss", "http://localhost:8080/feeds/ml.rss", nil},
+		{"daily digest", testSite, "ml", DailyPrefix + "json", "http://localhost:8080/feeds/ml.daily.json", nil},
+		{"escaped slug, trailing slash", Site{BaseURL: "https://example.org/p/"}, "a b", "atom", "https://example.org/p/feeds/a%20b.atom", nil},
+		{"bad site", Site{BaseURL: "example.org"}, "ml", "atom", "", errNotAbsolute},
+		{"bad slug", testSite, "../x", "atom", "", errBadSlug},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := URL(tt.site, tt.slug, tt.ext)
+			if !errors.Is(err, tt.err) || got != tt.want {
+				t.Errorf("URL = %q, %v; want %q, %v", got, err, tt.want, tt.err)
+			}
+		})
 	}
 }

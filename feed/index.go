@@ -31,6 +31,7 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 <head>
 {{template "head"}}<title>{{.Title}}</title>
 {{range .Topics}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.Atom}}">
+{{end}}{{range .Topics}}<link rel="alternate" type="application/atom+xml" title="{{.Title}} (daily)" href="{{.Daily.Atom}}">
 {{end}}{{template "style"}}</head>
 <body>
 <header>
@@ -54,6 +55,7 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 {{if .Description}}<p>{{.Description}}</p>
 {{end}}<p class="muted">{{.Count}} {{if eq .Count 1}}paper{{else}}papers{{end}}</p>
 <p class="subscribe">Subscribe: <a href="{{.Atom}}">Atom</a> <a href="{{.RSS}}">RSS</a> <a href="{{.JSON}}">JSON Feed</a></p>
+<p class="subscribe">Daily digest, one item a day: <a href="{{.Daily.Atom}}">Atom</a> <a href="{{.Daily.RSS}}">RSS</a> <a href="{{.Daily.JSON}}">JSON Feed</a></p>
 {{if .Newest}}<ul>
 {{range .Newest}}<li>{{if .URL}}<a href="{{.URL}}">{{.Title}}</a>{{else}}{{.Title}}{{end}} <span class="muted">{{.Day}}</span></li>
 {{end}}</ul>
@@ -152,6 +154,7 @@ type indexTopic struct {
 	Slug, Title, Description string
 	Count                    int
 	Atom, RSS, JSON          string
+	Daily                    struct{ Atom, RSS, JSON string }
 	Newest                   []indexPaper
 }
 
@@ -163,7 +166,8 @@ type indexPaper struct{ Title, URL, Day string }
 // that failed, last success and next try; then every topic with its
 // description, size (Topic.Total, or len(Items) when it is 0), its first
 // newestShown Items, each linked where the paper really is
-// (Paper.PageURL), and subscribe links. Times are shown in UTC, to the
+// (Paper.PageURL), and subscribe links to its feeds and to its daily
+// digest (also in the head, for readers' autodiscovery). Times are shown in UTC, to the
 // minute, each in a <time> element. Texts are cleaned and collapsed, so an
 // error is one line; long ones wrap within a phone's width.
 func Index(s Site, topics []Topic, st Status) ([]byte, error) {
@@ -206,6 +210,9 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 			RSS:         site.feedURL(slug, "rss"),
 			JSON:        site.feedURL(slug, "json"),
 		}
+		it.Daily.Atom = site.feedURL(slug, DailyPrefix+"atom")
+		it.Daily.RSS = site.feedURL(slug, DailyPrefix+"rss")
+		it.Daily.JSON = site.feedURL(slug, DailyPrefix+"json")
 		if it.Title == "" {
 			it.Title = slug
 		}

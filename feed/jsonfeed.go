@@ -20,7 +20,8 @@ type jsonFeed struct {
 }
 
 // JSON renders the topic as a JSON Feed 1.1 document served at
-// BaseURL/feeds/<slug>.json. An item's text is its content_html alone. The
+// BaseURL/feeds/<slug>.json, with "hubs": [{"type": "WebSub", "url": Hub}]
+// when Site.Hub is set. An item's text is its content_html alone. The
 // document is compact (readers ignore layout), one line ending in a newline,
 // with "<", ">" and "&" written as themselves rather than as \u escapes.
 func JSON(s Site, t Topic) ([]byte, error) {
@@ -39,13 +40,17 @@ func (ch *channel) json() ([]byte, error) {
 			Title:       ch.title,
 			Language:    "en",
 			HomePageUrl: ch.site.home(),
-			FeedUrl:     ch.site.feedURL(ch.slug, "json"),
+			FeedUrl:     ch.selfURL("json"),
 			Description: ch.description,
 			Authors:     []*feeds.JSONAuthor{{Name: ch.site.title}},
 		},
 		Items: make([]*feeds.JSONItem, 0, len(ch.entries)),
 	}
-	for _, e := range ch.entries {
+	if ch.site.hub != "" {
+		f.Hubs = []*feeds.JSONHub{{Type: "WebSub", Url: ch.site.hub}}
+	}
+	for i := range ch.entries {
+		e := &ch.entries[i]
 		item := &feeds.JSONItem{
 			Id:            e.id,
 			Url:           e.link,
@@ -54,6 +59,9 @@ func (ch *channel) json() ([]byte, error) {
 			Image:         e.image,
 			PublishedDate: &e.date,
 			Tags:          e.terms,
+		}
+		if !e.published.IsZero() {
+			item.PublishedDate, item.ModifiedDate = &e.published, &e.date
 		}
 		for _, a := range e.authors {
 			item.Authors = append(item.Authors, &feeds.JSONAuthor{Name: a})

@@ -23,14 +23,16 @@ type opmlOutline struct {
 }
 
 // OPML lists every topic's Atom feed as an OPML 2.0 document (feeds.opml),
-// in the order given. Readers import it to subscribe to all topics at once.
-// The topics' items are not read.
+// in the order given, then every topic's Atom daily digest in the same
+// order, as separate outlines titled "<title> (daily)". Readers import it
+// to subscribe to all topics at once. The topics' items are not read.
 func OPML(s Site, topics []Topic) ([]byte, error) {
 	st, err := checkSite(s)
 	if err != nil {
 		return nil, fmt.Errorf("opml: %w", err)
 	}
-	doc := opmlDoc{Version: "2.0", Title: st.title, Outline: make([]opmlOutline, 0, len(topics))}
+	doc := opmlDoc{Version: "2.0", Title: st.title, Outline: make([]opmlOutline, 0, 2*len(topics))}
+	daily := make([]opmlOutline, 0, len(topics))
 	for i, t := range topics {
 		slug, err := checkSlug(t.Slug)
 		if err != nil {
@@ -40,15 +42,20 @@ func OPML(s Site, topics []Topic) ([]byte, error) {
 		if title == "" {
 			title = slug
 		}
-		doc.Outline = append(doc.Outline, opmlOutline{
+		o := opmlOutline{
 			Type:        "rss", // OPML's name for any feed, Atom included
 			Text:        title,
 			Title:       title,
 			Description: collapse(t.Description),
 			XMLURL:      st.feedURL(slug, "atom"),
 			HTMLURL:     st.topicURL(slug),
-		})
+		}
+		doc.Outline = append(doc.Outline, o)
+		o.Text, o.Title = title+" (daily)", title+" (daily)"
+		o.XMLURL = st.feedURL(slug, DailyPrefix+"atom")
+		daily = append(daily, o)
 	}
+	doc.Outline = append(doc.Outline, daily...)
 	b, err := marshalXML(doc, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opml: %w", err)

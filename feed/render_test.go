@@ -58,6 +58,55 @@ func checkRender(t *testing.T, tp Topic) {
 		}
 		checkContentHTML(t, content, collapse(p.Abstract))
 	}
+	checkDaily(t, tp)
+}
+
+// dailyElements are the elements and attributes a digest item's HTML may
+// hold: those of dailyTemplate.
+var dailyElements = map[string][]string{
+	"html": nil, "head": nil, "body": nil, // added by the parser
+	"ol": nil, "li": nil, "br": nil, "a": {"href"},
+}
+
+// checkDaily holds the topic's daily digest to what readers rely on,
+// whatever the papers' text: the formats parse and agree (renderDaily),
+// every paper is listed once under its day, and the item HTML is made only
+// of the template's elements with http(s) URLs.
+func checkDaily(t *testing.T, tp Topic) {
+	t.Helper()
+	tp.More = false
+	d := renderDaily(t, testSite, tp)
+	listed := 0
+	for _, e := range d.atom.Entries {
+		doc, err := xhtml.Parse(strings.NewReader(e.Content.Text))
+		if err != nil {
+			t.Fatalf("parse digest content: %v", err)
+		}
+		for nd := range doc.Descendants() {
+			if nd.Type != xhtml.ElementNode {
+				continue
+			}
+			allowed, ok := dailyElements[nd.Data]
+			if !ok {
+				t.Errorf("digest content holds a <%s> element:\n%s", nd.Data, e.Content.Text)
+				continue
+			}
+			if nd.Data == "li" {
+				listed++
+			}
+			for _, a := range nd.Attr {
+				if !slices.Contains(allowed, a.Key) {
+					t.Errorf("digest content holds <%s %s=%q>", nd.Data, a.Key, a.Val)
+				}
+				if u := strings.ToLower(a.Val); a.Key == "href" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+					t.Errorf("digest content links to %q, not an http(s) URL", a.Val)
+				}
+			}
+		}
+	}
+	if listed != len(tp.Items) {
+		t.Errorf("the digest lists %d papers, want all %d", listed, len(tp.Items))
+	}
 }
 
 // contentElements are the elements and attributes the item HTML may hold:

@@ -12,7 +12,7 @@ import (
 
 // rssDoc is an RSS 2.0 document. It is this package's rather than
 // feeds.RssFeedXml because readers and the W3C validator want what that
-// struct cannot say: an atom:link rel="self" on the channel, dc:creator for
+// struct cannot say: atom:link rel="self" (and rel="hub") on the channel, dc:creator for
 // author names (RSS <author> must be an e-mail address), one <category> per
 // term, and no empty <link>. The guid is gorilla's feeds.RssGuid.
 type rssDoc struct {
@@ -24,19 +24,19 @@ type rssDoc struct {
 }
 
 type rssChannel struct {
-	Title         string      `xml:"title"`
-	Link          string      `xml:"link"`
-	Description   string      `xml:"description"`
-	Language      string      `xml:"language"`
-	LastBuildDate string      `xml:"lastBuildDate"`
-	SelfLink      rssAtomLink `xml:"atom:link"`
-	Items         []rssItem   `xml:"item"`
+	Title         string        `xml:"title"`
+	Link          string        `xml:"link"`
+	Description   string        `xml:"description"`
+	Language      string        `xml:"language"`
+	LastBuildDate string        `xml:"lastBuildDate"`
+	Links         []rssAtomLink `xml:"atom:link"` // self, then the hub if any
+	Items         []rssItem     `xml:"item"`
 }
 
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
@@ -57,7 +57,8 @@ type rssHTML struct {
 }
 
 // RSS renders the topic as an RSS 2.0 feed served at
-// BaseURL/feeds/<slug>.rss. An item's text is its <description>, which holds
+// BaseURL/feeds/<slug>.rss, with an atom:link rel="hub" after the self link
+// when Site.Hub is set. An item's text is its <description>, which holds
 // the item's HTML. The item guid is the same id as in the other formats,
 // marked isPermaLink="false" since the item links elsewhere.
 func RSS(s Site, t Topic) ([]byte, error) {
@@ -84,9 +85,12 @@ func (ch *channel) rss() ([]byte, error) {
 			Description:   desc,
 			Language:      "en",
 			LastBuildDate: ch.updated.Format(time.RFC1123Z),
-			SelfLink:      rssAtomLink{Href: ch.site.feedURL(ch.slug, "rss"), Rel: "self", Type: "application/rss+xml"},
+			Links:         []rssAtomLink{{Href: ch.selfURL("rss"), Rel: "self", Type: "application/rss+xml"}},
 			Items:         make([]rssItem, 0, len(ch.entries)),
 		},
+	}
+	if ch.site.hub != "" {
+		doc.Channel.Links = append(doc.Channel.Links, rssAtomLink{Href: ch.site.hub, Rel: "hub"})
 	}
 	for _, e := range ch.entries {
 		doc.Channel.Items = append(doc.Channel.Items, rssItem{
