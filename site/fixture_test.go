@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfeed/paperfeed/feed"
 	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/scrape/arxiv"
 	"github.com/paperfeed/paperfeed/scrape/listing"
@@ -106,6 +107,7 @@ func buildFixtures(t *testing.T, dir, out string, now time.Time) {
 	t.Helper()
 	s := openStore(t, dir)
 	cfg := config(t, fixtureSpecs)
+	cfg.Site.Hub = "https://hub.example.org/" // every feed then names it, for the validator too
 	b := New(out, cfg, discard)
 	if err := b.Load(s); err != nil {
 		t.Fatal(err)
@@ -207,5 +209,41 @@ func TestFixtureDatesDistinctAndStable(t *testing.T) {
 	}
 	if total < 200 {
 		t.Errorf("the fixture feeds hold %d entries, want at least 200", total)
+	}
+
+	// The daily digests: every day its own <updated>, newest first, the
+	// feed dated by its newest day, the same bytes from another store.
+	days := 0
+	for _, spec := range fixtureSpecs {
+		name := filepath.FromSlash(feed.Path(spec.Slug, feed.DailyPrefix+"atom"))
+		data, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := os.ReadFile(filepath.Join(second, "public", name)); err != nil || !bytes.Equal(data, again) {
+			t.Errorf("%s differs between two builds of the same papers (%v)", name, err)
+		}
+		var doc atomDates
+		if err := xml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		days += len(doc.Entries)
+		var prev time.Time
+		for i, e := range doc.Entries {
+			d, err := time.Parse(time.RFC3339, e.Updated)
+			if err != nil {
+				t.Fatalf("%s: entry %s: %v", name, e.ID, err)
+			}
+			if i > 0 && !d.Before(prev) {
+				t.Errorf("%s: day %s (%s) is not older than the one before it", name, e.ID, e.Updated)
+			}
+			prev = d
+		}
+		if len(doc.Entries) > 0 && doc.Updated != doc.Entries[0].Updated {
+			t.Errorf("%s: feed updated %s, want its newest day's %s", name, doc.Updated, doc.Entries[0].Updated)
+		}
+	}
+	if days < 4 {
+		t.Errorf("the fixture digests hold %d days, want several", days)
 	}
 }

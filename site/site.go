@@ -19,13 +19,20 @@
 // state that follows it), or papers left it until fewer than its limit
 // remain while others it takes lie beyond the reserve.
 //
-// Each topic's three feeds (Atom, RSS, JSON Feed) are rendered only when
-// what they are rendered from changed: the topic's text, the site, the shown
-// papers and their content. Every feed is written with a gzip copy beside it
-// (<name>.gz, as nginx's gzip_static expects), each through feed.WriteFile,
-// which leaves a file that already holds the same bytes untouched. feeds.opml
-// and index.html follow, then the files of topics no longer configured are
-// removed, so a reader never finds a link to a feed that is not there.
+// Each topic has six feeds: its papers (feed.Render: Atom, RSS, JSON Feed)
+// and its daily digest (feed.Daily: the same three formats, one item per
+// listing day). The digest lists the days of the papers the topic's feeds
+// show; when the topic takes more papers than its limit, the oldest of
+// those days is left out, since the limit may cut it (feed.Topic.More). The
+// six are rendered only when what they are rendered from changed: the
+// topic's text, the site (its hub included), the shown papers and their
+// content, and whether the topic takes more. Every feed is written with a
+// gzip copy beside it (<name>.gz, as nginx's gzip_static expects), each
+// through feed.WriteFile, which leaves a file that already holds the same
+// bytes untouched; Result.Changed lists the public URL of each feed whose
+// bytes changed, for WebSub. feeds.opml and index.html follow, then the
+// files of topics no longer configured are removed (their digests too), so
+// a reader never finds a link to a feed that is not there.
 //
 // A write that fails (a full disk, a read-only directory, no file
 // descriptor left, a directory where a feed should be) ends the Build with
@@ -78,9 +85,9 @@ import (
 	"github.com/paperfeed/paperfeed/topic"
 )
 
-// formats are the feed files written for every topic, by extension (the
-// three documents of feed.Render).
-var formats = []string{"atom", "rss", "json"}
+// formats are the feed files written for every topic, by extension: the
+// three documents of feed.Render, then the three of feed.Daily.
+var formats = []string{"atom", "rss", "json", feed.DailyPrefix + "atom", feed.DailyPrefix + "rss", feed.DailyPrefix + "json"}
 
 // gzExt is the extension of a feed's precompressed copy.
 const gzExt = ".gz"
@@ -289,6 +296,12 @@ type Result struct {
 	Written int // files written (feeds, their gzip copies, OPML, index)
 	Removed int // files of topics no longer configured
 	Scanned int // topics routed over the whole history
+	// Changed is the public URL (feed.URL, the self link) of every feed,
+	// topic or daily, whose bytes this Build changed, in the order they
+	// were written: what a WebSub hub is told about. Gzip copies, the
+	// index and the OPML are not feeds and are never in it. A Build that
+	// fails part-way still lists the feeds it changed before the failure.
+	Changed []string
 }
 
 // Build updates the members for the papers changed and pruned in s since
@@ -513,7 +526,7 @@ func contentHash(p *paper.Paper) uint64 {
 // signature identifies what a topic's files are rendered from.
 func (b *Builder) signature(spec topic.Spec, ts *topicState, shown []member) uint64 {
 	h := fnv.New64a()
-	for _, s := range []string{b.cfg.Site.BaseURL, b.cfg.Site.Title, spec.Slug, spec.Title, spec.Description, ts.Rules, ts.Empty.UTC().Format(time.RFC3339Nano)} {
+	for _, s := range []string{b.cfg.Site.BaseURL, b.cfg.Site.Title, b.cfg.Site.Hub, spec.Slug, spec.Title, spec.Description, ts.Rules, ts.Empty.UTC().Format(time.RFC3339Nano), fmt.Sprint(b.more(spec, ts))} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -521,6 +534,15 @@ func (b *Builder) signature(spec topic.Spec, ts *topicState, shown []member) uin
 		fmt.Fprintf(h, "%s\x00%d\x00", m.ID, m.Hash)
 	}
 	return h.Sum64()
+}
+
+// more reports whether the topic takes more papers than its feeds show
+// (feed.Topic.More): unless the members are all its papers and within its
+// limit. A stale All (papers beyond the members pruned since) only errs
+// towards leaving a whole day out of the digest, never towards showing a
+// cut one.
+func (b *Builder) more(spec topic.Spec, ts *topicState) bool {
+	return !ts.All || len(ts.Members) > spec.Limit
 }
 
 // shown is the members a topic's feeds show.
@@ -565,7 +587,7 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 		} else if len(shown) > 0 && !ts.Empty.IsZero() {
 			ts.Empty, ts.dirty = time.Time{}, true
 		}
-		topics[i] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Updated: ts.Empty, Total: len(shown)}
+		topics[i] = feed.Topic{Slug: spec.Slug, Title: spec.Title, Description: spec.Description, Updated: ts.Empty, Total: len(shown), More: b.more(spec, ts)}
 		sigs[i] = b.signature(spec, ts, shown)
 		render[i] = sigs[i] != ts.Rendered || !b.filesExist(spec.Slug)
 		read[i] = len(shown)
@@ -603,11 +625,12 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 		if err != nil {
 			return nil, fmt.Errorf("render topic %s: %w", topics[i].Slug, err)
 		}
-		for _, f := range []struct {
-			ext  string
-			data []byte
-		}{{"atom", fs.Atom}, {"rss", fs.RSS}, {"json", fs.JSON}} {
-			if err := b.writeFeed(feed.Path(topics[i].Slug, f.ext), f.data, res); err != nil {
+		daily, err := feed.Daily(b.cfg.Site, topics[i])
+		if err != nil {
+			return nil, fmt.Errorf("render topic %s: %w", topics[i].Slug, err)
+		}
+		for j, data := range [][]byte{fs.Atom, fs.RSS, fs.JSON, daily.Atom, daily.RSS, daily.JSON} {
+			if err := b.writeFeed(topics[i].Slug, formats[j], data, res); err != nil {
 				return nil, err
 			}
 		}
@@ -639,28 +662,39 @@ func (b *Builder) filesExist(slug string) bool {
 	return true
 }
 
-// writeFeed writes a feed and then its gzip copy.
-func (b *Builder) writeFeed(name string, data []byte, res *Result) error {
-	if err := b.writeFile(name, data, res); err != nil {
+// writeFeed writes a topic's feed in one format (ext as for feed.Path),
+// then its gzip copy, and lists the feed's URL in res.Changed when its
+// bytes changed.
+func (b *Builder) writeFeed(slug, ext string, data []byte, res *Result) error {
+	name := feed.Path(slug, ext)
+	changed, err := b.writeFile(name, data, res)
+	if changed {
+		u, uerr := feed.URL(b.cfg.Site, slug, ext)
+		if uerr != nil { // the feed was rendered from the same site and slug
+			return errors.Join(err, fmt.Errorf("url of %s: %w", name, uerr))
+		}
+		res.Changed = append(res.Changed, u)
+	}
+	if err != nil {
 		return err
 	}
 	gz, err := b.gzipBytes(data)
 	if err != nil {
 		return fmt.Errorf("compress %s: %w", name, err)
 	}
-	return b.writeFile(name+gzExt, gz, res)
+	_, err = b.writeFile(name+gzExt, gz, res)
+	return err
 }
 
-// writeFile writes one file of the site; feed.WriteFile's error names it.
-func (b *Builder) writeFile(name string, data []byte, res *Result) error {
+// writeFile writes one file of the site and says whether its bytes
+// changed, which they may have even with an error (the rename done, the
+// directory's sync failed); feed.WriteFile's error names the file.
+func (b *Builder) writeFile(name string, data []byte, res *Result) (bool, error) {
 	changed, err := feed.WriteFile(b.dir, name, data)
-	if err != nil {
-		return err
-	}
 	if changed {
 		res.Written++
 	}
-	return nil
+	return changed, err
 }
 
 // gzipBytes compresses data the same way every time (no name, no time in
@@ -696,14 +730,15 @@ func (b *Builder) writeIndex(topics []feed.Topic, st Status, res *Result) error 
 	if err != nil {
 		return fmt.Errorf("render %s: %w", feed.OPMLName, err)
 	}
-	if err := b.writeFile(feed.OPMLName, data, res); err != nil {
+	if _, err := b.writeFile(feed.OPMLName, data, res); err != nil {
 		return err
 	}
 	data, err = feed.Index(b.cfg.Site, topics, st)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", feed.IndexName, err)
 	}
-	return b.writeFile(feed.IndexName, data, res)
+	_, err = b.writeFile(feed.IndexName, data, res)
+	return err
 }
 
 // removeStale removes the feed files (and gzip copies) of topics no longer

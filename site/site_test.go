@@ -342,8 +342,13 @@ func TestSetConfig(t *testing.T) {
 	if got.Scanned != 1 {
 		t.Errorf("routed %d topics, want the edited one", got.Scanned)
 	}
-	if got.Removed != 6 {
-		t.Errorf("removed %d files, want the 3 feeds and 3 gzip copies of agents", got.Removed)
+	if got.Removed != 12 {
+		t.Errorf("removed %d files, want the 3 feeds, the 3 daily digests and their 6 gzip copies of agents", got.Removed)
+	}
+	for _, ext := range formats {
+		if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(feed.Path("agents", ext)))); !os.IsNotExist(err) {
+			t.Errorf("feeds/agents.%s: %v, want removed", ext, err)
+		}
 	}
 	checkFeeds(t, 0, out, s, cfg)
 	state, err := s.State()
@@ -358,7 +363,7 @@ func TestSetConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(data, []byte("agents.atom")) {
+		if bytes.Contains(data, []byte("agents.atom")) || bytes.Contains(data, []byte("agents.daily")) {
 			t.Errorf("%s still links the removed topic", name)
 		}
 	}
