@@ -505,3 +505,16 @@ func TestHubLinks(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDaily100 is the digest of a topic of 100 papers, to compare
+// with BenchmarkRender100/Render: the site builder renders both for every
+// topic it rewrites.
+func BenchmarkDaily100(b *testing.B) {
+	tp := benchTopic(b, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Daily(testSite, tp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
