@@ -89,10 +89,10 @@ type worker struct {
 	// storeNotBefore is the backoff after the history failed: nothing
 	// is done before.
 	storeNotBefore time.Time
-	backoff   time.Duration
-	unmarked  *markDue  // accepted, not yet marked in the history
-	batch     []message // the digest being sent
-	batchDue  time.Time
+	backoff        time.Duration
+	unmarked       *markDue  // accepted, not yet marked in the history
+	batch          []message // the digest being sent
+	batchDue       time.Time
 }
 
 // markDue is a mark to write.
