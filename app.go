@@ -28,6 +28,7 @@ import (
 	"github.com/paperfeed/paperfeed/site"
 	"github.com/paperfeed/paperfeed/store"
 	"github.com/paperfeed/paperfeed/topic"
+	"github.com/paperfeed/paperfeed/websub"
 )
 
 // storeFile is the name of the history file inside the data directory.
@@ -74,16 +75,17 @@ type Status struct {
 // reload writes (a second or so), so -check and -explain can read it while
 // the server runs; the data directory's lock keeps a second writer out.
 type App struct {
-	env   Env
-	opt   scrape.Options // politeness and limits for every source
-	log   *slog.Logger
-	now   func() time.Time
-	path  string // the history file
-	lock  *dirLock
-	site  *site.Builder
-	files *serve.Handler     // the site as served; nil unless serving (-once writes only)
-	pub   *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
-	stats *metrics.Metrics
+	env    Env
+	opt    scrape.Options // politeness and limits for every source
+	log    *slog.Logger
+	now    func() time.Time
+	path   string // the history file
+	lock   *dirLock
+	site   *site.Builder
+	files  *serve.Handler     // the site as served; nil unless serving (-once writes only)
+	pub    *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
+	pinger *websub.Pinger     // nil unless PAPERFEED_WEBSUB_HUB is set
+	stats  *metrics.Metrics
 	// published asks the publishing loop for a publish (see publishLoop);
 	// one pending request stands for any number.
 	published chan struct{}
@@ -126,6 +128,12 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 		})
 		if err != nil {
 			return nil, fmt.Errorf("publishing: %w", err)
+		}
+	}
+	if e.WebSubHub != "" {
+		a.pinger, err = websub.NewPinger(&http.Client{Timeout: 30 * time.Second}, e.WebSubHub)
+		if err != nil {
+			return nil, fmt.Errorf("websub: %w", err)
 		}
 	}
 	if err := os.MkdirAll(e.DataDir, 0o755); err != nil {
@@ -188,7 +196,7 @@ func (p *pipeline) names() []string {
 
 // siteConfig is what the site is built from under p.
 func (a *App) siteConfig(p *pipeline) site.Config {
-	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed"}, Specs: p.specs, Router: p.router}
+	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: a.env.WebSubHub}, Specs: p.specs, Router: p.router}
 }
 
 // cacheMaxAge is how long clients may cache a file: a tenth of the refresh
@@ -521,10 +529,10 @@ func scrapeReason(err error, papers int) string {
 	return metrics.Other
 }
 
-// askPublish asks the publishing loop for a publish of the site as it is
-// now; it never waits.
+// askPublish asks the publishing loop to publish the site as it is now
+// and ping the WebSub hub; it never waits.
 func (a *App) askPublish() {
-	if a.pub == nil {
+	if a.pub == nil && a.pinger == nil {
 		return
 	}
 	select {
@@ -534,9 +542,26 @@ func (a *App) askPublish() {
 }
 
 // Publish uploads what changed in the site to the bucket (see package
-// publish), and records the outcome for /healthz and /metrics. It is a
-// no-op without PAPERFEED_PUBLISH_URL.
+// publish), then tells the WebSub hub which feeds changed: after the bucket,
+// because the hub fetches the feeds from their public URLs. It records the
+// outcome for /healthz and /metrics. Without PAPERFEED_PUBLISH_URL it only
+// pings; without a hub either, it does nothing.
 func (a *App) Publish(ctx context.Context) error {
+	if err := a.upload(ctx); err != nil {
+		return err
+	}
+	if a.pinger == nil || a.pinger.Pending() == 0 {
+		return nil
+	}
+	if err := a.pinger.Flush(ctx); err != nil {
+		a.log.Warn("websub ping failed; kept for the next refresh", "hub", a.env.WebSubHub, "pending", a.pinger.Pending(), "err", oneLine(err))
+		return fmt.Errorf("websub: %w", err)
+	}
+	return nil
+}
+
+// upload is Publish's upload to the bucket.
+func (a *App) upload(ctx context.Context) error {
 	if a.pub == nil {
 		return nil
 	}
@@ -564,7 +589,7 @@ func (a *App) Publish(ctx context.Context) error {
 // runs beside the refreshes: a bucket that is down or slow never holds up
 // the local site, the feeds or a reload.
 func (a *App) publishLoop(ctx context.Context) {
-	if a.pub == nil {
+	if a.pub == nil && a.pinger == nil {
 		return
 	}
 	retry := time.NewTimer(0)
@@ -700,13 +725,18 @@ func slicesContainsSource(ss []source, name string) bool {
 func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st *Status) (int, error) {
 	fs := feed.Status{Refreshed: st.Refreshed, NextRefresh: st.NextRefresh, Sources: st.Sources}
 	res, err := a.site.Build(s, changed, pruned, fs, a.now())
-	if err != nil {
-		return res.Written, err
+	// Even a Build that failed part-way wrote some feeds: the hub hears of
+	// them, and the server picks them up (its snapshot must match the disk).
+	if a.pinger != nil {
+		a.pinger.Add(res.Changed)
 	}
 	if a.files != nil {
-		if err := a.files.Reload(); err != nil {
-			return res.Written, fmt.Errorf("load site for serving: %w", err)
+		if rerr := a.files.Reload(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("load site for serving: %w", rerr))
 		}
+	}
+	if err != nil {
+		return res.Written, err
 	}
 	a.log.Debug("site built", "files_written", res.Written, "files_removed", res.Removed, "topics_routed", res.Scanned)
 	return res.Written + res.Removed, nil
@@ -780,7 +810,14 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 		State string `json:"status"`
 		Status
 		Publish *publish.Status `json:"publish,omitempty"`
+		// WebSubPending counts the feeds whose change the hub has not
+		// taken yet.
+		WebSubPending *int `json:"websub_pending,omitempty"`
 	}{State: state, Status: *st}
+	if a.pinger != nil {
+		n := a.pinger.Pending()
+		body.WebSubPending = &n
+	}
 	if a.pub != nil {
 		ps := a.pub.Status()
 		body.Publish = &ps

@@ -36,6 +36,8 @@ type Env struct {
 	LogLevel       string        `env:"PAPERFEED_LOG_LEVEL" envDefault:"info" desc:"debug, info, warn or error"`
 	LogFormat      string        `env:"PAPERFEED_LOG_FORMAT" envDefault:"text" desc:"text or json"`
 
+	WebSubHub string `env:"PAPERFEED_WEBSUB_HUB" desc:"WebSub hub named in every feed and told when feeds change, e.g. https://pubsubhubbub.appspot.com/ (empty: none)"`
+
 	PublishURL      string `env:"PAPERFEED_PUBLISH_URL" desc:"s3://bucket/prefix: after each refresh, upload what changed in the site to this S3-compatible bucket (empty: no publishing)"`
 	S3Endpoint      string `env:"PAPERFEED_S3_ENDPOINT" desc:"URL of the S3-compatible service, e.g. https://ACCOUNT.r2.cloudflarestorage.com (empty: AWS S3)"`
 	S3PathStyle     bool   `env:"PAPERFEED_S3_PATH_STYLE" envDefault:"false" desc:"address the bucket in the path (https://host/bucket/key), as MinIO, Ceph and versitygw want"`
@@ -106,9 +108,10 @@ func parseEnv(environ map[string]string) (Env, error) {
 		{"PAPERFEED_BASE_URL", &e.BaseURL, "https://feeds.example.org"},
 		{"PAPERFEED_HF_URL", &e.HFURL, "https://huggingface.co"},
 		{"PAPERFEED_ARXIV_URL", &e.ArxivURL, "https://arxiv.org"},
+		{"PAPERFEED_WEBSUB_HUB", &e.WebSubHub, "https://pubsubhubbub.appspot.com/"},
 	} {
-		if *u.v == "" && u.name == "PAPERFEED_BASE_URL" {
-			continue // SiteURL follows the listen address
+		if *u.v == "" && (u.name == "PAPERFEED_BASE_URL" || u.name == "PAPERFEED_WEBSUB_HUB") {
+			continue // optional: SiteURL follows the listen address; no hub
 		}
 		p, err := url.Parse(*u.v)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {

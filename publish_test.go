@@ -8,7 +8,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,3 +144,50 @@ func TestServerPublishesAndServesMetrics(t *testing.T) {
 
 // sleepBriefly paces a poll of the server's status.
 func sleepBriefly() { time.Sleep(50 * time.Millisecond) }
+
+// With a hub, every feed names it, -once pings it once per feed whose bytes
+// changed, and a run that changes nothing pings nothing.
+func TestWebSubHubIsPinged(t *testing.T) {
+	var mu sync.Mutex
+	var pinged []string
+	hub := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost || r.Form.Get("hub.mode") != "publish" {
+			http.Error(w, "bad ping", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		pinged = append(pinged, r.Form.Get("hub.url"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	env := testEnv(t, hf.URL)
+	env["PAPERFEED_WEBSUB_HUB"] = hub.URL + "/hub"
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: %d %s", code, stderr)
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	feeds := 0
+	for name, data := range files {
+		if strings.HasPrefix(name, "feeds/") && !strings.HasSuffix(name, ".gz") {
+			feeds++
+			if !bytes.Contains(data, []byte(hub.URL+"/hub")) {
+				t.Errorf("%s does not name the hub", name)
+			}
+		}
+	}
+	mu.Lock()
+	got := slices.Clone(pinged)
+	mu.Unlock()
+	if len(got) != feeds || !slices.Contains(got, "https://feeds.example.org/feeds/all.atom") {
+		t.Errorf("%d pings for %d feeds: %v", len(got), feeds, got)
+	}
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("second -once: %d %s", code, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pinged) != len(got) {
+		t.Errorf("an unchanged run pinged %d feeds", len(pinged)-len(got))
+	}
+}
