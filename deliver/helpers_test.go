@@ -291,6 +291,7 @@ type harness struct {
 	logs   *syncBuffer
 	cancel context.CancelFunc
 	ran    chan struct{}
+	once   sync.Once
 
 	mu     sync.Mutex
 	events map[string][]event // by target, not yet consumed
@@ -373,7 +374,9 @@ func (hs *harness) record(e event) {
 }
 
 // stop stops the Deliverer and waits for it.
-func (hs *harness) stop() {
+func (hs *harness) stop() { hs.once.Do(hs.stopOnce) }
+
+func (hs *harness) stopOnce() {
 	hs.cancel()
 	<-hs.ran
 	if err := hs.d.Close(); err != nil {

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -146,10 +147,13 @@ func slackContext(v *view, topic string) string {
 
 // httpMessage is a message whose body is m as JSON.
 func httpMessage(ids []string, topic, key string, m any) (message, error) {
-	body, err := json.Marshal(m)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "<" stays one byte, as the platforms read it
+	if err := enc.Encode(m); err != nil {
 		return message{}, fmt.Errorf("encode message: %w", err)
 	}
+	body := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 	return message{ids: ids, topic: topic, key: key, body: body,
 		header: http.Header{"Content-Type": {"application/json"}}}, nil
 }
@@ -157,10 +161,14 @@ func httpMessage(ids []string, topic, key string, m any) (message, error) {
 // eachKey is the stable key of the message of one paper to a target.
 func eachKey(target, id string) string { return target + "/" + id }
 
-// digestKey is the stable key of a digest message: the target, topic and
-// day, and its part when the digest is split.
+// digestKey is the stable key of a digest message: the target, topic (none
+// for an e-mail of every topic) and day, and its part when the digest is
+// split.
 func digestKey(target, topic string, day time.Time, i, n int) string {
-	k := target + "/" + topic + "/" + dayKey(day)
+	k := target + "/" + dayKey(day)
+	if topic != "" {
+		k = target + "/" + topic + "/" + dayKey(day)
+	}
 	if n > 1 {
 		k += fmt.Sprintf("/%d", i+1)
 	}

@@ -23,18 +23,19 @@ func units(s string) int {
 	return n
 }
 
-// cut returns s when it is at most max units long (see units), else its
+// cut returns s when it is at most limit units long (see units), else its
 // longest prefix that fits with an ellipsis after it, broken at a space
-// when one is near the end (within a tenth of max) so that a word is not
-// cut in two. max below 1 gives "".
-func cut(s string, max int) string {
-	if units(s) <= max {
+// when one is near the end (within 20 units, or a tenth of a longer limit,
+// but at most half of limit) so that a word is not cut in two. A limit below 1
+// gives "".
+func cut(s string, limit int) string {
+	if units(s) <= limit {
 		return s
 	}
-	if max < 1 {
+	if limit < 1 {
 		return ""
 	}
-	budget := max - units(ellipsis)
+	budget := limit - units(ellipsis)
 	n, end := 0, 0
 	for i, r := range s {
 		w := utf16.RuneLen(r)
@@ -45,7 +46,7 @@ func cut(s string, max int) string {
 		end = i + utf8.RuneLen(r)
 	}
 	head := s[:end]
-	if sp := strings.LastIndexByte(head, ' '); sp > 0 && units(head[sp:]) <= max/10 {
+	if sp := strings.LastIndexByte(head, ' '); sp > 0 && units(head[sp:]) <= max(limit/10, min(20, limit/2)) {
 		head = head[:sp]
 	}
 	return strings.TrimRightFunc(head, unicode.IsSpace) + ellipsis
