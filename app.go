@@ -68,6 +68,8 @@ type Status struct {
 	// WriteError says, in one public line, why the last refresh could
 	// not write the history or the site; empty when it could.
 	WriteError string `json:"write_error,omitempty"`
+	// Published is when the site was last published to the bucket.
+	Published time.Time `json:"last_published,omitzero"`
 }
 
 // App is paperfeed's state: the compiled config, the site and what the
@@ -86,9 +88,11 @@ type App struct {
 	pub    *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
 	pinger *websub.Pinger     // nil unless PAPERFEED_WEBSUB_HUB is set
 	stats  *metrics.Metrics
-	// published asks the publishing loop for a publish (see publishLoop);
-	// one pending request stands for any number.
-	published chan struct{}
+	// publishing asks the publishing loop for a publish (see publishLoop);
+	// one pending request stands for any number. published is when the
+	// last publish succeeded (unix nanoseconds; 0: never).
+	publishing chan struct{}
+	published  atomic.Int64
 
 	// refreshing is held for a whole refresh: never two at once. mu is
 	// held while the history and the site are written, by a refresh's
@@ -111,7 +115,7 @@ type App struct {
 // the data directory, or the history is damaged.
 func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}, failures: map[string]int{},
-		path: filepath.Join(e.DataDir, storeFile), stats: metrics.New(), published: make(chan struct{}, 1)}
+		path: filepath.Join(e.DataDir, storeFile), stats: metrics.New(), publishing: make(chan struct{}, 1)}
 	p, err := a.compile(cfg)
 	if err != nil {
 		return nil, err
@@ -168,6 +172,9 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	st := loadStatus(e.DataDir, log)
 	st.Papers = a.status.Load().Papers
 	a.status.Store(st)
+	if !st.Published.IsZero() {
+		a.published.Store(st.Published.UnixNano())
+	}
 	return a, nil
 }
 
@@ -313,6 +320,9 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	}
 	if worked > 0 {
 		st.LastSuccess = now
+	}
+	if t := a.published.Load(); t != 0 {
+		st.Published = time.Unix(0, t).UTC()
 	}
 
 	var w written
@@ -536,7 +546,7 @@ func (a *App) askPublish() {
 		return
 	}
 	select {
-	case a.published <- struct{}{}:
+	case a.publishing <- struct{}{}:
 	default: // one is pending already
 	}
 }
@@ -580,6 +590,12 @@ func (a *App) upload(ctx context.Context) error {
 		return fmt.Errorf("publish: %w", err)
 	}
 	a.stats.Publish(metrics.ResultOK, res.Pending)
+	a.published.Store(a.now().UnixNano())
+	st := *a.status.Load()
+	st.Published = a.now()
+	if err := saveStatus(a.env.DataDir, &st); err != nil {
+		a.log.Warn("publish time not saved", "err", err)
+	}
 	a.log.Info("published", "uploaded", res.Uploaded, "deleted", res.Deleted, "bytes", res.UploadedBytes, "requests", res.Requests.Total())
 	return nil
 }
@@ -600,7 +616,7 @@ func (a *App) publishLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-a.published:
+		case <-a.publishing:
 		case <-retry.C:
 		}
 		if err := a.Publish(ctx); err != nil && ctx.Err() == nil {
@@ -724,6 +740,10 @@ func slicesContainsSource(ss []source, name string) bool {
 // it wrote. Callers hold a.mu.
 func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st *Status) (int, error) {
 	fs := feed.Status{Refreshed: st.Refreshed, NextRefresh: st.NextRefresh, Sources: st.Sources}
+	if a.pub != nil {
+		ps := a.pub.Status()
+		fs.Publish = &feed.PublishStatus{LastSuccess: st.Published, Failing: ps.LastError != "", Pending: ps.Pending}
+	}
 	res, err := a.site.Build(s, changed, pruned, fs, a.now())
 	// Even a Build that failed part-way wrote some feeds: the hub hears of
 	// them, and the server picks them up (its snapshot must match the disk).

@@ -69,6 +69,14 @@ func TestOncePublishesTheSite(t *testing.T) {
 		}
 	}
 
+	// The second run's index says when the site was last published.
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("second -once: %d %s", code, stderr)
+	}
+	if index := siteFiles(t, env["PAPERFEED_OUT_DIR"])["index.html"]; !bytes.Contains(index, []byte("Published copy: last published <time")) {
+		t.Errorf("index.html does not show the published copy's state")
+	}
+
 	env["AWS_SECRET_ACCESS_KEY"] = "wrong-" + gw.Secret
 	code, stderr := runOnce(t, env)
 	if code != 1 || !strings.Contains(stderr, "site") || strings.Contains(stderr, gw.Secret) {

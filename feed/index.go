@@ -48,6 +48,7 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 {{end}}</ul>
 {{end}}</li>
 {{end}}</ul>
+{{end}}{{with .Publish}}<p class="muted">Published copy: {{if .Failing}}<span class="state failed">failing</span>, {{.Pending}} {{if eq .Pending 1}}file{{else}}files{{end}} waiting · {{end}}last published {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}</p>
 {{end}}</header>
 <main>
 {{range .Topics}}<section id="{{.Slug}}">
@@ -93,6 +94,17 @@ type Status struct {
 	Refreshed   time.Time // when the last refresh ended (zero: none yet)
 	NextRefresh time.Time // when the next one is planned (zero: unknown)
 	Sources     []SourceStatus
+	// Publish is the copy of the site in object storage; nil when the
+	// site is not published.
+	Publish *PublishStatus
+}
+
+// PublishStatus is what the index says of the published copy of the site:
+// no bucket, endpoint or error text, which belong to /healthz and the log.
+type PublishStatus struct {
+	LastSuccess time.Time // zero: never
+	Failing     bool      // the last attempt failed
+	Pending     int       // files not yet uploaded
 }
 
 // SourceStatus is what one source gave in the last refresh. Its texts are
@@ -126,12 +138,20 @@ type indexData struct {
 	Title, OPML            string
 	Refreshed, NextRefresh *stamp // nil: not known
 	Sources                []indexSource
+	Publish                *indexPublish
 	Topics                 []indexTopic
 }
 
 // stamp is a time as the pages show it: readable UTC to the minute, and
 // RFC 3339 for the <time> element.
 type stamp struct{ ISO, Text string }
+
+// indexPublish is PublishStatus as the index shows it.
+type indexPublish struct {
+	LastSuccess *stamp
+	Failing     bool
+	Pending     int
+}
 
 // newStamp is t as a stamp, or nil for the zero time.
 func newStamp(t time.Time) *stamp {
@@ -182,6 +202,9 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 		NextRefresh: newStamp(st.NextRefresh),
 		Sources:     make([]indexSource, 0, len(st.Sources)),
 		Topics:      make([]indexTopic, 0, len(topics)),
+	}
+	if p := st.Publish; p != nil {
+		d.Publish = &indexPublish{LastSuccess: newStamp(p.LastSuccess), Failing: p.Failing, Pending: p.Pending}
 	}
 	for i := range st.Sources {
 		src := &st.Sources[i]

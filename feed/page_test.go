@@ -232,6 +232,39 @@ func TestIndexNextRefresh(t *testing.T) {
 	}
 }
 
+// TestIndexPublish: the published copy's state appears only when the site
+// is published, without the bucket or the error text.
+func TestIndexPublish(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		pub       *PublishStatus
+		want, not []string
+	}{
+		{"not published", nil, nil, []string{"Published copy"}},
+		{"ok", &PublishStatus{LastSuccess: refreshed}, []string{`Published copy: last published <time datetime="2026-06-13T06:00:00Z">`}, []string{"failing"}},
+		{"failing", &PublishStatus{LastSuccess: refreshed.Add(-time.Hour), Failing: true, Pending: 3}, []string{`Published copy: <span class="state failed">failing</span>, 3 files waiting · last published <time datetime="2026-06-13T05:00:00Z">`}, nil},
+		{"never", &PublishStatus{Failing: true, Pending: 1}, []string{"1 file waiting · last published never"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			idx, err := Index(testSite, nil, Status{Refreshed: refreshed, Publish: tt.pub})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkHTML(t, idx)
+			for _, w := range tt.want {
+				if !strings.Contains(string(idx), w) {
+					t.Errorf("index.html lacks %q:\n%s", w, idx)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(string(idx), w) {
+					t.Errorf("index.html holds %q", w)
+				}
+			}
+		})
+	}
+}
+
 // TestStarting: the starting page says what is happening, names the
 // sources it will try and reloads itself; it shows nothing else of the
 // status (no error, no count, no time) and links to no feed, none being
