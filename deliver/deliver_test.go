@@ -497,3 +497,39 @@ func TestRunAndCloseTwice(t *testing.T) {
 		t.Error("New without with: no error")
 	}
 }
+
+// TestReconfigure: a target whose name stays keeps its queue and takes its
+// new URL at once; a removed target stops; a new name is a new target.
+func TestReconfigure(t *testing.T) {
+	h := newHistory(t)
+	h.merge(papers(0, 2), t0)
+	down := newReceiver(t, reply{status: 503})
+	up := newReceiver(t, slackOK)
+	other := newReceiver(t, reply{status: 503})
+	clock := newFakeClock(t0.Add(time.Hour))
+	hs := start(t, h, clock, slackTarget("lab", down.srv.URL), slackTarget("old", other.srv.URL))
+	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 2)})
+	hs.waiting("lab")
+	hs.waiting("old")
+	if err := hs.d.Reconfigure([]Target{slackTarget("lab", up.srv.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	got := up.accepted(t, 2)
+	if want := []string{titleOf(0), titleOf(1)}; !slices.Equal(titles(t, got), want) {
+		t.Errorf("after the new URL: %q, want %q", titles(t, got), want)
+	}
+	if st := hs.d.Status(); len(st) != 1 || st[0].Name != "lab" {
+		t.Errorf("Status after removing old: %+v", st)
+	}
+	before := len(other.requests())
+	clock.advance(time.Hour)
+	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 2)})
+	hs.idle("lab", 2)
+	if n := len(other.requests()); n != before {
+		t.Errorf("a removed target was asked %d more times", n-before)
+	}
+	// The removed target's marks and queue stay in the history.
+	if m := h.marks("old"); len(m.Pending) != 2 {
+		t.Errorf("the removed target's queue: %+v", m.Pending)
+	}
+}
