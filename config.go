@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -18,15 +20,17 @@ import (
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
+	"github.com/paperfeed/paperfeed/deliver"
 	"github.com/paperfeed/paperfeed/scrape/listing"
 	"github.com/paperfeed/paperfeed/topic"
 )
 
-// Config is the YAML configuration: which sources to scrape and which topic
-// feeds to build from the history.
+// Config is the YAML configuration: which sources to scrape, which topic
+// feeds to build from the history, and where to push new papers.
 type Config struct {
-	Sources []SourceConfig `yaml:"sources"`
-	Topics  []TopicConfig  `yaml:"topics"`
+	Sources []SourceConfig  `yaml:"sources"`
+	Topics  []TopicConfig   `yaml:"topics"`
+	Deliver []DeliverConfig `yaml:"deliver"`
 }
 
 // SourceConfig is one listing to scrape. Which fields apply depends on Type;
@@ -172,22 +176,40 @@ func (e *ConfigError) Error() string {
 // its Caret) through the config error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// LoadConfig reads and validates the config at path.
+// LoadConfig reads and validates the config at path, reading ${NAME} in
+// deliveries from the process's environment: LoadConfigEnv with
+// os.LookupEnv.
 func LoadConfig(path string) (*Config, error) {
+	return LoadConfigEnv(path, os.LookupEnv)
+}
+
+// LoadConfigEnv reads and validates the config at path; lookup gives the
+// environment's values for ${NAME} (see ParseConfigEnv).
+func LoadConfigEnv(path string, lookup func(string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ParseConfig(path, data)
+	return ParseConfigEnv(path, data, lookup)
 }
 
-// ParseConfig decodes and validates a config. name is the file name used in
-// error messages. Every error is a *ConfigError that gives the file, line,
-// column and field path (a YAML syntax error has no field path): unknown
-// fields (with the nearest valid name), values of the wrong kind, keys
-// given twice, bad slugs, duplicate names, unknown source types. All of
-// them are reported at once, joined, one per line.
+// ParseConfig is ParseConfigEnv with the process's environment.
 func ParseConfig(name string, data []byte) (*Config, error) {
+	return ParseConfigEnv(name, data, os.LookupEnv)
+}
+
+// ParseConfigEnv decodes and validates a config. name is the file name used
+// in error messages. Every error is a *ConfigError that gives the file,
+// line, column and field path (a YAML syntax error has no field path):
+// unknown fields (with the nearest valid name), values of the wrong kind,
+// keys given twice, bad slugs, duplicate names, unknown source types. All
+// of them are reported at once, joined, one per line.
+//
+// In a delivery's url, smtp, secret, from and to, ${NAME} stands for the
+// value lookup gives for NAME (the environment's); a NAME lookup does not
+// know, or knows as empty, is an error naming NAME. The values are never
+// shown in errors: a webhook URL or an SMTP URL is a credential.
+func ParseConfigEnv(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	// Keys given twice are left to the schema check, which names them
 	// with their field path.
 	file, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
@@ -204,7 +226,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		// The schema check should have caught it.
 		return nil, decodeError(name, file, err)
 	}
-	v := validator{name: name, file: file}
+	v := validator{name: name, file: file, lookup: lookup}
 	c.validate(&v)
 	if len(v.errs) > 0 {
 		return nil, errors.Join(v.errs...)
@@ -358,6 +380,8 @@ func (s *schema) check(n ast.Node, t reflect.Type, path string) {
 		return
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		s.check(n, t.Elem(), path) // an optional value: nil when absent
 	case reflect.Struct:
 		s.checkStruct(n, t, path)
 	case reflect.Slice:
@@ -589,9 +613,10 @@ func editDistance(a, b string) int {
 
 // validator collects validation errors, locating each in the YAML source.
 type validator struct {
-	name string
-	file *ast.File
-	errs []error
+	name   string
+	file   *ast.File
+	lookup func(string) (string, bool) // the environment, for ${NAME}
+	errs   []error
 }
 
 func (v *validator) fail(field, format string, args ...any) {
@@ -686,6 +711,7 @@ func (c *Config) validate(v *validator) {
 			}
 		}
 	}
+	c.validateDeliver(v, slugs)
 }
 
 // keywordAt is the path of the first keyword or exclude of t that does not
@@ -817,4 +843,220 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// DeliverConfig is one delivery target: where new papers are pushed. Which
+// fields apply depends on Type; a field set on a type it does not apply to
+// is an error.
+type DeliverConfig struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"` // slack, discord, webhook, ntfy or email
+
+	// every type
+	Topics  []string `yaml:"topics"`  // slugs of configured topics [every topic]
+	Mode    string   `yaml:"mode"`    // each (a message per paper) or digest (one per topic a day) [each]
+	At      string   `yaml:"at"`      // digest: the time of day, HH:MM UTC [08:00]
+	Backlog *int     `yaml:"backlog"` // a new target's share of each topic's newest papers [3]
+
+	// slack, discord, webhook, ntfy: where to POST
+	URL string `yaml:"url"`
+	// webhook: signs the body (X-Paperfeed-Signature: sha256=<hex HMAC>)
+	Secret string `yaml:"secret"`
+
+	// email
+	To   []string `yaml:"to"`
+	SMTP string   `yaml:"smtp"` // smtp://user:pass@host:587 (STARTTLS where offered) or smtps://...:465
+	From string   `yaml:"from"`
+}
+
+// deliverFields are the type-specific fields each delivery type takes, by
+// YAML name.
+var deliverFields = map[string][]string{
+	deliver.TypeSlack:   {"url"},
+	deliver.TypeDiscord: {"url"},
+	deliver.TypeNtfy:    {"url"},
+	deliver.TypeWebhook: {"url", "secret"},
+	deliver.TypeEmail:   {"to", "smtp", "from"},
+}
+
+// deliverTypes lists the known delivery types for messages.
+const deliverTypes = "slack, discord, webhook, ntfy or email"
+
+// defaultBacklog is a new target's share of each topic's newest papers.
+const defaultBacklog = 3
+
+// set returns the YAML names of the type-specific fields that are set.
+func (d *DeliverConfig) set() []string {
+	var names []string
+	for name, v := range map[string]bool{
+		"url": d.URL != "", "secret": d.Secret != "", "to": d.To != nil, "smtp": d.SMTP != "", "from": d.From != "",
+	} {
+		if v {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Targets are the deliveries as package deliver takes them. Messages name
+// topics by their titles and link digests to the feeds under siteURL.
+func (c *Config) Targets(siteURL string) []deliver.Target {
+	titles := map[string]string{}
+	for _, t := range c.Topics {
+		titles[t.Slug] = t.Title
+	}
+	var out []deliver.Target
+	for _, d := range c.Deliver {
+		backlog := defaultBacklog
+		if d.Backlog != nil {
+			backlog = *d.Backlog
+		}
+		out = append(out, deliver.Target{
+			Name: d.Name, Type: d.Type, URL: d.URL, Topics: d.Topics, Mode: d.Mode, At: d.At, Backlog: backlog,
+			To: d.To, SMTP: d.SMTP, From: d.From, Secret: d.Secret, Titles: titles, SiteURL: siteURL,
+		})
+	}
+	return out
+}
+
+func (c *Config) validateDeliver(v *validator, slugs map[string]bool) {
+	names := map[string]bool{}
+	for i := range c.Deliver {
+		d := &c.Deliver[i]
+		at := fmt.Sprintf("deliver[%d]", i)
+		switch {
+		case d.Name == "":
+			v.fail(at, "name is required")
+		case !slugRE.MatchString(d.Name):
+			v.fail(at+".name", "name %q must match [a-z0-9-]+", d.Name)
+		case names[d.Name]:
+			v.fail(at+".name", "duplicate delivery name %q", d.Name)
+		}
+		names[d.Name] = true
+		d.validate(v, at, slugs)
+	}
+}
+
+func (d *DeliverConfig) validate(v *validator, at string, slugs map[string]bool) {
+	// ${NAME} first, so that what is checked is what will be used.
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"url", &d.URL}, {"secret", &d.Secret}, {"smtp", &d.SMTP}, {"from", &d.From}} {
+		if err := expandEnv(f.dst, v.lookup); err != nil {
+			v.fail(at+"."+f.name, "%v", err)
+		}
+	}
+	for j := range d.To {
+		if err := expandEnv(&d.To[j], v.lookup); err != nil {
+			v.fail(fmt.Sprintf("%s.to[%d]", at, j), "%v", err)
+		}
+	}
+
+	allowed, known := deliverFields[d.Type]
+	switch {
+	case d.Type == "":
+		v.fail(at, "type is required (%s)", deliverTypes)
+		return
+	case !known:
+		v.fail(at+".type", "unknown delivery type %q (want %s)%s", d.Type, deliverTypes,
+			meant(d.Type, "slack", "discord", "webhook", "ntfy", "email"))
+		return
+	}
+	for _, name := range d.set() {
+		if !slices.Contains(allowed, name) {
+			v.fail(at+"."+name, "%s does not apply to type %s", name, d.Type)
+		}
+	}
+	seen := map[string]bool{}
+	for j, slug := range d.Topics {
+		field := fmt.Sprintf("%s.topics[%d]", at, j)
+		switch {
+		case !slugs[slug]:
+			v.fail(field, "topic %q is not a configured topic%s", slug, meant(slug, slices.Sorted(maps.Keys(slugs))...))
+		case seen[slug]:
+			v.fail(field, "topic %q is listed twice", slug)
+		}
+		seen[slug] = true
+	}
+	switch d.Mode {
+	case "":
+		d.Mode = deliver.ModeEach
+	case deliver.ModeEach, deliver.ModeDigest:
+	default:
+		v.fail(at+".mode", "mode %q must be each or digest%s", d.Mode, meant(d.Mode, "each", "digest"))
+	}
+	switch {
+	case d.At != "" && d.Mode != deliver.ModeDigest:
+		v.fail(at+".at", "at applies to mode digest only")
+	case d.At != "":
+		if _, err := deliver.ParseAt(d.At); err != nil {
+			v.fail(at+".at", "%v", err)
+		}
+	case d.Mode == deliver.ModeDigest:
+		d.At = deliver.DefaultAt
+	}
+	if d.Backlog != nil && *d.Backlog < 0 {
+		v.fail(at+".backlog", "backlog %d must not be negative", *d.Backlog)
+	}
+	if d.Type == deliver.TypeEmail {
+		if d.SMTP == "" {
+			v.fail(at, "an email delivery needs smtp, the server's URL")
+		} else if err := deliver.CheckSMTP(d.SMTP); err != nil {
+			v.fail(at+".smtp", "smtp %v", err)
+		}
+		if len(d.To) == 0 {
+			v.fail(at, "an email delivery needs to, at least one address")
+		}
+		for j, a := range d.To {
+			if _, err := mail.ParseAddress(a); err != nil {
+				v.fail(fmt.Sprintf("%s.to[%d]", at, j), "to[%d] is not an e-mail address", j)
+			}
+		}
+		if d.From == "" {
+			v.fail(at, "an email delivery needs from, the sender's address")
+		} else if _, err := mail.ParseAddress(d.From); err != nil {
+			v.fail(at+".from", "from is not an e-mail address")
+		}
+		return
+	}
+	if d.URL == "" {
+		v.fail(at, "a %s delivery needs url", d.Type)
+	} else if err := deliver.CheckURL(d.URL); err != nil {
+		v.fail(at+".url", "url %v", err)
+	}
+}
+
+// envRE matches ${NAME} and what looks like an attempt at it.
+var envRE = regexp.MustCompile(`\$\{([^}]*)\}?`)
+
+// envNameRE is an environment variable's name.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// expandEnv replaces every ${NAME} in *s by lookup's value of NAME. A NAME
+// lookup does not know or knows as empty is an error naming it (never its
+// value); a $ not followed by { is kept as it is.
+func expandEnv(s *string, lookup func(string) (string, bool)) error {
+	var errs []string
+	out := envRE.ReplaceAllStringFunc(*s, func(m string) string {
+		name, closed := strings.CutSuffix(strings.TrimPrefix(m, "${"), "}")
+		switch {
+		case !closed:
+			errs = append(errs, "a ${ is not closed by }")
+		case !envNameRE.MatchString(name):
+			errs = append(errs, fmt.Sprintf("${%s} is not an environment variable's name", name))
+		default:
+			if val, ok := lookup(name); ok && val != "" {
+				return val
+			}
+			errs = append(errs, fmt.Sprintf("environment variable %s is not set or empty", name))
+		}
+		return ""
+	})
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	*s = out
+	return nil
 }

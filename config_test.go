@@ -3,14 +3,19 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/paperfeed/paperfeed/deliver"
+	"github.com/paperfeed/paperfeed/store"
 	"github.com/paperfeed/paperfeed/topic"
 )
 
@@ -207,7 +212,7 @@ func TestParseConfigSchemaErrors(t *testing.T) {
 		{"unknown top-level key", "sourcs:\n  - name: hf\n    type: huggingface\ntopics:\n  - slug: a\n",
 			`config.yaml:1:1: sourcs: unknown field; did you mean "sources"?`},
 		{"unknown top-level key, near none", src + "topics:\n  - slug: a\nfeeds: 3\n",
-			`config.yaml:6:1: feeds: unknown field; valid fields are sources, topics`},
+			`config.yaml:6:1: feeds: unknown field; valid fields are sources, topics, deliver`},
 		{"scalar for a list", head + "  - slug: a\n    keywords: diffusion\n",
 			`config.yaml:6:15: topics[0].keywords: expected a list, e.g. [diffusion], got a string`},
 		{"map for a list", head + "  - slug: a\n    exclude: {a: b}\n",
@@ -253,7 +258,7 @@ func TestParseConfigSchemaErrors(t *testing.T) {
 		{"merge key after fields", head + "  - &a\n    slug: a\n  - slug: b\n    <<: *a\n",
 			`config.yaml:8:5: topics[1]: << must come first, so that the fields after it override what it merges`},
 		{"merged fields are checked", "defaults: &d {limit: many}\n" + head + "  - <<: *d\n    slug: a\n",
-			"config.yaml:1:1: defaults: unknown field; valid fields are sources, topics\nconfig.yaml:1:22: topics[0].limit: expected a whole number, got a string (\"many\")"},
+			"config.yaml:1:1: defaults: unknown field; valid fields are sources, topics, deliver\nconfig.yaml:1:22: topics[0].limit: expected a whole number, got a string (\"many\")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -463,6 +468,186 @@ func TestNearest(t *testing.T) {
 		got, ok := nearest(tt.name, valid)
 		if got != tt.want || ok != (tt.want != "") {
 			t.Errorf("nearest(%q) = %q, %v; want %q", tt.name, got, ok, tt.want)
+		}
+	}
+}
+
+// lookupIn is a lookup over a fixed environment.
+func lookupIn(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := kv[k]
+		return v, ok
+	}
+}
+
+const deliverHead = "sources:\n  - name: hf\n    type: huggingface\ntopics:\n  - slug: diffusion\n  - slug: agents\n    title: LLM agents\n"
+
+// TestParseConfigDeliver: the issue's example, with ${NAME} read from the
+// environment given, defaults filled in, and the targets as package
+// deliver takes them.
+func TestParseConfigDeliver(t *testing.T) {
+	cfg, err := ParseConfigEnv("c.yaml", []byte(deliverHead+`
+deliver:
+  - name: lab-slack
+    type: slack
+    url: ${SLACK_WEBHOOK_URL}
+    topics: [diffusion, agents]
+    mode: each
+    backlog: 0
+  - name: me
+    type: email
+    to: [me@example.org, "Lab <lab@example.org>"]
+    smtp: ${SMTP_URL}
+    from: paperfeed@example.org
+    mode: digest
+  - name: hook
+    type: webhook
+    url: https://example.org/paperfeed?k=${HOOK_KEY}
+    secret: ${HOOK_SECRET}
+  - name: phone
+    type: ntfy
+    url: https://ntfy.example.org/papers
+    mode: digest
+    at: "18:30"
+`), lookupIn(map[string]string{
+		"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X",
+		"SMTP_URL":          "smtps://bot:pw@mail.example.org",
+		"HOOK_KEY":          "k1", "HOOK_SECRET": "s3cret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Targets("https://papers.example.org")
+	if len(got) != 4 {
+		t.Fatalf("%d targets, want 4", len(got))
+	}
+	slack, mail, hook, phone := got[0], got[1], got[2], got[3]
+	if slack.URL != "https://hooks.slack.com/services/T/B/X" || slack.Backlog != 0 || slack.Mode != "each" || !slices.Equal(slack.Topics, []string{"diffusion", "agents"}) {
+		t.Errorf("slack: %+v", slack)
+	}
+	if mail.SMTP != "smtps://bot:pw@mail.example.org" || mail.Mode != "digest" || mail.At != "08:00" || mail.Backlog != defaultBacklog || len(mail.To) != 2 {
+		t.Errorf("email: %+v", mail)
+	}
+	if hook.URL != "https://example.org/paperfeed?k=k1" || hook.Secret != "s3cret" || hook.Mode != "each" {
+		t.Errorf("webhook: %+v", hook)
+	}
+	if phone.At != "18:30" || phone.Titles["agents"] != "LLM agents" || phone.SiteURL != "https://papers.example.org" {
+		t.Errorf("ntfy: %+v", phone)
+	}
+	// And package deliver takes them as they are.
+	if _, err := deliver.New(got, func(func(*store.Store) error) error { return nil }, slog.New(slog.DiscardHandler), time.Now); err != nil {
+		t.Errorf("deliver.New: %v", err)
+	}
+}
+
+// TestParseConfigDeliverErrors: every mistake in a delivery is located at
+// its field; a missing variable is named; no value of a url, smtp or secret
+// is shown.
+func TestParseConfigDeliverErrors(t *testing.T) {
+	const secret = "TOPSECRETvalue"
+	environ := lookupIn(map[string]string{"SECRET_URL": "ftp://x/" + secret, "EMPTY": "", "SMTP_URL": "imap://u:" + secret + "@h"})
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"missing variable", "  - name: a\n    type: slack\n    url: ${SLACK_WEBHOOK_URL}\n",
+			`c.yaml:11:10: deliver[0].url: environment variable SLACK_WEBHOOK_URL is not set or empty`},
+		{"empty variable", "  - name: a\n    type: webhook\n    url: https://x.org/\n    secret: ${EMPTY}\n",
+			`c.yaml:12:13: deliver[0].secret: environment variable EMPTY is not set or empty`},
+		{"unclosed variable", "  - name: a\n    type: slack\n    url: https://x/${SLACK\n",
+			`c.yaml:11:10: deliver[0].url: a ${ is not closed by }`},
+		{"bad variable name", "  - name: a\n    type: slack\n    url: ${1X}\n",
+			`c.yaml:11:10: deliver[0].url: ${1X} is not an environment variable's name`},
+		{"bad url from the environment", "  - name: a\n    type: discord\n    url: ${SECRET_URL}\n",
+			`c.yaml:11:10: deliver[0].url: url is not an http or https URL`},
+		{"bad smtp", "  - name: a\n    type: email\n    smtp: ${SMTP_URL}\n    to: [a@example.org]\n    from: p@example.org\n",
+			`c.yaml:11:11: deliver[0].smtp: smtp must start with smtp:// or smtps://`},
+		{"no name", "  - type: slack\n    url: https://x.org/\n", `c.yaml:9:5: deliver[0]: name is required`},
+		{"bad name", "  - name: Lab\n    type: slack\n    url: https://x.org/\n", `c.yaml:9:11: deliver[0].name: name "Lab" must match [a-z0-9-]+`},
+		{"duplicate name", "  - name: a\n    type: slack\n    url: https://x.org/\n  - name: a\n    type: ntfy\n    url: https://x.org/\n",
+			`c.yaml:12:11: deliver[1].name: duplicate delivery name "a"`},
+		{"no type", "  - name: a\n", `c.yaml:9:5: deliver[0]: type is required (slack, discord, webhook, ntfy or email)`},
+		{"unknown type", "  - name: a\n    type: slak\n", `c.yaml:10:11: deliver[0].type: unknown delivery type "slak" (want slack, discord, webhook, ntfy or email); did you mean "slack"?`},
+		{"field of another type", "  - name: a\n    type: slack\n    url: https://x.org/\n    secret: x\n",
+			`c.yaml:12:13: deliver[0].secret: secret does not apply to type slack`},
+		{"url on email", "  - name: a\n    type: email\n    url: https://x.org/\n    smtp: smtp://h\n    to: [a@example.org]\n    from: p@example.org\n",
+			`c.yaml:11:10: deliver[0].url: url does not apply to type email`},
+		{"to on ntfy", "  - name: a\n    type: ntfy\n    url: https://x.org/\n    to: [a@example.org]\n",
+			`c.yaml:12:9: deliver[0].to: to does not apply to type ntfy`},
+		{"unknown topic", "  - name: a\n    type: slack\n    url: https://x.org/\n    topics: [agents, agnets]\n",
+			`c.yaml:12:22: deliver[0].topics[1]: topic "agnets" is not a configured topic; did you mean "agents"?`},
+		{"topic twice", "  - name: a\n    type: slack\n    url: https://x.org/\n    topics: [agents, agents]\n",
+			`c.yaml:12:22: deliver[0].topics[1]: topic "agents" is listed twice`},
+		{"bad mode", "  - name: a\n    type: slack\n    url: https://x.org/\n    mode: digets\n",
+			`c.yaml:12:11: deliver[0].mode: mode "digets" must be each or digest; did you mean "digest"?`},
+		{"at on each", "  - name: a\n    type: slack\n    url: https://x.org/\n    at: \"08:00\"\n",
+			`c.yaml:12:9: deliver[0].at: at applies to mode digest only`},
+		{"bad at", "  - name: a\n    type: slack\n    url: https://x.org/\n    mode: digest\n    at: \"8 am\"\n",
+			`c.yaml:13:9: deliver[0].at: at "8 am" must be a time of day HH:MM (00:00 to 23:59, UTC)`},
+		{"negative backlog", "  - name: a\n    type: slack\n    url: https://x.org/\n    backlog: -1\n",
+			`c.yaml:12:14: deliver[0].backlog: backlog -1 must not be negative`},
+		{"backlog not a number", "  - name: a\n    type: slack\n    url: https://x.org/\n    backlog: three\n",
+			`c.yaml:12:14: deliver[0].backlog: expected a whole number, got a string ("three")`},
+		{"no url", "  - name: a\n    type: webhook\n", `c.yaml:9:5: deliver[0]: a webhook delivery needs url`},
+		{"email without smtp", "  - name: a\n    type: email\n    to: [a@example.org]\n    from: p@example.org\n",
+			`c.yaml:9:5: deliver[0]: an email delivery needs smtp, the server's URL`},
+		{"email without to", "  - name: a\n    type: email\n    smtp: smtp://h\n    from: p@example.org\n",
+			`c.yaml:9:5: deliver[0]: an email delivery needs to, at least one address`},
+		{"email bad to", "  - name: a\n    type: email\n    smtp: smtp://h\n    to: [a@example.org, nobody]\n    from: p@example.org\n",
+			`c.yaml:12:25: deliver[0].to[1]: to[1] is not an e-mail address`},
+		{"email without from", "  - name: a\n    type: email\n    smtp: smtp://h\n    to: [a@example.org]\n",
+			`c.yaml:9:5: deliver[0]: an email delivery needs from, the sender's address`},
+		{"unknown field", "  - name: a\n    type: slack\n    url: https://x.org/\n    topic: [agents]\n",
+			`c.yaml:12:5: deliver[0].topic: unknown field; did you mean "topics"?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfigEnv("c.yaml", []byte(deliverHead+"deliver:\n"+tt.yaml), environ)
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			if first, _, _ := strings.Cut(err.Error(), "\n"); first != tt.want {
+				t.Errorf("got  %s\nwant %s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error shows a secret: %v", err)
+			}
+		})
+	}
+}
+
+// TestParseConfigReadsTheEnvironment: ParseConfig takes ${NAME} from the
+// process's environment.
+func TestParseConfigReadsTheEnvironment(t *testing.T) {
+	t.Setenv("PAPERFEED_TEST_HOOK", "https://example.org/hook")
+	cfg, err := ParseConfig("c.yaml", []byte(deliverHead+"deliver:\n  - name: a\n    type: webhook\n    url: ${PAPERFEED_TEST_HOOK}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Deliver[0].URL != "https://example.org/hook" {
+		t.Errorf("url = %q", cfg.Deliver[0].URL)
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	lookup := lookupIn(map[string]string{"A": "1", "B_2": "two"})
+	for _, tt := range []struct {
+		in, want, err string
+	}{
+		{"plain", "plain", ""},
+		{"${A}", "1", ""},
+		{"x${A}y${B_2}z", "x1ytwoz", ""},
+		{"$A and $", "$A and $", ""},
+		{"${C}", "", "environment variable C is not set or empty"},
+		{"${A}${", "", "a ${ is not closed by }"},
+		{"${}", "", "${} is not an environment variable's name"},
+	} {
+		s := tt.in
+		err := expandEnv(&s, lookup)
+		switch {
+		case tt.err == "" && (err != nil || s != tt.want):
+			t.Errorf("expandEnv(%q) = %q, %v; want %q", tt.in, s, err, tt.want)
+		case tt.err != "" && (err == nil || err.Error() != tt.err || s != tt.in):
+			t.Errorf("expandEnv(%q) = %q, %v; want the error %q and the value untouched", tt.in, s, err, tt.err)
 		}
 	}
 }
