@@ -113,6 +113,7 @@ type Deliverer struct {
 	timer       func(time.Duration) (<-chan time.Time, func() bool)
 	tlsConfig   *tls.Config // e-mail: nil checks the server against the system's roots
 	hook        func(event) // tests: told when a worker waits
+	observe     func(target, result string, queued int)
 
 	mu      sync.Mutex
 	workers map[string]*worker
@@ -234,6 +235,23 @@ func (d *Deliverer) Offer(shown map[string][]string) {
 	for _, name := range d.order {
 		d.workers[name].offer(shown, now)
 	}
+}
+
+// Results of an attempt, for Observe.
+const (
+	ResultOK          = "ok"
+	ResultError       = "error"
+	ResultRateLimited = "rate_limited" // the target said to wait (HTTP 429)
+)
+
+// Observe makes fn be told of every attempt to send a message: the
+// target's name, the result (ResultOK, ResultError or ResultRateLimited)
+// and how many papers the target is owed after it. fn is called from the
+// target's worker and must return quickly. Call Observe before Run.
+func (d *Deliverer) Observe(fn func(target, result string, queued int)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.observe = fn
 }
 
 // Run runs every target's worker until ctx ends or Close is called, and

@@ -533,3 +533,34 @@ func TestReconfigure(t *testing.T) {
 		t.Errorf("the removed target's queue: %+v", m.Pending)
 	}
 }
+
+// TestObserve: every attempt is reported with its result and what is left
+// queued, for the metrics.
+func TestObserve(t *testing.T) {
+	h := newHistory(t)
+	h.merge(papers(0, 2), t0)
+	rc := newReceiver(t, slackOK)
+	rc.then(reply{status: 429, header: http.Header{"Retry-After": {"5"}}}, reply{status: 500})
+	clock := newFakeClock(t0.Add(time.Hour))
+	type attempt struct {
+		result string
+		queued int
+	}
+	seen := make(chan attempt, 10)
+	hs := startTuned(t, h, clock, func(d *Deliverer) {
+		d.observe = func(target, result string, queued int) { seen <- attempt{result, queued} }
+	}, slackTarget("lab", rc.srv.URL))
+	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 2)})
+	clock.set(hs.waiting("lab"))
+	clock.set(hs.waiting("lab"))
+	rc.accepted(t, 2)
+	hs.idle("lab", 1)
+	var got []attempt
+	for range 4 {
+		got = append(got, <-seen)
+	}
+	want := []attempt{{ResultRateLimited, 2}, {ResultError, 2}, {ResultOK, 1}, {ResultOK, 0}}
+	if !slices.Equal(got, want) {
+		t.Errorf("attempts %v, want %v", got, want)
+	}
+}

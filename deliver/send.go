@@ -52,6 +52,8 @@ type result struct {
 	// detail is one line for logs and Status, without secrets: the status
 	// and the start of the body, or the error.
 	detail string
+	// limited is true when the target said we send too much (HTTP 429).
+	limited bool
 }
 
 // sender sends rendered messages to one target.
@@ -116,7 +118,7 @@ func (s *httpSender) classify(resp *http.Response, body []byte) result {
 			r.wait = seconds(resp.Header.Get("X-RateLimit-Reset-After"))
 		}
 	case code == http.StatusTooManyRequests, code == http.StatusRequestTimeout, code >= 500:
-		r.outcome = retry
+		r.outcome, r.limited = retry, code == http.StatusTooManyRequests
 		r.wait = retryAfter(resp.Header.Get("Retry-After"), s.now())
 		if s.typ == TypeDiscord {
 			var d struct {

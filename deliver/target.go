@@ -130,7 +130,7 @@ func (t Target) check() (Target, error) {
 		return bad("unknown type %q (want slack, discord, webhook, ntfy or email)", t.Type)
 	}
 	if web {
-		if err := checkWebURL(t.URL); err != nil {
+		if err := CheckURL(t.URL); err != nil {
 			return bad("url %v", err)
 		}
 		if len(t.To) > 0 || t.SMTP != "" || t.From != "" {
@@ -161,8 +161,10 @@ func (t Target) check() (Target, error) {
 	return t, nil
 }
 
-// checkWebURL checks an http(s) URL without naming it in the error.
-func checkWebURL(raw string) error {
+// CheckURL checks a slack, discord, webhook or ntfy URL: an absolute http
+// or https URL. Its error does not repeat the URL, which may be a
+// credential.
+func CheckURL(raw string) error {
 	if raw == "" {
 		return errors.New("is required")
 	}
@@ -171,6 +173,13 @@ func checkWebURL(raw string) error {
 		return errors.New("is not an http or https URL")
 	}
 	return nil
+}
+
+// CheckSMTP checks an email target's SMTP URL (see Target.SMTP). Its error
+// does not repeat the URL, which holds the password.
+func CheckSMTP(raw string) error {
+	_, err := parseSMTP(raw)
+	return err
 }
 
 // smtpServer is an SMTP URL, parsed.

@@ -717,6 +717,22 @@ func (w *worker) send(ctx context.Context, m *message, digest time.Time) time.Ti
 		w.setError(now, "refused: check its url or credentials: "+res.detail)
 		log.Error("delivery target refused us: check its url or credentials; the queue waits", "retry_in", w.d.refusedWait)
 	}
+	w.d.mu.Lock()
+	observe := w.d.observe
+	w.d.mu.Unlock()
+	if observe != nil {
+		result := ResultError
+		switch {
+		case res.outcome == accepted:
+			result = ResultOK
+		case res.limited:
+			result = ResultRateLimited
+		}
+		w.mu.Lock()
+		queued := len(w.queue)
+		w.mu.Unlock()
+		observe(w.name, result, queued)
+	}
 	return w.notBefore
 }
 
