@@ -564,3 +564,45 @@ func TestObserve(t *testing.T) {
 		t.Errorf("attempts %v, want %v", got, want)
 	}
 }
+
+// TestPacing: messages to one target are spaced by its platform's pace.
+func TestPacing(t *testing.T) {
+	for _, tt := range []struct {
+		typ  string
+		ok   reply
+		want time.Duration
+	}{
+		{TypeSlack, slackOK, time.Second},
+		{TypeNtfy, ntfyOK, time.Second},
+		{TypeDiscord, discordOK, 250 * time.Millisecond},
+	} {
+		t.Run(tt.typ, func(t *testing.T) {
+			h := newHistory(t)
+			h.merge(papers(0, 2), t0)
+			rc := newReceiver(t, tt.ok)
+			clock := newFakeClock(t0.Add(time.Hour))
+			hs := startTuned(t, h, clock, func(d *Deliverer) { d.pace = defaultPace },
+				Target{Name: "p", Type: tt.typ, URL: rc.srv.URL, Backlog: 2})
+			hs.d.Offer(map[string][]string{"agents": paperIDs(0, 2)})
+			rc.accepted(t, 1)
+			until := hs.waiting("p")
+			if got := until.Sub(clock.Now()); got != tt.want {
+				t.Errorf("the second message waits %s, want %s", got, tt.want)
+			}
+			rc.none(t)
+			clock.set(until)
+			rc.accepted(t, 1)
+		})
+	}
+	t.Run("webhook unpaced", func(t *testing.T) {
+		h := newHistory(t)
+		h.merge(papers(0, 3), t0)
+		rc := newReceiver(t, hookOK)
+		clock := newFakeClock(t0.Add(time.Hour))
+		hs := startTuned(t, h, clock, func(d *Deliverer) { d.pace = defaultPace },
+			Target{Name: "p", Type: TypeWebhook, URL: rc.srv.URL, Backlog: 3})
+		hs.d.Offer(map[string][]string{"agents": paperIDs(0, 3)})
+		rc.accepted(t, 3) // the clock never moved
+		hs.idle("p", 1)
+	})
+}

@@ -577,10 +577,10 @@ func (w *worker) unqueue(ids []string) {
 	w.queue = slices.DeleteFunc(w.queue, func(it item) bool { return set[it.id] })
 }
 
-// latestDue is the last digest time of day at or before now.
-func (w *worker) latestDue(now time.Time) time.Time {
+// latestDue is the last time of day at at or before now.
+func latestDue(now time.Time, at time.Duration) time.Time {
 	now = now.UTC()
-	due := now.Truncate(24 * time.Hour).Add(w.at)
+	due := now.Truncate(24 * time.Hour).Add(at)
 	if due.After(now) {
 		due = due.AddDate(0, 0, -1)
 	}
@@ -590,9 +590,8 @@ func (w *worker) latestDue(now time.Time) time.Time {
 // stepDigest sends the digest once it is due: the digest of the last
 // digest time that passed, if the target has not had it.
 func (w *worker) stepDigest(ctx context.Context, now time.Time) (time.Time, bool) {
-	due := w.latestDue(now)
 	w.mu.Lock()
-	last := w.digestAt
+	last, due := w.digestAt, latestDue(now, w.at)
 	w.mu.Unlock()
 	if len(w.batch) == 0 {
 		if !last.Before(due) {
