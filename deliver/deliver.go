@@ -14,9 +14,11 @@
 //
 // The history is opened only through the with function New is given, for
 // short reads and one-transaction writes (store.Store.Marks and SaveMarks,
-// Get); nothing calls with while the Deliverer's own locks are held, and
-// Offer, Status and Reconfigure never call it, so the caller may call them
-// while holding the lock its with takes.
+// Get), from the workers; nothing calls with while the Deliverer's own locks
+// are held, and Offer, Status, Observe and Reconfigure never call it, so the
+// caller may call them while holding the lock its with takes. Close waits
+// for the workers, which may be waiting in with: it must not be called
+// with that lock held.
 //
 // What a target gets:
 //
