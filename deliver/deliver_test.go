@@ -606,3 +606,38 @@ func TestPacing(t *testing.T) {
 		hs.idle("p", 1)
 	})
 }
+
+// TestLookupInBatches: an Offer of more papers than one lookup takes is
+// looked up in several calls of with, and all of it is taken in.
+func TestLookupInBatches(t *testing.T) {
+	h := newHistory(t)
+	n := lookupBatch*2 + 10
+	h.merge(papers(0, n), t0)
+	rc := newReceiver(t, hookOK)
+	clock := newFakeClock(t0.Add(time.Hour))
+	target := Target{Name: "t", Type: TypeWebhook, URL: rc.srv.URL, Backlog: 1}
+	hs := start(t, h, clock, target)
+	shown := map[string][]string{"agents": paperIDs(0, n)}
+	hs.d.Offer(shown)
+	rc.accepted(t, 1)
+	hs.idle("t", 1)
+	// A restart: nothing known in memory, every paper looked up again.
+	hs.stop()
+	clock.advance(time.Minute)
+	h.merge(papers(n, 1), clock.Now())
+	shown["agents"] = append(paperIDs(n, 1), shown["agents"]...)
+	before := h.count()
+	hs = start(t, h, clock, target)
+	hs.d.Offer(shown)
+	got := rc.accepted(t, 1)
+	if ev := hookEvent(t, got[0]); eventIDs(ev)[0] != testPaper(n).ID {
+		t.Errorf("sent %q, want the new paper", eventIDs(ev))
+	}
+	hs.idle("t", 1)
+	rc.none(t)
+	// The load, three lookups, the paper, its mark: one lookup would make
+	// four.
+	if calls := h.count() - before; calls < 6 {
+		t.Errorf("%d calls of with, want the lookup of %d papers split in three", calls, n+1)
+	}
+}

@@ -67,7 +67,15 @@ type history struct {
 	path string
 	mu   sync.Mutex
 	// fail, when set, makes with fail (the history is locked, say).
-	fail error
+	fail  error
+	calls int
+}
+
+// count is how many times with was called.
+func (h *history) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.calls
 }
 
 func newHistory(t testing.TB) *history {
@@ -77,6 +85,7 @@ func newHistory(t testing.TB) *history {
 func (h *history) with(fn func(*store.Store) error) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.calls++
 	if h.fail != nil {
 		return h.fail
 	}

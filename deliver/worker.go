@@ -293,7 +293,11 @@ func (w *worker) run(ctx context.Context) {
 		w.mu.Lock()
 		w.next = until
 		ev := event{target: w.name, idle: idle, until: until, offers: w.offers, queued: len(w.queue)}
+		more := len(w.cands) > 0 && w.storeNotBefore.IsZero()
 		w.mu.Unlock()
+		if more {
+			continue // the next batch of lookups first
+		}
 		var fire <-chan time.Time
 		stop := func() bool { return false }
 		if !idle {
@@ -420,18 +424,25 @@ func (w *worker) load(now time.Time) error {
 	return nil
 }
 
-// sync looks the offered papers up and writes what changed (topics taken
-// or left, papers queued or dropped) in one transaction.
+// lookupBatch bounds the papers one sync looks up: after a restart every
+// paper the feeds show is looked up once (some 15 ms a thousand), and with
+// holds the caller's lock meanwhile, which its refreshes wait for.
+const lookupBatch = 1000
+
+// sync looks up to lookupBatch offered papers up and writes what changed
+// (topics taken or left, papers queued or dropped) in one transaction. The
+// rest wait for the next step.
 func (w *worker) sync(now time.Time) error {
 	w.mu.Lock()
-	cands := w.cands
+	cands := w.cands[:min(len(w.cands), lookupBatch)]
+	rest := w.cands[len(cands):]
 	since := maps.Clone(w.since)
 	u := store.MarkUpdate{Since: maps.Clone(w.newSince), Forget: slices.Clone(w.forget), Drop: slices.Clone(w.drops)}
 	if w.digestDirty {
 		u.Digest = w.digestAt
 	}
 	nForget, nDrops := len(w.forget), len(w.drops)
-	w.cands = nil
+	w.cands = slices.Clone(rest)
 	w.mu.Unlock()
 	if len(cands) == 0 && len(u.Since) == 0 && len(u.Forget) == 0 && len(u.Drop) == 0 && u.Digest.IsZero() {
 		return nil
@@ -482,7 +493,7 @@ func (w *worker) sync(now time.Time) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
-		w.cands = append(cands, w.cands...)
+		w.cands = append(slices.Clone(cands), w.cands...)
 		return err
 	}
 	for slug, t := range u.Since {
