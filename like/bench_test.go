@@ -2,12 +2,13 @@ package like
 
 import (
 	"fmt"
-	"runtime"
-	"runtime/debug"
-	"runtime/metrics"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,32 +162,41 @@ func reportCPU(b *testing.B, start time.Duration) {
 }
 
 // heapObjects is the runtime metric of the bytes the heap's objects take,
-// live or not collected yet.
-const heapObjects = "/memory/classes/heap/objects:bytes"
+// live or not collected yet; heapLive that of the bytes the last
+// collection found live.
+const (
+	heapObjects = "/memory/classes/heap/objects:bytes"
+	heapLive    = "/gc/heap/live:bytes"
+)
 
-// peakHeap runs f and returns the most bytes of heap objects, above what
-// there was before f, sampled every millisecond meanwhile (with the
-// garbage not collected yet, as the process holds it), and how many of
-// them are still live after f and a collection.
-func peakHeap(f func()) (peak, live uint64) {
+// heap is what peakHeap measured, in bytes above what there was before.
+type heap struct {
+	peak     uint64 // most heap objects, live or garbage: what the process holds
+	peakLive uint64 // most found live by a collection
+	live     uint64 // live after f and a collection
+}
+
+// peakHeap runs f and samples the heap every millisecond meanwhile.
+func peakHeap(f func()) heap {
 	// Twice: what sync.Pools held is freed by the second collection.
 	runtime.GC()
 	runtime.GC()
-	sample := []metrics.Sample{{Name: heapObjects}}
+	sample := []metrics.Sample{{Name: heapObjects}, {Name: heapLive}}
 	metrics.Read(sample)
-	base := sample[0].Value.Uint64()
-	stop, done := make(chan struct{}), make(chan uint64)
+	base := sample[1].Value.Uint64()
+	stop, done := make(chan struct{}), make(chan heap)
 	go func() {
-		s := []metrics.Sample{{Name: heapObjects}}
-		var most uint64
+		s := []metrics.Sample{{Name: heapObjects}, {Name: heapLive}}
+		var h heap
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		for {
 			metrics.Read(s)
-			most = max(most, s[0].Value.Uint64())
+			h.peak = max(h.peak, s[0].Value.Uint64())
+			h.peakLive = max(h.peakLive, s[1].Value.Uint64())
 			select {
 			case <-stop:
-				done <- most
+				done <- h
 				return
 			case <-tick.C:
 			}
@@ -194,11 +204,20 @@ func peakHeap(f func()) (peak, live uint64) {
 	}()
 	f()
 	close(stop)
-	most := <-done
+	h := <-done
 	runtime.GC()
 	metrics.Read(sample)
-	after := sample[0].Value.Uint64()
-	return most - min(most, base), after - min(after, base)
+	h.live = sample[1].Value.Uint64()
+	sub := func(x uint64) uint64 { return x - min(x, base) }
+	h.peak, h.peakLive, h.live = sub(h.peak), sub(h.peakLive), sub(h.live)
+	return h
+}
+
+// reportHeap reports h in MB.
+func reportHeap(b *testing.B, h heap) {
+	b.ReportMetric(float64(h.peak)/1e6, "peak-MB")
+	b.ReportMetric(float64(h.peakLive)/1e6, "peak-live-MB")
+	b.ReportMetric(float64(h.live)/1e6, "live-MB")
 }
 
 // memoryLimit is the program's default GOMEMLIMIT, which the benchmarks
@@ -219,17 +238,17 @@ func BenchmarkBuild(b *testing.B) {
 			b.ResetTimer()
 			start := cpuTime()
 			var c *Corpus
-			var peak, live uint64
+			var h heap
 			for b.Loop() {
 				var err error
-				peak, live = peakHeap(func() { c, err = buildFrom(s, Options{}) })
+				c = nil // not live while the next is built
+				h = peakHeap(func() { c, err = buildFrom(s, Options{}) })
 				if err != nil {
 					b.Fatal(err)
 				}
 			}
 			reportCPU(b, start)
-			b.ReportMetric(float64(peak)/1e6, "peak-MB")
-			b.ReportMetric(float64(live)/1e6, "live-MB")
+			reportHeap(b, h)
 			b.ReportMetric(float64(c.Vocab().Len()), "features")
 			nnz := 0
 			for i := range c.Len() {
@@ -240,11 +259,12 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// BenchmarkTrain trains one like-topic's SVM over a history of 100,000
-// papers.
+// BenchmarkTrain trains one like-topic over a history of 100,000 papers:
+// the centroid from one like paper, the SVM from more; peak-MB is the most
+// heap it took beyond the Corpus.
 func BenchmarkTrain(b *testing.B) {
 	c := benchCorpus(b, 100_000)
-	for _, likes := range []int{1, 5, 50} {
+	for _, likes := range []int{1, 2, 5, 50} {
 		b.Run(fmt.Sprintf("likes=%d", likes), func(b *testing.B) {
 			seeds := Seeds{}
 			for i := range likes {
@@ -254,14 +274,105 @@ func BenchmarkTrain(b *testing.B) {
 			b.ResetTimer()
 			start := cpuTime()
 			var m *Model
+			var h heap
 			for b.Loop() {
 				var err error
-				if m, err = c.Train(seeds); err != nil {
+				h = peakHeap(func() { m, err = c.Train(seeds) })
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
 			reportCPU(b, start)
+			reportHeap(b, h)
 			b.ReportMetric(float64(m.Stats().Iterations), "passes")
 		})
 	}
+}
+
+// BenchmarkScore scores one paper of a 100,000-paper history per op with
+// one model: the dot product of its vector and the model's weights.
+func BenchmarkScore(b *testing.B) {
+	c := benchCorpus(b, 100_000)
+	m, err := c.Train(Seeds{Like: []string{c.ID(0), c.ID(5000)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	var sum float64
+	for b.Loop() {
+		sum += m.Score(c.At(i % c.Len()))
+		i++
+	}
+	if math.IsNaN(sum) {
+		b.Fatal("NaN score")
+	}
+}
+
+// BenchmarkVectorScore makes the vector of a new paper (title and abstract
+// tokenised, as for a paper not in the history yet) and scores it with one
+// model, per op. A paper's vector is made once for all the topics.
+func BenchmarkVectorScore(b *testing.B) {
+	c := benchCorpus(b, 100_000)
+	m, err := c.Train(Seeds{Like: []string{c.ID(0), c.ID(5000)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var papers []paper.Paper
+	benchHistory(b, 1000, func(batch []paper.Paper) { papers = append(papers, batch...) })
+	b.ReportAllocs()
+	start := cpuTime()
+	i := 0
+	var sum float64
+	for b.Loop() {
+		sum += m.Score(c.Vocab().Vector(&papers[i%len(papers)]))
+		i++
+	}
+	reportCPU(b, start)
+	if math.IsNaN(sum) {
+		b.Fatal("NaN score")
+	}
+}
+
+// BenchmarkExplain gives the 5 terms for and against one paper per op.
+func BenchmarkExplain(b *testing.B) {
+	c := benchCorpus(b, 100_000)
+	m, err := c.Train(Seeds{Like: []string{c.ID(0), c.ID(5000)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.Explain(c.At(i%c.Len()), 5)
+		i++
+	}
+}
+
+// BenchmarkModels100 trains 100 like-topics of two like papers each over a
+// history of 10,000 papers (whose vocabulary has the full 20,000 features,
+// and a model's size depends on nothing else) and reports the memory the
+// 100 models keep.
+func BenchmarkModels100(b *testing.B) {
+	c := benchCorpus(b, 10_000)
+	if c.Vocab().Len() != DefaultMaxFeatures {
+		b.Fatalf("%d features", c.Vocab().Len())
+	}
+	b.ReportAllocs()
+	var models []*Model
+	var h heap
+	for b.Loop() {
+		models = models[:0]
+		h = peakHeap(func() {
+			for i := range 100 {
+				m, err := c.Train(Seeds{Like: []string{c.ID(i), c.ID(i + 100)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				models = append(models, m)
+			}
+		})
+	}
+	b.ReportMetric(float64(h.live)/1e6, "MB/100-models")
+	runtime.KeepAlive(models)
 }

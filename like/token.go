@@ -69,16 +69,25 @@ func (s *scanner) scan(text string, emit func(word []byte, joined bool)) {
 func (s *scanner) ascii(text string, i int) int {
 	c := text[i]
 	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+	case asciiWord[c]:
 		if len(s.buf) == 0 && (c == 'h' || c == 'H' || c == 'w' || c == 'W') && isURL(text[i:]) {
 			s.phrase()
 			return skipURL(text, i)
 		}
-		s.buf = append(s.buf, c|0x20)
-		s.digits = false
-	case '0' <= c && c <= '9':
-		s.buf = append(s.buf, c)
-		s.letter = false
+		// The whole run of ASCII letters and digits at once: nearly all
+		// of a paper's text.
+		j := i
+		for ; j < len(text) && asciiWord[text[j]]; j++ {
+			c := text[j]
+			if c >= 'A' {
+				s.buf = append(s.buf, c|0x20)
+				s.digits = false
+			} else {
+				s.buf = append(s.buf, c)
+				s.letter = false
+			}
+		}
+		return j
 	case c == '\'':
 		if len(s.buf) > 0 {
 			return s.suffix(text, i+1)
@@ -180,6 +189,14 @@ func (s *scanner) phrase() {
 func (s *scanner) resetWord() {
 	s.digits, s.letter = true, true
 }
+
+// asciiWord tells the ASCII letters and digits among all bytes.
+var asciiWord = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
 
 // endsPhrase reports whether the non-ASCII rune r ends a phrase, as ASCII
 // . , ; : ! ? and brackets do: other punctuation (…, •, ¿) and brackets do;

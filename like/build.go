@@ -1,0 +1,398 @@
+package like
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/paperfeed/paperfeed/paper"
+)
+
+// Builder fits a Corpus on a history given one paper at a time, in any
+// order (store.ForEach hands them over so): it keeps each paper's words as
+// token numbers, not its text.
+type Builder struct {
+	opt   Options
+	dict  map[string]int32 // word -> provisional token, in order of arrival
+	words []string         // provisional token -> word
+	docs  []entry
+	sc    scanner
+	toks  []int32 // scratch
+	built bool
+}
+
+// withStopWords adds the stop words to m, as tokStop, and returns it.
+func withStopWords(m map[string]int32) map[string]int32 {
+	if m == nil {
+		m = make(map[string]int32, len(stopWords))
+	}
+	for w := range stopWords {
+		m[w] = tokStop
+	}
+	return m
+}
+
+// entry is one paper of a Builder: its ID and its tokens, -1 between
+// phrases. Each paper has a slice of its own, of its exact length: one
+// slice for the whole history would be copied as it grows, and briefly
+// held twice.
+type entry struct {
+	id   string
+	toks []int32
+}
+
+// NewBuilder returns a Builder with options o (zero fields take their
+// defaults), or an error naming every option out of range.
+func NewBuilder(o Options) (*Builder, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{opt: o, dict: withStopWords(nil)}, nil
+}
+
+// Add adds p's title and abstract. A paper without an ID is an error;
+// several papers with one ID fail Build.
+func (b *Builder) Add(p *paper.Paper) error {
+	if b.built {
+		return errors.New("like: add: the builder was built already")
+	}
+	if p.ID == "" {
+		return fmt.Errorf("like: add: paper %q has no ID", p.Title)
+	}
+	b.toks = b.toks[:0]
+	add := func(word []byte, joined bool) {
+		t, ok := b.dict[string(word)]
+		if !ok {
+			t = int32(len(b.words))
+			w := string(word)
+			b.dict[w] = t
+			b.words = append(b.words, w)
+		}
+		b.toks = push(b.toks, t, joined)
+	}
+	b.sc.scan(p.Title, add)
+	b.sc.scan(p.Abstract, add)
+	b.docs = append(b.docs, entry{id: p.ID, toks: slices.Clone(b.toks)})
+	return nil
+}
+
+// ErrNoPapers is Build's error for a history without papers.
+var ErrNoPapers = errors.New("like: no papers to learn from")
+
+// ErrNoFeatures is Build's error for a history where no word passes the
+// document-frequency cut-offs, such as a history of one paper.
+var ErrNoFeatures = errors.New("like: no word is in enough papers")
+
+// candidate is a word or bigram that may become a feature: key orders it
+// as its text would sort (see Build), df is its document frequency.
+type candidate struct {
+	key uint64
+	df  int32
+}
+
+// Build fits the vocabulary on the papers added and vectorises them. The
+// result depends on the papers only, not on the order they were added in:
+// papers are sorted by ID and tokens by their text before anything is
+// counted. The Builder cannot be used afterwards.
+func (b *Builder) Build() (*Corpus, error) {
+	if b.built {
+		return nil, errors.New("like: build: the builder was built already")
+	}
+	b.built = true
+	defer func() { b.dict, b.words, b.docs, b.toks = nil, nil, nil, nil }()
+	n := len(b.docs)
+	if n == 0 {
+		return nil, ErrNoPapers
+	}
+	slices.SortFunc(b.docs, func(x, y entry) int { return cmp.Compare(x.id, y.id) })
+	for i := 1; i < n; i++ {
+		if b.docs[i].id == b.docs[i-1].id {
+			return nil, fmt.Errorf("like: build: paper %s was added twice", b.docs[i].id)
+		}
+	}
+
+	// Renumber the tokens in the order of their text, so that numbers,
+	// keys and ties do not depend on the order papers arrived in. Words
+	// have no byte below '0', so ordering a bigram by its two words' ranks
+	// is ordering it by its text, and a word sorts before its bigrams.
+	order := make([]int32, len(b.words))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(b.words[x], b.words[y]) })
+	rank := make([]int32, len(b.words))
+	for r, t := range order {
+		rank[t] = int32(r)
+	}
+	for _, e := range b.docs {
+		for i, t := range e.toks {
+			if t >= 0 {
+				e.toks[i] = rank[t]
+			}
+		}
+	}
+	words := make([]string, len(order))
+	for r, t := range order {
+		words[r] = b.words[t]
+	}
+	b.words, b.dict = nil, nil
+
+	// Document frequencies: of words, then of the bigrams whose two words
+	// are both frequent enough, since a bigram is in no more papers than
+	// either of its words.
+	df := make([]int32, len(words))
+	last := make([]int32, len(words))
+	for i := range last {
+		last[i] = -1
+	}
+	for d, e := range b.docs {
+		for _, t := range e.toks {
+			if t >= 0 && last[t] != int32(d) {
+				last[t] = int32(d)
+				df[t]++
+			}
+		}
+	}
+	minDF := int32(b.opt.MinDF)
+	maxDF := b.opt.MaxDF * float64(n)
+	keep := func(f int32) bool { return f >= minDF && float64(f) <= maxDF }
+	// When MaxFeatures words pass the cut-offs, the features kept have at
+	// least the document frequency of the MaxFeatures-th of those words, and
+	// so have both words of every bigram kept: bigrams of rarer words need
+	// no counting. This keeps the map of bigrams small; the features are
+	// the same.
+	floor := minDF
+	var udf []int32
+	for _, f := range df {
+		if keep(f) {
+			udf = append(udf, f)
+		}
+	}
+	if len(udf) >= b.opt.MaxFeatures {
+		slices.Sort(udf)
+		floor = max(floor, udf[len(udf)-b.opt.MaxFeatures])
+	}
+	udf = nil
+	bigrams := b.countBigrams(df, floor, minDF)
+	// Features: words (key rank<<32) and bigrams (key a<<32 | b+1) within
+	// the cut-offs; the most frequent MaxFeatures of them, numbered in the
+	// order of their keys.
+	var cands []candidate
+	for t, f := range df {
+		if keep(f) {
+			cands = append(cands, candidate{key: uint64(t) << 32, df: f})
+		}
+	}
+	for _, c := range bigrams {
+		if float64(c.df) <= maxDF {
+			cands = append(cands, c)
+		}
+	}
+	bigrams = nil
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("%w: of %d papers, none has a word found in %d to %.0f of them", ErrNoFeatures, n, minDF, math.Floor(maxDF))
+	}
+	if len(cands) > b.opt.MaxFeatures {
+		slices.SortFunc(cands, func(x, y candidate) int {
+			if c := cmp.Compare(y.df, x.df); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.key, y.key)
+		})
+		cands = cands[:b.opt.MaxFeatures]
+	}
+	slices.SortFunc(cands, func(x, y candidate) int { return cmp.Compare(x.key, y.key) })
+
+	// The vocabulary keeps the words that are features or parts of one,
+	// renumbered densely in the same order.
+	vtok := make([]int32, len(words)) // rank -> vocabulary token, or -1
+	for i := range vtok {
+		vtok[i] = -1
+	}
+	for _, c := range cands {
+		a, bb := int32(c.key>>32), int32(uint32(c.key))-1
+		vtok[a] = 0
+		if bb >= 0 {
+			vtok[bb] = 0
+		}
+	}
+	v := &Vocab{
+		tokens: withStopWords(nil),
+		bi:     map[uint64]int32{},
+		terms:  make([]string, len(cands)),
+		idf:    make([]float64, len(cands)),
+		df:     make([]int32, len(cands)),
+	}
+	for r := range vtok {
+		if vtok[r] == 0 {
+			vtok[r] = int32(len(v.uni))
+			v.tokens[words[r]] = vtok[r]
+			v.uni = append(v.uni, -1)
+		}
+	}
+	for f, c := range cands {
+		a, bb := int32(c.key>>32), int32(uint32(c.key))-1
+		if bb < 0 {
+			v.uni[vtok[a]] = int32(f)
+			v.terms[f] = words[a]
+		} else {
+			v.bi[pair(vtok[a], vtok[bb])] = int32(f)
+			v.terms[f] = words[a] + " " + words[bb]
+		}
+		v.df[f] = c.df
+		v.idf[f] = ln(float64(1+n)/float64(1+c.df)) + 1
+	}
+
+	// Vectors, through the same weigh as a paper outside the corpus.
+	// Each paper's tokens are dropped as soon as its vector is made.
+	c := &Corpus{
+		vocab: v,
+		opt:   b.opt,
+		ids:   make([]string, n),
+		feats: make([][]uint32, n),
+	}
+	var w weigher
+	var f []uint32
+	for d := range b.docs {
+		e := &b.docs[d]
+		c.ids[d] = e.id
+		for i, t := range e.toks {
+			if t >= 0 {
+				e.toks[i] = vtok[t]
+			}
+		}
+		f = w.weigh(v, e.toks, f[:0])
+		e.toks = nil
+		c.feats[d] = slices.Clone(f)
+	}
+	return c, nil
+}
+
+// countBigrams returns the bigrams found in at least minDF papers whose two
+// words are each in at least floor papers (df holds the words' document
+// frequencies), as candidates of key a<<32 | b+1, in the order of keys.
+//
+// Most bigrams of a history are in one paper only, and a map of them all
+// took 86 MB for the 100,000 papers of BenchmarkBuild, the most memory of
+// the whole build. So a first pass counts every bigram's occurrences in a
+// count-min sketch (Cormode and Muthukrishnan, 2005) of one byte per
+// counter, two counters a bigram, raising only the lower (conservative
+// update): its count is never below the bigram's occurrences, and so never
+// below its document frequency. The map then counts exactly only the
+// bigrams whose count reaches the threshold, and finds the same features.
+func (b *Builder) countBigrams(df []int32, floor, minDF int32) []candidate {
+	threshold := max(floor, minDF)
+	each := func(fn func(d int, k uint64)) {
+		for d, e := range b.docs {
+			prev := int32(-1)
+			for _, t := range e.toks {
+				if t >= 0 && prev >= 0 && df[t] >= floor && df[prev] >= floor {
+					fn(d, pair(prev, t))
+				}
+				prev = t
+			}
+		}
+	}
+	tokens := 0
+	for _, e := range b.docs {
+		tokens += len(e.toks)
+	}
+	// About a counter per occurrence, at most 16 MB.
+	size := 1 << 10
+	for size < tokens && size < 1<<24 {
+		size <<= 1
+	}
+	sketch := make([]uint8, size)
+	mask := uint64(size - 1)
+	slots := func(k uint64) (uint64, uint64) {
+		return (k * 0x9e3779b97f4a7c15 >> 32) & mask, ((k ^ k>>29) * 0xbf58476d1ce4e5b9 >> 32) & mask
+	}
+	each(func(_ int, k uint64) {
+		i, j := slots(k)
+		low := min(sketch[i], sketch[j])
+		if low == 255 {
+			return // saturated: counts as "255 or more"
+		}
+		if sketch[i] == low {
+			sketch[i]++
+		}
+		if sketch[j] == low {
+			sketch[j]++
+		}
+	})
+	type count struct{ df, last int32 }
+	counts := map[uint64]count{}
+	each(func(d int, k uint64) {
+		i, j := slots(k)
+		if low := min(sketch[i], sketch[j]); low < 255 && int32(low) < threshold {
+			return
+		}
+		if c := counts[k]; c.df == 0 || c.last != int32(d) {
+			counts[k] = count{df: c.df + 1, last: int32(d)}
+		}
+	})
+	var out []candidate
+	for k, c := range counts {
+		if c.df >= minDF {
+			out = append(out, candidate{key: k + 1, df: c.df})
+		}
+	}
+	// Map order is random: the candidates are put in the order of keys.
+	slices.SortFunc(out, func(x, y candidate) int { return cmp.Compare(x.key, y.key) })
+	return out
+}
+
+// Fit builds a Corpus from papers: a Builder given each of them.
+func Fit(papers []paper.Paper, o Options) (*Corpus, error) {
+	b, err := NewBuilder(o)
+	if err != nil {
+		return nil, err
+	}
+	for i := range papers {
+		if err := b.Add(&papers[i]); err != nil {
+			return nil, err
+		}
+	}
+	return b.Build()
+}
+
+// Corpus is a history ready to train models on: its vocabulary and every
+// paper's vector, in ID order. It is immutable and safe for concurrent use;
+// models of one Corpus may be trained at the same time.
+type Corpus struct {
+	vocab *Vocab
+	opt   Options
+	ids   []string   // sorted
+	feats [][]uint32 // of ids[i], packed as in Vector
+}
+
+// Vocab is the corpus's vocabulary.
+func (c *Corpus) Vocab() *Vocab { return c.vocab }
+
+// Len is the number of papers.
+func (c *Corpus) Len() int { return len(c.ids) }
+
+// ID is the ID of paper i, in increasing order of IDs.
+func (c *Corpus) ID(i int) string { return c.ids[i] }
+
+// Index is the position of the paper with the given ID, and whether the
+// corpus has it.
+func (c *Corpus) Index(id string) (int, bool) {
+	return slices.BinarySearch(c.ids, id)
+}
+
+// At is the vector of paper i.
+func (c *Corpus) At(i int) Vector { return Vector{f: c.feats[i], vocab: c.vocab} }
+
+// Vector is the vector of the paper with the given ID, and whether the
+// corpus has it.
+func (c *Corpus) Vector(id string) (Vector, bool) {
+	i, ok := c.Index(id)
+	if !ok {
+		return Vector{}, false
+	}
+	return c.At(i), true
+}
