@@ -195,9 +195,9 @@ func newDeliverer(targets []Target, with func(fn func(*store.Store) error) error
 }
 
 // checkAll checks every target and that their names are unique.
-func checkAll(targets []Target) ([]Target, error) {
+func checkAll(targets []Target) ([]checked, error) {
 	var errs []error
-	var out []Target
+	var out []checked
 	seen := map[string]bool{}
 	for _, t := range targets {
 		c, err := t.check()

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -89,11 +90,19 @@ func ParseAt(s string) (time.Duration, error) {
 // value of a URL, an SMTP URL or a secret.
 var ErrTarget = errors.New("invalid delivery target")
 
+// checked is a target that passed check, with what check read of it.
+type checked struct {
+	Target
+	at   time.Duration // the digest's time of day
+	smtp smtpServer    // an email target's server
+}
+
 // check validates t and returns it with its defaults filled in.
-func (t Target) check() (Target, error) {
-	bad := func(format string, args ...any) (Target, error) {
-		return Target{}, fmt.Errorf("%w %q: %s", ErrTarget, t.Name, fmt.Sprintf(format, args...))
+func (t Target) check() (checked, error) {
+	bad := func(format string, args ...any) (checked, error) {
+		return checked{}, fmt.Errorf("%w %q: %s", ErrTarget, t.Name, fmt.Sprintf(format, args...))
 	}
+	var c checked
 	if !nameRE.MatchString(t.Name) {
 		return bad("name must match [a-z0-9-]+")
 	}
@@ -110,10 +119,9 @@ func (t Target) check() (Target, error) {
 	if t.Mode == ModeEach && t.At != "" {
 		return bad("at applies to mode digest only")
 	}
-	if t.At != "" {
-		if _, err := ParseAt(t.At); err != nil {
-			return bad("%v", err)
-		}
+	var err error
+	if c.at, err = ParseAt(cmp.Or(t.At, DefaultAt)); err != nil {
+		return bad("%v", err)
 	}
 	if t.Backlog < 0 {
 		return bad("backlog %d must not be negative", t.Backlog)
@@ -140,7 +148,7 @@ func (t Target) check() (Target, error) {
 		if t.URL != "" {
 			return bad("url does not apply to type email (smtp says where mail goes)")
 		}
-		if _, err := parseSMTP(t.SMTP); err != nil {
+		if c.smtp, err = parseSMTP(t.SMTP); err != nil {
 			return bad("smtp %v", err)
 		}
 		if len(t.To) == 0 {
@@ -158,7 +166,8 @@ func (t Target) check() (Target, error) {
 	if t.Secret != "" && t.Type != TypeWebhook {
 		return bad("secret applies to type webhook only")
 	}
-	return t, nil
+	c.Target = t
+	return c, nil
 }
 
 // CheckURL checks a slack, discord, webhook or ntfy URL: an absolute http

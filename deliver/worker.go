@@ -102,7 +102,7 @@ type markDue struct {
 	digest time.Time
 }
 
-func newWorker(d *Deliverer, t Target) *worker {
+func newWorker(d *Deliverer, t checked) *worker {
 	w := &worker{d: d, name: t.Name, wake: make(chan struct{}, 1), since: map[string]time.Time{},
 		newSince: map[string]time.Time{}, known: map[string]knownPaper{}}
 	w.log = d.log.With("target", t.Name)
@@ -110,36 +110,37 @@ func newWorker(d *Deliverer, t Target) *worker {
 	return w
 }
 
-// setConfig applies a checked target. The caller holds mu, or owns w.
-func (w *worker) setConfig(t Target) {
-	w.cfg = t
+// setConfig applies a checked target. The caller holds mu, or owns w. The
+// renderer and sender get a copy of their own: the goroutine uses them
+// outside mu.
+func (w *worker) setConfig(t checked) {
+	w.cfg, w.at = t.Target, t.at
 	w.red = newRedactor(t.secrets()...)
-	w.at, _ = ParseAt(cmp.Or(t.At, DefaultAt)) // checked
+	own := t.Target
 	switch t.Type {
 	case TypeSlack:
-		w.ren = slack{&w.cfg}
+		w.ren = slack{&own}
 	case TypeDiscord:
-		w.ren = discord{&w.cfg}
+		w.ren = discord{&own}
 	case TypeWebhook:
-		w.ren = webhook{&w.cfg}
+		w.ren = webhook{&own}
 	case TypeNtfy:
-		w.ren = ntfy{&w.cfg}
+		w.ren = ntfy{&own}
 	case TypeEmail:
-		w.ren = newEmail(&w.cfg, w.d.now)
+		w.ren = newEmail(&own, w.d.now)
 	}
 	if w.snd != nil {
 		// A request under way goes on; only idle connections close.
 		w.snd.close()
 	}
 	if t.Type == TypeEmail {
-		srv, _ := parseSMTP(t.SMTP) // checked
-		w.snd = &emailSender{srv: srv, timeout: w.d.timeout, tls: w.d.tlsConfig, red: w.red}
+		w.snd = &emailSender{srv: t.smtp, timeout: w.d.timeout, tls: w.d.tlsConfig, red: w.red}
 	} else {
-		w.snd = newHTTPSender(&w.cfg, w.d.timeout, w.red, w.d.now)
+		w.snd = newHTTPSender(&own, w.d.timeout, w.red, w.d.now)
 	}
 }
 
-func (w *worker) reconfigure(t Target) {
+func (w *worker) reconfigure(t checked) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	mode := w.cfg.Mode
