@@ -3,6 +3,7 @@ package deliver
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -639,5 +640,35 @@ func TestLookupInBatches(t *testing.T) {
 	// four.
 	if calls := h.count() - before; calls < 6 {
 		t.Errorf("%d calls of with, want the lookup of %d papers split in three", calls, n+1)
+	}
+}
+
+// TestReconfigureWhileSending: reloads while messages are rendered and
+// sent (run with -race) lose nothing and send nothing twice.
+func TestReconfigureWhileSending(t *testing.T) {
+	h := newHistory(t)
+	h.merge(papers(0, 30), t0)
+	rc := newReceiver(t, hookOK)
+	clock := newFakeClock(t0.Add(time.Hour))
+	tg := Target{Name: "t", Type: TypeWebhook, URL: rc.srv.URL, Backlog: 30}
+	hs := start(t, h, clock, tg)
+	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 30)})
+	for i := range 50 {
+		tg.Titles = map[string]string{"agents": fmt.Sprintf("Agents %d", i)}
+		if err := hs.d.Reconfigure([]Target{tg}); err != nil {
+			t.Fatal(err)
+		}
+		hs.d.Status()
+	}
+	got := rc.accepted(t, 30)
+	hs.idle("t", 1)
+	rc.none(t)
+	seen := map[string]bool{}
+	for _, r := range got {
+		id := eventIDs(hookEvent(t, r))[0]
+		if seen[id] {
+			t.Errorf("%s sent twice", id)
+		}
+		seen[id] = true
 	}
 }
