@@ -64,9 +64,9 @@ func sampleFeed(size int, seed uint64) string {
 }
 
 // writeFeed writes a feed and its .gz copy, as the site writer does.
-func writeFeed(b *testing.B, name, feed string) {
-	writeFile(b, name, feed, fileTime)
-	writeFile(b, name+".gz", string(gzipOf(b, []byte(feed))), fileTime)
+func writeFeed(t testing.TB, name, feed string) {
+	writeFile(t, name, feed, fileTime)
+	writeFile(t, name+".gz", string(gzipOf(t, []byte(feed))), fileTime)
 }
 
 func BenchmarkServe(b *testing.B) {

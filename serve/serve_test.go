@@ -134,10 +134,13 @@ func etagOf(b []byte) string {
 }
 
 // start serves dir with a reloaded Handler on a loopback server configured
-// as the service's (NewServer).
-func start(t testing.TB, dir string, opt Options) (*Handler, *httptest.Server) {
+// as the service's (NewServer). setup, if any, runs before the Reload.
+func start(t testing.TB, dir string, opt Options, setup ...func(*Handler)) (*Handler, *httptest.Server) {
 	t.Helper()
 	h := New(dir, opt)
+	for _, f := range setup {
+		f(h)
+	}
 	if err := h.Reload(); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
@@ -156,6 +159,21 @@ func serveHandler(t testing.TB, h http.Handler) *httptest.Server {
 // routes is the handler's current set.
 func routes(h *Handler) map[string]*route {
 	return h.cur.Load().routes
+}
+
+// fromDisk makes h hold no .gz, so every one is sent from disk, as those
+// beyond maxHeld are.
+func fromDisk(h *Handler) { h.holdTotal = 0 }
+
+// holdModes are the two ways a verified .gz is sent: held in memory (the
+// default for small ones) and from disk. Both must answer alike.
+var holdModes = []struct {
+	name  string
+	setup func(*Handler)
+	held  bool
+}{
+	{"held", func(*Handler) {}, true},
+	{"disk", fromDisk, false},
 }
 
 // client does not ask for gzip on its own, so each case controls
@@ -240,8 +258,6 @@ func TestFixtures(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	dir := site(t)
-	_, srv := start(t, dir, Options{MaxAge: 15 * time.Minute})
-	c := client(t)
 
 	const atomPath, atomFile = "/feeds/cs-lg.atom", "feeds/cs-lg.atom"
 	plainTag := etagOf(readFile(t, dir, atomFile))
@@ -256,18 +272,7 @@ func TestServe(t *testing.T) {
 		return m
 	}
 
-	tests := []struct {
-		name   string
-		method string
-		path   string
-		hdr    map[string]string
-		status int
-		file   string // site file the response is about; "" for none
-		gzip   bool   // sent as file's .gz copy
-		// The body is bytes [from, to) of what is sent; to 0 for all of
-		// it, from < 0 for the last -from bytes.
-		from, to int
-	}{
+	tests := []serveCase{
 		{name: "root", path: "/", status: 200, file: "index.html"},
 		{name: "index_html", path: "/index.html", status: 200, file: "index.html"},
 		{name: "root_gzip", path: "/", hdr: gz, status: 200, file: "index.html", gzip: true},
@@ -323,10 +328,39 @@ func TestServe(t *testing.T) {
 		{name: "put", method: "PUT", path: "/", status: 405},
 		{name: "options", method: "OPTIONS", path: "/", status: 405},
 	}
+	for _, mode := range holdModes {
+		t.Run(mode.name, func(t *testing.T) {
+			h, srv := start(t, dir, Options{MaxAge: 15 * time.Minute}, mode.setup)
+			if held := routes(h)[atomPath].gzBody != nil; held != mode.held {
+				t.Fatalf("%s.gz held: %v, want %v", atomFile, held, mode.held)
+			}
+			serveCases(t, srv.URL, client(t), dir, tests)
+		})
+	}
+}
+
+// serveCase is one request of TestServe and what must come back.
+type serveCase struct {
+	name   string
+	method string
+	path   string
+	hdr    map[string]string
+	status int
+	file   string // site file the response is about; "" for none
+	gzip   bool   // sent as file's .gz copy
+	// The body is bytes [from, to) of what is sent; to 0 for all of
+	// it, from < 0 for the last -from bytes.
+	from, to int
+}
+
+// serveCases runs TestServe's cases against the site in dir served at url.
+// Every mode shares one golden file per case: held or not, the headers are
+// the same.
+func serveCases(t *testing.T, url string, c *http.Client, dir string, tests []serveCase) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			method := cmpOr(tt.method, "GET")
-			resp, body := do(t, c, method, srv.URL+tt.path, tt.hdr)
+			resp, body := do(t, c, method, url+tt.path, tt.hdr)
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status: got %d, want %d", resp.StatusCode, tt.status)
 			}
@@ -489,8 +523,15 @@ func TestNew(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 6 files: index.html, feeds.opml, tiny.css and three feeds; three
-		// have a .gz.
-		for _, want := range []string{"files=6 read=6 kept=0 gzip=3 gzip_ignored=0", "files=6 read=0 kept=6 gzip=3 gzip_ignored=0"} {
+		// have a .gz, all held.
+		held := 0
+		for _, name := range []string{"index.html.gz", "feeds/cs-lg.atom.gz", "feeds/cs-lg.rss.gz"} {
+			held += len(readFile(t, dir, name))
+		}
+		for _, want := range []string{
+			fmt.Sprintf("files=6 read=6 kept=0 gzip=3 gzip_ignored=0 gzip_held=3 held_bytes=%d", held),
+			fmt.Sprintf("files=6 read=0 kept=6 gzip=3 gzip_ignored=0 gzip_held=3 held_bytes=%d", held),
+		} {
 			if got := buf.String(); !strings.Contains(got, want) {
 				t.Errorf("log: got %q, want it to contain %q", got, want)
 			}
@@ -730,7 +771,8 @@ func TestGzipCopy(t *testing.T) {
 
 // TestReplacedAfterReload: a file replaced on disk since the last Reload is
 // sent as it is now, never under the ETag of the version Reload hashed, and
-// a .gz replaced since is not sent.
+// a .gz sent from disk that was replaced since is not sent (a held one is:
+// TestHeldGzip).
 func TestReplacedAfterReload(t *testing.T) {
 	const atomPath = "/feeds/cs-lg.atom"
 	gz := map[string]string{"Accept-Encoding": "gzip"}
@@ -761,7 +803,7 @@ func TestReplacedAfterReload(t *testing.T) {
 	})
 	t.Run("gz_corrupted", func(t *testing.T) {
 		dir := site(t)
-		_, srv := start(t, dir, Options{})
+		_, srv := start(t, dir, Options{}, fromDisk)
 		plain := readFile(t, dir, "feeds/cs-lg.atom")
 		writeFile(t, filepath.Join(dir, "feeds", "cs-lg.atom.gz"), "not gzip at all", newer)
 		resp, body := do(t, client(t), "GET", srv.URL+atomPath, gz)
@@ -774,7 +816,7 @@ func TestReplacedAfterReload(t *testing.T) {
 	})
 	t.Run("both_replaced", func(t *testing.T) {
 		dir := site(t)
-		_, srv := start(t, dir, Options{})
+		_, srv := start(t, dir, Options{}, fromDisk)
 		const next = "<feed>the next version</feed>"
 		writeFile(t, filepath.Join(dir, "feeds", "cs-lg.atom"), next, newer)
 		writeFile(t, filepath.Join(dir, "feeds", "cs-lg.atom.gz"), string(gzipOf(t, []byte(next))), newer)
@@ -786,7 +828,7 @@ func TestReplacedAfterReload(t *testing.T) {
 	})
 	t.Run("gz_removed", func(t *testing.T) {
 		dir := site(t)
-		_, srv := start(t, dir, Options{})
+		_, srv := start(t, dir, Options{}, fromDisk)
 		if err := os.Remove(filepath.Join(dir, "feeds", "cs-lg.atom.gz")); err != nil {
 			t.Fatal(err)
 		}
@@ -833,9 +875,9 @@ func TestReplacedAfterReload(t *testing.T) {
 	}
 }
 
-// TestReloadKeepsNoBody reloads a directory with a large file and its .gz:
-// the heap must not grow by anything like their size, and the bytes sent
-// are what is on disk.
+// TestReloadKeepsNoBody reloads a directory with a large file and its .gz,
+// too large to be held: the heap must not grow by anything like their size,
+// and the bytes sent are what is on disk.
 func TestReloadKeepsNoBody(t *testing.T) {
 	dir := t.TempDir()
 	const size = 32 << 20
@@ -868,6 +910,9 @@ func TestReloadKeepsNoBody(t *testing.T) {
 	r := routes(h)["/big.atom"]
 	if r == nil || r.gz == nil {
 		t.Fatalf("route %+v, want the file and its verified .gz", r)
+	}
+	if r.gz.size <= maxHeldFile || r.gzBody != nil {
+		t.Fatalf(".gz of %d bytes held: %v; want one over maxHeldFile, not held", r.gz.size, r.gzBody != nil)
 	}
 	srv := serveHandler(t, h)
 	resp, err := client(t).Get(srv.URL + "/big.atom")
@@ -944,11 +989,18 @@ func TestReloadErrors(t *testing.T) {
 }
 
 // TestConcurrentReload rewrites a feed and its .gz and reloads while clients
-// read both variants; under -race it checks the swap, and every answer must
-// be one whole version, with no ETag or that very version's.
+// read both variants, with the .gz held and from disk; under -race it checks
+// the swap, and every answer must be one whole version, with no ETag or that
+// very version's.
 func TestConcurrentReload(t *testing.T) {
+	for _, mode := range holdModes {
+		t.Run(mode.name, func(t *testing.T) { concurrentReload(t, mode.setup) })
+	}
+}
+
+func concurrentReload(t *testing.T, setup func(*Handler)) {
 	dir := site(t)
-	h, srv := start(t, dir, Options{})
+	h, srv := start(t, dir, Options{}, setup)
 	name := filepath.Join(dir, "feeds", "cs-lg.atom")
 	version := func(i int) string {
 		return fmt.Sprintf("<feed>version %d %s</feed>", i, strings.Repeat("entry ", i))
@@ -1112,10 +1164,11 @@ func TestAcceptsGzip(t *testing.T) {
 // TestServeUnavailable: a file of the current set that cannot be opened as
 // a file now (here: a directory in its place since Reload) answers 503 with
 // Retry-After, not 404 and not 500, and the body names nothing; one removed
-// since Reload is 404.
+// since Reload is 404. The .gz is sent from disk here: a held one needs no
+// open (TestHeldGzip).
 func TestServeUnavailable(t *testing.T) {
 	dir := site(t)
-	_, srv := start(t, dir, Options{})
+	_, srv := start(t, dir, Options{}, fromDisk)
 	name := filepath.Join(dir, "feeds", "cs-lg.atom")
 	for _, n := range []string{name, name + ".gz", filepath.Join(dir, "feeds", "cs-lg.json")} {
 		if err := os.Remove(n); err != nil {

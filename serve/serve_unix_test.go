@@ -34,11 +34,12 @@ func TestReloadSkipsSpecialFiles(t *testing.T) {
 	}
 }
 
-// TestServeReplacedByPipe replaces a served file with a named pipe after
-// Reload: the request must answer 503 at once, not wait for a writer.
+// TestServeReplacedByPipe replaces a served file and its .gz, sent from disk,
+// with named pipes after Reload: the request must answer 503 at once, not
+// wait for a writer.
 func TestServeReplacedByPipe(t *testing.T) {
 	dir := site(t)
-	_, srv := start(t, dir, Options{})
+	_, srv := start(t, dir, Options{}, fromDisk)
 	for _, name := range []string{"feeds/cs-lg.atom", "feeds/cs-lg.atom.gz"} {
 		file := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.Remove(file); err != nil {

@@ -12,7 +12,11 @@
 # Usage: serve/loadtest/run.sh
 # Environment: PF_PORT (18480), NGINX_PORT (18481), DURATION (10s),
 # THREADS (2), CONNECTIONS (50), ROUNDS (1; more rounds alternate the two
-# servers and report medians, which helps on a busy machine).
+# servers and report medians, which helps on a busy machine), CASES ("plain
+# gzip 304", any of them), PF_CPUPROFILE (a file, outside the temp dir, to
+# write a CPU profile of paperfeed's whole run to), PF_BIN (a loadtest
+# binary built beforehand, to compare builds back to back; by default
+# ./serve/loadtest is built from this tree).
 set -euo pipefail
 
 PF_PORT=${PF_PORT:-18480}
@@ -21,6 +25,9 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 ROUNDS=${ROUNDS:-1}
+CASES=${CASES:-plain gzip 304}
+PF_CPUPROFILE=${PF_CPUPROFILE:+$(realpath -m "$PF_CPUPROFILE")} # before the cd below
+PF_BIN=${PF_BIN:+$(realpath "$PF_BIN")}
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -102,8 +109,14 @@ http {
 }
 CONF
 
-(cd "$repo" && go build -o "$tmp/pfserve" ./serve/loadtest)
-"$tmp/pfserve" -dir "$tmp/site" -addr "127.0.0.1:$PF_PORT" 2>"$tmp/pfserve.log" &
+if [[ -n $PF_BIN ]]; then
+	cp "$PF_BIN" "$tmp/pfserve"
+else
+	(cd "$repo" && go build -o "$tmp/pfserve" ./serve/loadtest)
+fi
+pf_args=(-dir "$tmp/site" -addr "127.0.0.1:$PF_PORT")
+[[ -n $PF_CPUPROFILE ]] && pf_args+=(-cpuprofile "$PF_CPUPROFILE")
+"$tmp/pfserve" "${pf_args[@]}" 2>"$tmp/pfserve.log" &
 pf_pid=$!
 nginx -e "$tmp/nginx-error.log" -p "$tmp" -c "$tmp/nginx.conf" &
 nginx_pid=$!
@@ -172,7 +185,7 @@ nginx_pids="$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS round(s) alternating, medians"
 printf '%-6s %10s %10s %6s   %14s %14s %6s\n' case "pf req/s" "nginx req/s" ratio "pf CPU us/req" "nginx us/req" ratio
-for c in plain gzip 304; do
+for c in $CASES; do
 	hdr=() pf_rps=() ng_rps=() pf_cpu=() ng_cpu=()
 	for r in $(seq "$ROUNDS"); do
 		for side in pf nginx; do
