@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/paperfeed/paperfeed/deliver"
 	"github.com/paperfeed/paperfeed/feed"
 	"github.com/paperfeed/paperfeed/metrics"
 	"github.com/paperfeed/paperfeed/paper"
@@ -51,6 +53,7 @@ type pipeline struct {
 	sources []source
 	specs   []topic.Spec
 	router  *topic.Router
+	hub     string // the WebSub hub: PAPERFEED_WEBSUB_HUB, else the config's
 }
 
 // Status is the outcome of the refreshes so far, for /healthz and
@@ -86,8 +89,15 @@ type App struct {
 	site   *site.Builder
 	files  *serve.Handler     // the site as served; nil unless serving (-once writes only)
 	pub    *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
-	pinger *websub.Pinger     // nil unless PAPERFEED_WEBSUB_HUB is set
-	stats  *metrics.Metrics
+	// pinger tells the WebSub hub which feeds changed; nil without a hub.
+	// A reload that changes the hub replaces it.
+	pinger atomic.Pointer[websub.Pinger]
+	// deliver pushes the papers the feeds show to the config's targets;
+	// it runs only while serving (-once queues nothing).
+	deliver *deliver.Deliverer
+	// environ is the process environment, for ${NAME} in a reloaded config.
+	environ map[string]string
+	stats   *metrics.Metrics
 	// publishing asks the publishing loop for a publish (see publishLoop);
 	// one pending request stands for any number. published is when the
 	// last publish succeeded (unix nanoseconds; 0: never).
@@ -134,11 +144,8 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 			return nil, fmt.Errorf("publishing: %w", err)
 		}
 	}
-	if e.WebSubHub != "" {
-		a.pinger, err = websub.NewPinger(&http.Client{Timeout: 30 * time.Second}, e.WebSubHub)
-		if err != nil {
-			return nil, fmt.Errorf("websub: %w", err)
-		}
+	if err := a.setHub(p.hub); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(e.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -169,6 +176,12 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, errors.Join(err, a.lock.unlock())
 	}
+	a.deliver, err = deliver.New(cfg.Targets(e.SiteURL()), a.lockedStore, log, now)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("deliveries: %w", err), a.lock.unlock())
+	}
+	a.deliver.Observe(a.stats.Delivery)
+	a.stats.SetTargets(targetNames(cfg))
 	st := loadStatus(e.DataDir, log)
 	st.Papers = a.status.Load().Papers
 	a.status.Store(st)
@@ -176,6 +189,22 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 		a.published.Store(st.Published.UnixNano())
 	}
 	return a, nil
+}
+
+// lockedStore is withStore under a.mu, for the deliveries' workers.
+func (a *App) lockedStore(fn func(s *store.Store) error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.withStore(fn)
+}
+
+// targetNames are the names of cfg's delivery targets.
+func targetNames(cfg *Config) []string {
+	var names []string
+	for _, t := range cfg.Targets("") {
+		names = append(names, t.Name)
+	}
+	return names
 }
 
 // withStore opens the history, runs fn and closes it. Callers hold a.mu,
@@ -192,6 +221,24 @@ func (a *App) withStore(fn func(s *store.Store) error) error {
 	return err
 }
 
+// setHub makes hub the WebSub hub that is pinged ("": none), keeping the
+// pinger when the hub stays.
+func (a *App) setHub(hub string) error {
+	if old := a.pinger.Load(); (old == nil && hub == "") || (old != nil && old.Hub() == hub) {
+		return nil
+	}
+	if hub == "" {
+		a.pinger.Store(nil)
+		return nil
+	}
+	p, err := websub.NewPinger(&http.Client{Timeout: 30 * time.Second}, hub)
+	if err != nil {
+		return fmt.Errorf("websub: %w", err)
+	}
+	a.pinger.Store(p)
+	return nil
+}
+
 // names are the sources' names, in config order.
 func (p *pipeline) names() []string {
 	out := make([]string, len(p.sources))
@@ -203,7 +250,7 @@ func (p *pipeline) names() []string {
 
 // siteConfig is what the site is built from under p.
 func (a *App) siteConfig(p *pipeline) site.Config {
-	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: a.env.WebSubHub}, Specs: p.specs, Router: p.router}
+	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router}
 }
 
 // cacheMaxAge is how long clients may cache a file: a tenth of the refresh
@@ -212,14 +259,15 @@ func cacheMaxAge(interval time.Duration) time.Duration {
 	return min(max(interval/10, time.Minute), time.Hour)
 }
 
-// Close lets go of the data directory.
+// Close stops the deliveries and lets go of the data directory. Callers
+// must not hold a.mu.
 func (a *App) Close() error {
-	return a.lock.unlock()
+	return errors.Join(a.deliver.Close(), a.lock.unlock())
 }
 
 // compile turns a validated config into sources and a router.
 func (a *App) compile(cfg *Config) (*pipeline, error) {
-	p := &pipeline{}
+	p := &pipeline{hub: cmp.Or(a.env.WebSubHub, cfg.WebSub.Hub)}
 	opt := a.opt
 	for _, sc := range cfg.Sources {
 		var scrapeFn func(ctx context.Context, now time.Time, opt scrape.Options) ([]paper.Paper, error)
@@ -542,7 +590,7 @@ func scrapeReason(err error, papers int) string {
 // askPublish asks the publishing loop to publish the site as it is now
 // and ping the WebSub hub; it never waits.
 func (a *App) askPublish() {
-	if a.pub == nil && a.pinger == nil {
+	if a.pub == nil && a.pinger.Load() == nil {
 		return
 	}
 	select {
@@ -560,11 +608,12 @@ func (a *App) Publish(ctx context.Context) error {
 	if err := a.upload(ctx); err != nil {
 		return err
 	}
-	if a.pinger == nil || a.pinger.Pending() == 0 {
+	pinger := a.pinger.Load()
+	if pinger == nil || pinger.Pending() == 0 {
 		return nil
 	}
-	if err := a.pinger.Flush(ctx); err != nil {
-		a.log.Warn("websub ping failed; kept for the next refresh", "hub", a.env.WebSubHub, "pending", a.pinger.Pending(), "err", oneLine(err))
+	if err := pinger.Flush(ctx); err != nil {
+		a.log.Warn("websub ping failed; kept for the next refresh", "hub", pinger.Hub(), "pending", pinger.Pending(), "err", oneLine(err))
 		return fmt.Errorf("websub: %w", err)
 	}
 	return nil
@@ -605,9 +654,6 @@ func (a *App) upload(ctx context.Context) error {
 // runs beside the refreshes: a bucket that is down or slow never holds up
 // the local site, the feeds or a reload.
 func (a *App) publishLoop(ctx context.Context) {
-	if a.pub == nil && a.pinger == nil {
-		return
-	}
 	retry := time.NewTimer(0)
 	retry.Stop()
 	defer retry.Stop()
@@ -707,6 +753,13 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 			changed = append(changed, s.name)
 		}
 	}
+	if err := a.deliver.Reconfigure(cfg.Targets(a.env.SiteURL())); err != nil {
+		return nil, fmt.Errorf("deliveries: %w", err)
+	}
+	if err := a.setHub(p.hub); err != nil {
+		return nil, err
+	}
+	a.stats.SetTargets(targetNames(cfg))
 	a.pipe.Store(p)
 	a.stats.SetSources(p.names())
 	a.site.SetConfig(a.siteConfig(p))
@@ -744,12 +797,17 @@ func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st 
 		ps := a.pub.Status()
 		fs.Publish = &feed.PublishStatus{LastSuccess: st.Published, Failing: ps.LastError != "", Pending: ps.Pending}
 	}
+	for _, ts := range a.deliver.Status() {
+		fs.Deliveries = append(fs.Deliveries, feed.DeliveryStatus{Name: ts.Name, Type: ts.Type, LastSuccess: ts.LastSuccess, Queued: ts.Queued,
+			Failing: ts.LastError != "" && ts.LastErrorAt.After(ts.LastSuccess)})
+	}
 	res, err := a.site.Build(s, changed, pruned, fs, a.now())
 	// Even a Build that failed part-way wrote some feeds: the hub hears of
 	// them, and the server picks them up (its snapshot must match the disk).
-	if a.pinger != nil {
-		a.pinger.Add(res.Changed)
+	if pinger := a.pinger.Load(); pinger != nil {
+		pinger.Add(res.Changed)
 	}
+	a.deliver.Offer(a.site.Shown())
 	if a.files != nil {
 		if rerr := a.files.Reload(); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("load site for serving: %w", rerr))
@@ -833,9 +891,11 @@ func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 		// WebSubPending counts the feeds whose change the hub has not
 		// taken yet.
 		WebSubPending *int `json:"websub_pending,omitempty"`
-	}{State: state, Status: *st}
-	if a.pinger != nil {
-		n := a.pinger.Pending()
+		// Deliveries is each delivery target's state.
+		Deliveries []deliver.TargetStatus `json:"deliveries,omitempty"`
+	}{State: state, Status: *st, Deliveries: a.deliver.Status()}
+	if pinger := a.pinger.Load(); pinger != nil {
+		n := pinger.Pending()
 		body.WebSubPending = &n
 	}
 	if a.pub != nil {
@@ -953,6 +1013,11 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 		defer close(loopDone)
 		a.loop(ctx, reload, h)
 	}()
+	deliverDone := make(chan struct{})
+	go func() {
+		defer close(deliverDone)
+		a.deliver.Run(ctx)
+	}()
 	pubCtx, stopPublishing := context.WithCancel(ctx)
 	pubDone := make(chan struct{})
 	go func() {
@@ -967,6 +1032,7 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 		return fmt.Errorf("serve: %w", err)
 	}
 	<-loopDone // a running refresh sees ctx and finishes its write
+	<-deliverDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -1075,7 +1141,7 @@ func (a *App) loop(ctx context.Context, hup <-chan os.Signal, h hooks) {
 // reloadConfig re-reads the config file; an invalid one is refused and the
 // running config stays. It returns the sources that are new or changed.
 func (a *App) reloadConfig() ([]string, error) {
-	cfg, err := loadConfig(a.env)
+	cfg, err := loadConfig(a.env, a.environ)
 	if err != nil {
 		a.log.Error("config reload refused; keeping the running config", "err", oneLine(err))
 		return nil, err

@@ -31,6 +31,13 @@ type Config struct {
 	Sources []SourceConfig  `yaml:"sources"`
 	Topics  []TopicConfig   `yaml:"topics"`
 	Deliver []DeliverConfig `yaml:"deliver"`
+	WebSub  WebSubConfig    `yaml:"websub"`
+}
+
+// WebSubConfig names the WebSub hub every feed advertises and that is told
+// when feeds change. PAPERFEED_WEBSUB_HUB, when set, takes its place.
+type WebSubConfig struct {
+	Hub string `yaml:"hub"`
 }
 
 // SourceConfig is one listing to scrape. Which fields apply depends on Type;
@@ -712,6 +719,11 @@ func (c *Config) validate(v *validator) {
 		}
 	}
 	c.validateDeliver(v, slugs)
+	if h := c.WebSub.Hub; h != "" {
+		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.fail("websub.hub", "%q is not an http(s) URL; use the hub's URL, such as https://pubsubhubbub.appspot.com/", h)
+		}
+	}
 }
 
 // keywordAt is the path of the first keyword or exclude of t that does not

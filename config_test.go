@@ -212,7 +212,7 @@ func TestParseConfigSchemaErrors(t *testing.T) {
 		{"unknown top-level key", "sourcs:\n  - name: hf\n    type: huggingface\ntopics:\n  - slug: a\n",
 			`config.yaml:1:1: sourcs: unknown field; did you mean "sources"?`},
 		{"unknown top-level key, near none", src + "topics:\n  - slug: a\nfeeds: 3\n",
-			`config.yaml:6:1: feeds: unknown field; valid fields are sources, topics, deliver`},
+			`config.yaml:6:1: feeds: unknown field; valid fields are sources, topics, deliver, websub`},
 		{"scalar for a list", head + "  - slug: a\n    keywords: diffusion\n",
 			`config.yaml:6:15: topics[0].keywords: expected a list, e.g. [diffusion], got a string`},
 		{"map for a list", head + "  - slug: a\n    exclude: {a: b}\n",
@@ -258,7 +258,7 @@ func TestParseConfigSchemaErrors(t *testing.T) {
 		{"merge key after fields", head + "  - &a\n    slug: a\n  - slug: b\n    <<: *a\n",
 			`config.yaml:8:5: topics[1]: << must come first, so that the fields after it override what it merges`},
 		{"merged fields are checked", "defaults: &d {limit: many}\n" + head + "  - <<: *d\n    slug: a\n",
-			"config.yaml:1:1: defaults: unknown field; valid fields are sources, topics, deliver\nconfig.yaml:1:22: topics[0].limit: expected a whole number, got a string (\"many\")"},
+			"config.yaml:1:1: defaults: unknown field; valid fields are sources, topics, deliver, websub\nconfig.yaml:1:22: topics[0].limit: expected a whole number, got a string (\"many\")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -649,5 +649,21 @@ func TestExpandEnv(t *testing.T) {
 		case tt.err != "" && (err == nil || err.Error() != tt.err || s != tt.in):
 			t.Errorf("expandEnv(%q) = %q, %v; want the error %q and the value untouched", tt.in, s, err, tt.err)
 		}
+	}
+}
+
+func TestParseConfigWebSub(t *testing.T) {
+	const base = "sources:\n  - name: hf\n    type: huggingface\ntopics:\n  - slug: all\n"
+	cfg, err := ParseConfig("config.yaml", []byte(base+"websub:\n  hub: https://hub.example.org/\n"))
+	if err != nil || cfg.WebSub.Hub != "https://hub.example.org/" {
+		t.Fatalf("websub.hub: %+v %v", cfg, err)
+	}
+	_, err = ParseConfig("config.yaml", []byte(base+"websub:\n  hub: hub.example.org\n"))
+	if err == nil || !strings.Contains(err.Error(), "config.yaml:7:") || !strings.Contains(err.Error(), "websub.hub:") {
+		t.Errorf("a hub that is no URL: %v", err)
+	}
+	_, err = ParseConfig("config.yaml", []byte(base+"websub:\n  hubs: https://hub.example.org/\n"))
+	if err == nil || !strings.Contains(err.Error(), `did you mean "hub"?`) {
+		t.Errorf("a misspelt hub field: %v", err)
 	}
 }

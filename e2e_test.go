@@ -371,7 +371,7 @@ func TestSecondProcessOnOneDataDirFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(e)
+	cfg, err := loadConfig(e, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,12 +47,17 @@ func newLogger(e Env, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// loadConfig loads the file named by the environment, or the embedded config.
-func loadConfig(e Env) (*Config, error) {
-	if e.Config == "" {
-		return ParseConfig(defaultConfigName, defaultConfig)
+// loadConfig loads the file named by the environment, or the embedded
+// config; ${NAME} in it is read from environ.
+func loadConfig(e Env, environ map[string]string) (*Config, error) {
+	lookup := func(name string) (string, bool) {
+		v, ok := environ[name]
+		return v, ok
 	}
-	return LoadConfig(e.Config)
+	if e.Config == "" {
+		return ParseConfigEnv(defaultConfigName, defaultConfig, lookup)
+	}
+	return LoadConfigEnv(e.Config, lookup)
 }
 
 // usage prints the flags and every environment variable with its default.
@@ -147,7 +152,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		}
 		return 0
 	}
-	cfg, err := loadConfig(e)
+	cfg, err := loadConfig(e, environ)
 	if err != nil {
 		printConfigError(stderr, err)
 		return 2
@@ -169,6 +174,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
 		return 1
 	}
+	a.environ = environ
 	defer func() {
 		if err := a.Close(); err != nil {
 			log.Error("close", "err", err)

@@ -48,6 +48,10 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 {{end}}</ul>
 {{end}}</li>
 {{end}}</ul>
+{{end}}{{if .Deliveries}}<h2>Deliveries</h2>
+<ul class="sources">
+{{range .Deliveries}}<li class="source"><strong>{{.Name}}</strong> ({{.Type}}) {{if .Failing}}<span class="state failed">failing</span> · {{end}}{{.Queued}} queued · last delivered {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}</li>
+{{end}}</ul>
 {{end}}{{with .Publish}}<p class="muted">Published copy: {{if .Failing}}<span class="state failed">failing</span>, {{.Pending}} {{if eq .Pending 1}}file{{else}}files{{end}} waiting · {{end}}last published {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}</p>
 {{end}}</header>
 <main>
@@ -97,6 +101,17 @@ type Status struct {
 	// Publish is the copy of the site in object storage; nil when the
 	// site is not published.
 	Publish *PublishStatus
+	// Deliveries are the targets papers are pushed to.
+	Deliveries []DeliveryStatus
+}
+
+// DeliveryStatus is what the index says of a delivery target: its name and
+// type, no URL, address or error text.
+type DeliveryStatus struct {
+	Name, Type  string
+	LastSuccess time.Time // zero: never
+	Queued      int       // papers it is owed
+	Failing     bool      // the last attempt failed and none succeeded since
 }
 
 // PublishStatus is what the index says of the published copy of the site:
@@ -139,12 +154,21 @@ type indexData struct {
 	Refreshed, NextRefresh *stamp // nil: not known
 	Sources                []indexSource
 	Publish                *indexPublish
+	Deliveries             []indexDelivery
 	Topics                 []indexTopic
 }
 
 // stamp is a time as the pages show it: readable UTC to the minute, and
 // RFC 3339 for the <time> element.
 type stamp struct{ ISO, Text string }
+
+// indexDelivery is DeliveryStatus as the index shows it.
+type indexDelivery struct {
+	Name, Type  string
+	LastSuccess *stamp
+	Queued      int
+	Failing     bool
+}
 
 // indexPublish is PublishStatus as the index shows it.
 type indexPublish struct {
@@ -202,6 +226,9 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 		NextRefresh: newStamp(st.NextRefresh),
 		Sources:     make([]indexSource, 0, len(st.Sources)),
 		Topics:      make([]indexTopic, 0, len(topics)),
+	}
+	for _, ds := range st.Deliveries {
+		d.Deliveries = append(d.Deliveries, indexDelivery{Name: collapse(ds.Name), Type: collapse(ds.Type), LastSuccess: newStamp(ds.LastSuccess), Queued: ds.Queued, Failing: ds.Failing})
 	}
 	if p := st.Publish; p != nil {
 		d.Publish = &indexPublish{LastSuccess: newStamp(p.LastSuccess), Failing: p.Failing, Pending: p.Pending}

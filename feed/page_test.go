@@ -265,6 +265,31 @@ func TestIndexPublish(t *testing.T) {
 	}
 }
 
+// TestIndexDeliveries: each delivery target appears with its state, and
+// nothing else of it.
+func TestIndexDeliveries(t *testing.T) {
+	st := Status{Refreshed: refreshed, Deliveries: []DeliveryStatus{
+		{Name: "lab-slack", Type: "slack", LastSuccess: refreshed, Queued: 2},
+		{Name: "me", Type: "email", Queued: 5, Failing: true},
+	}}
+	idx, err := Index(testSite, nil, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, idx)
+	for _, want := range []string{
+		`<strong>lab-slack</strong> (slack) 2 queued · last delivered <time datetime="2026-06-13T06:00:00Z">`,
+		`<strong>me</strong> (email) <span class="state failed">failing</span> · 5 queued · last delivered never`,
+	} {
+		if !strings.Contains(string(idx), want) {
+			t.Errorf("index.html lacks %q:\n%s", want, idx)
+		}
+	}
+	if idx, err := Index(testSite, nil, Status{Refreshed: refreshed}); err != nil || strings.Contains(string(idx), "Deliveries") {
+		t.Errorf("an index without targets mentions deliveries (err %v)", err)
+	}
+}
+
 // TestStarting: the starting page says what is happening, names the
 // sources it will try and reloads itself; it shows nothing else of the
 // status (no error, no count, no time) and links to no feed, none being

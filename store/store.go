@@ -145,6 +145,10 @@
 //
 // Bucket "state" holds the values of SaveState, as given.
 //
+// Bucket "marks" holds delivery marks, created by the first SaveMarks (see
+// marks.go). SaveMarks, like SaveState, writes one transaction and leaves
+// Gen alone.
+//
 // A file of format "paperfeed-store 1" (records in a fixed binary field
 // order, no index, no state) is migrated in place by the first Open, in one
 // write transaction: every record is decoded with the format 1 reader,

@@ -342,6 +342,9 @@ func (p *Pinger) Add(urls []string) {
 	}
 }
 
+// Hub is the hub p pings.
+func (p *Pinger) Hub() string { return p.hub }
+
 // Pending is how many URLs are queued.
 func (p *Pinger) Pending() int {
 	p.mu.Lock()

@@ -437,3 +437,13 @@ func TestNewPingerRefusesABadHub(t *testing.T) {
 		}
 	}
 }
+
+func TestPingerHub(t *testing.T) {
+	p, err := NewPinger(http.DefaultClient, "https://hub.example.org/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Hub() != "https://hub.example.org/" {
+		t.Errorf("Hub() = %q", p.Hub())
+	}
+}

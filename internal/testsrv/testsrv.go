@@ -8,6 +8,9 @@
 // package pins, under a lock file so test binaries running in parallel do
 // not race, so a fresh clone needs only Go and the module proxy. The first
 // install takes a minute or more; every later test finds the binary.
+//
+// SMTP starts an SMTP server in-process (github.com/emersion/go-smtp) on
+// 127.0.0.1: plain, STARTTLS or implicit TLS, with an optional login.
 package testsrv
 
 import (
