@@ -208,17 +208,15 @@ func (b *Builder) Build() (*Corpus, error) {
 
 	// The vocabulary keeps the words that are features or parts of one,
 	// renumbered densely in the same order.
-	vtok := make([]int32, len(words)) // rank -> vocabulary token, or -1
-	for i := range vtok {
-		vtok[i] = -1
-	}
+	need := make([]bool, len(words))
 	for _, c := range cands {
 		a, bb := int32(c.key>>32), int32(uint32(c.key))-1
-		vtok[a] = 0
+		need[a] = true
 		if bb >= 0 {
-			vtok[bb] = 0
+			need[bb] = true
 		}
 	}
+	vtok := make([]int32, len(words)) // rank -> vocabulary token, or -1
 	v := &Vocab{
 		tokens: withStopWords(nil),
 		bi:     map[uint64]int32{},
@@ -227,7 +225,8 @@ func (b *Builder) Build() (*Corpus, error) {
 		df:     make([]int32, len(cands)),
 	}
 	for r := range vtok {
-		if vtok[r] == 0 {
+		vtok[r] = -1
+		if need[r] {
 			vtok[r] = int32(len(v.uni))
 			v.tokens[words[r]] = vtok[r]
 			v.uni = append(v.uni, -1)

@@ -3,11 +3,12 @@ package like
 import "math"
 
 // ln is the natural logarithm of x > 0, computed the same way on every
-// machine. math.Log is not: on amd64 it runs assembly and elsewhere Go,
-// which may differ in the last bit, and a weight one bit apart can round to
-// another float32 and reorder two papers of equal score. Products are
-// converted explicitly because Go may otherwise fuse a multiply and an add
-// (on arm64, ppc64, s390x), which changes the rounding.
+// machine. math.Log is not: s390x runs assembly, and its Go code has
+// multiply-adds that arm64, ppc64 and s390x may compile fused, which rounds
+// differently (amd64's assembly and the Go code compiled for 386 do agree
+// on two million ratios (1+n)/(1+df) tried). A weight one bit apart can
+// round to another 16-bit weight and reorder two papers of equal score.
+// Here every product is converted explicitly, which forbids the fusion.
 //
 // x = m·2^e with m in [√½, √2), and ln m = 2·atanh(s) for s = (m-1)/(m+1),
 // |s| < 0.172: twelve terms of the series s + s³/3 + s⁵/5 + ... leave an

@@ -68,7 +68,8 @@ type Stats struct {
 	// vocabulary: they are in the corpus but teach the model nothing.
 	Wordless []string
 	// Iterations are the SVM solver's passes over the papers, and
-	// Converged whether it met its tolerance within MaxIter of them.
+	// Converged whether it met its tolerance within MaxIter of them; both
+	// are zero for the centroid.
 	Iterations int
 	Converged  bool
 }
