@@ -22,7 +22,7 @@
 // Features. They are the words and the bigrams: pairs of kept words next
 // to each other within a phrase, once function words are left out ("state
 // of the art" gives "state art"); a phrase ends at . , ; : ! ? brackets,
-// a formula or a web address. Builder.Build fits the vocabulary on the
+// |, a formula or a web address. Builder.Build fits the vocabulary on the
 // history: a feature must be in at least MinDF papers and at most a MaxDF
 // fraction of them, and only the MaxFeatures most frequent are kept (by
 // document frequency, ties by term). A paper's vector weighs each of its
@@ -45,7 +45,7 @@
 // papers are added in changes nothing. Training visits papers in an order
 // drawn from a fixed seed, sums in a fixed order and rounds every product
 // (no fused multiply-add), and logarithms are computed by this package
-// rather than by math.Log, whose assembly differs between architectures:
+// rather than by math.Log, which may differ between architectures (see ln):
 // the same history and seeds give the same scores, bit for bit, in every
 // run and on every machine.
 //
