@@ -80,15 +80,15 @@ type Status struct {
 // reload writes (a second or so), so -check and -explain can read it while
 // the server runs; the data directory's lock keeps a second writer out.
 type App struct {
-	env    Env
-	opt    scrape.Options // politeness and limits for every source
-	log    *slog.Logger
-	now    func() time.Time
-	path   string // the history file
-	lock   *dirLock
-	site   *site.Builder
-	files  *serve.Handler     // the site as served; nil unless serving (-once writes only)
-	pub    *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
+	env   Env
+	opt   scrape.Options // politeness and limits for every source
+	log   *slog.Logger
+	now   func() time.Time
+	path  string // the history file
+	lock  *dirLock
+	site  *site.Builder
+	files *serve.Handler     // the site as served; nil unless serving (-once writes only)
+	pub   *publish.Publisher // nil unless PAPERFEED_PUBLISH_URL is set
 	// pinger tells the WebSub hub which feeds changed; nil without a hub.
 	// A reload that changes the hub replaces it.
 	pinger atomic.Pointer[websub.Pinger]

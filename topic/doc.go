@@ -108,8 +108,8 @@
 //
 // and Caret draws the query with a caret under the column, for a terminal:
 //
-//	  titel:robot
-//	  ^
+//	titel:robot
+//	^
 //
 // # Evaluation
 //
