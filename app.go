@@ -157,6 +157,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 		return nil, err
 	}
 	a.site = site.New(e.OutDir, a.siteConfig(p), log)
+	papers := 0
 	err = a.withStore(func(s *store.Store) error {
 		// Holding the data directory, this is the only writer: temporary
 		// files are what a killed process left behind.
@@ -170,7 +171,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 		if err := a.site.Load(s); err != nil {
 			return err
 		}
-		a.status.Store(&Status{Papers: s.Len()})
+		papers = s.Len()
 		return nil
 	})
 	if err != nil {
@@ -183,7 +184,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	a.deliver.Observe(a.stats.Delivery)
 	a.stats.SetTargets(targetNames(cfg))
 	st := loadStatus(e.DataDir, log)
-	st.Papers = a.status.Load().Papers
+	st.Papers = papers
 	a.status.Store(st)
 	if !st.Published.IsZero() {
 		a.published.Store(st.Published.UnixNano())
@@ -191,7 +192,8 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	return a, nil
 }
 
-// lockedStore is withStore under a.mu, for the deliveries' workers.
+// lockedStore is withStore under a.mu, for readers beside a refresh's
+// write: the deliveries' workers and the pages a refresh fetches.
 func (a *App) lockedStore(fn func(s *store.Store) error) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -691,13 +693,11 @@ func (a *App) fetchDetails(ctx context.Context, s source, ps []paper.Paper) []pa
 		return ps
 	}
 	var known map[string]*paper.Paper
-	a.mu.Lock()
-	err := a.withStore(func(st *store.Store) error {
+	err := a.lockedStore(func(st *store.Store) error {
 		var err error
 		known, err = st.Get(ids...)
 		return err
 	})
-	a.mu.Unlock()
 	if err != nil {
 		a.log.Warn("history unreadable; paper pages not fetched", "source", s.name, "err", oneLine(err))
 		return ps
