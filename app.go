@@ -385,7 +385,7 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	a.mu.Unlock()
 	if err != nil {
 		st.WriteError = writeProblem(err)
-		a.log.Error("refresh could not write; the served site stays as it was", "err", oneLine(err))
+		a.log.Error("refresh could not write; files not written keep their previous version", "err", oneLine(err))
 	}
 	a.status.Store(&st)
 	a.started.Store(true)
@@ -397,13 +397,6 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 		outcome = metrics.OutcomePartial
 	}
 	a.stats.Refresh(time.Since(startRefresh), outcome)
-	if shown := a.site.Shown(); shown != nil {
-		items := make(map[string]int, len(shown))
-		for slug, ids := range shown {
-			items[slug] = len(ids)
-		}
-		a.stats.Topics(items)
-	}
 	if err == nil {
 		a.askPublish()
 	}
@@ -807,7 +800,14 @@ func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st 
 	if pinger := a.pinger.Load(); pinger != nil {
 		pinger.Add(res.Changed)
 	}
-	a.deliver.Offer(a.site.Shown())
+	if shown := a.site.Shown(); shown != nil {
+		a.deliver.Offer(shown)
+		items := make(map[string]int, len(shown))
+		for slug, ids := range shown {
+			items[slug] = len(ids)
+		}
+		a.stats.Topics(items)
+	}
 	if a.files != nil {
 		if rerr := a.files.Reload(); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("load site for serving: %w", rerr))
