@@ -447,7 +447,7 @@ func (a *App) scrapeSource(ctx context.Context, s source, ss feed.SourceStatus, 
 	if ss.OK {
 		ss.LastSuccess = now
 	}
-	a.stats.ObserveScrape(s.name, time.Since(start), scrapeReason(err, len(ps)))
+	a.stats.ObserveScrape(s.name, time.Since(start), scrapeReason(err))
 	took := time.Since(start).Round(time.Millisecond)
 	switch ss.State {
 	case feed.StateOK:
@@ -560,7 +560,7 @@ func partialSources(ss []feed.SourceStatus) bool {
 
 // scrapeReason classifies a scrape's error for the metrics ("" when it
 // worked).
-func scrapeReason(err error, papers int) string {
+func scrapeReason(err error) string {
 	var he *scrape.HTTPError
 	var ne net.Error
 	switch {
