@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/paperfeed/paperfeed/paper"
 )
 
 // digestAuthors is how many authors a digest names for a paper before
@@ -87,7 +89,15 @@ type digestDay struct {
 // Like Render it is pure and checks the site and the topic; it fails on a
 // bad site or slug, or an item without any date, naming the topic.
 func Daily(s Site, t Topic) (Feeds, error) {
-	ch, err := prepareDaily(s, t)
+	return new(Renderer).Daily(s, t)
+}
+
+// Daily is Daily, reusing the digest lines (title, link, authors, excerpt)
+// of papers this Renderer has listed before: the site builder renders the
+// digest of every topic it re-renders, a paper is listed by several of
+// them, and cleaning and cutting its abstract is most of a digest's cost.
+func (r *Renderer) Daily(s Site, t Topic) (Feeds, error) {
+	ch, err := r.prepareDaily(s, t)
 	if err != nil {
 		return Feeds{}, fmt.Errorf("daily: %w", err)
 	}
@@ -105,7 +115,7 @@ func Daily(s Site, t Topic) (Feeds, error) {
 }
 
 // prepareDaily groups t's items by day into the digest's channel.
-func prepareDaily(s Site, t Topic) (*channel, error) {
+func (r *Renderer) prepareDaily(s Site, t Topic) (*channel, error) {
 	st, err := checkSite(s)
 	if err != nil {
 		return nil, err
@@ -150,16 +160,7 @@ func prepareDaily(s Site, t Topic) (*channel, error) {
 			arrival = date
 		}
 		d.latest = later(d.latest, arrival)
-		dp := digestPaper{
-			Title:   collapse(p.Title),
-			URL:     webURL(p.PageURL()),
-			Authors: digestAuthorLine(cleanList(p.Authors)),
-			Excerpt: excerpt(p.Abstract, excerptRunes),
-		}
-		if dp.Title == "" {
-			dp.Title = collapse(p.ID)
-		}
-		d.papers = append(d.papers, dp)
+		d.papers = append(d.papers, r.digestPaper(p))
 	}
 	slices.SortFunc(days, func(a, b *digestDay) int { return b.start.Compare(a.start) })
 	if t.More && len(days) > 0 {
@@ -185,6 +186,27 @@ func prepareDaily(s Site, t Topic) (*channel, error) {
 		return nil, fmt.Errorf("topic %s: %w", slug, errNoDate)
 	}
 	return ch, nil
+}
+
+// digestPaper is p as a digest lists it, made once per Renderer.
+func (r *Renderer) digestPaper(p *paper.Paper) digestPaper {
+	if dp, ok := r.digest[p.ID]; ok {
+		return dp
+	}
+	dp := digestPaper{
+		Title:   collapse(p.Title),
+		URL:     webURL(p.PageURL()),
+		Authors: digestAuthorLine(cleanList(p.Authors)),
+		Excerpt: excerpt(p.Abstract, excerptRunes),
+	}
+	if dp.Title == "" {
+		dp.Title = collapse(p.ID)
+	}
+	if r.digest == nil {
+		r.digest = map[string]digestPaper{}
+	}
+	r.digest[p.ID] = dp
+	return dp
 }
 
 // dayEntry is the digest item of day d of the topic titled title; open is

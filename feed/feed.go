@@ -48,7 +48,10 @@
 //     in the output are absolute http(s) URLs; other links are left out.
 //   - WriteFile replaces a file through a hidden temporary file in the same
 //     directory (".<name>.tmp-*"), fsync and rename, and leaves a file that
-//     already holds the same bytes untouched.
+//     already holds the same bytes untouched; a file on disk is always a
+//     whole old or whole new version. A Writer does the same for many files
+//     and syncs each directory once, at Sync, after which the renames last
+//     through a crash of the machine.
 //
 // Render gives a topic's three feeds at once, preparing the topic (checks,
 // cleaning, item HTML, terms) once for all of them; Atom, RSS and JSON give
@@ -349,16 +352,19 @@ func Render(s Site, t Topic) (Feeds, error) {
 }
 
 // Renderer renders the topics of one build of a site. A paper shown by
-// several topics has the same item HTML in each, and a Renderer makes it
-// once: a refresh re-renders every topic that shows a changed paper, and the
-// item HTML is most of a feed's cost. The papers must not change while a
-// Renderer is in use (it knows them by ID); the zero value is ready.
+// several topics has the same item in each but for its terms (the same
+// id, title, authors, date and HTML), and the same lines in their daily
+// digests, and a Renderer makes them once: a refresh re-renders every topic
+// that shows a changed paper, and the item HTML is most of a feed's cost.
+// The papers must not change while a Renderer is in use (it knows them by
+// ID); the zero value is ready.
 type Renderer struct {
-	html map[string]string // item HTML by paper ID
+	entries map[string]entry       // items by paper ID, without terms (paperEntry)
+	digest  map[string]digestPaper // digest lines by paper ID
 }
 
-// Render is Render, reusing the item HTML of papers this Renderer has
-// rendered before.
+// Render is Render, reusing the items of papers this Renderer has rendered
+// before.
 func (r *Renderer) Render(s Site, t Topic) (Feeds, error) {
 	ch, err := r.prepare(s, t)
 	if err != nil {
@@ -425,6 +431,31 @@ func (r *Renderer) prepare(s Site, t Topic) (*channel, error) {
 
 func (r *Renderer) newEntry(it *Item, fallback time.Time) (entry, error) {
 	p := &it.Paper
+	e, ok := r.entries[p.ID]
+	if !ok {
+		var err error
+		if e, err = paperEntry(p); err != nil {
+			return entry{}, err
+		}
+		if r.entries == nil {
+			r.entries = map[string]entry{}
+		}
+		r.entries[p.ID] = e
+	}
+	if e.date.IsZero() {
+		e.date = fallback.UTC().Truncate(time.Millisecond)
+	}
+	if e.date.IsZero() {
+		return entry{}, fmt.Errorf("paper %s: %w", p.ID, errNoDate)
+	}
+	e.terms = terms(it.Terms, p.Categories, p.AIKeywords)
+	return e, nil
+}
+
+// paperEntry is the part of p's entry that is the same in every topic:
+// all but its terms, and its date when p has none (the topic's Updated
+// stands in).
+func paperEntry(p *paper.Paper) (entry, error) {
 	// Each of the paper's URLs is made and checked once, here and in
 	// newContent: the id, link, image and content links share them.
 	abs := p.AbsURL()
@@ -435,26 +466,12 @@ func (r *Renderer) newEntry(it *Item, fallback time.Time) (entry, error) {
 	if id == "" {
 		return entry{}, fmt.Errorf("paper %q: %w", p.ID, errNoID)
 	}
-	date := Date(p)
-	if date.IsZero() {
-		date = fallback.UTC()
-	}
-	if date.IsZero() {
-		return entry{}, fmt.Errorf("paper %s: %w", p.ID, errNoDate)
-	}
 	link, image := webURL(p.PageURL()), webURL(p.Thumbnail)
 	authors := cleanList(p.Authors)
-	content, ok := r.html[p.ID]
-	if !ok {
-		d := newContent(p, authors, abs, link, image)
-		var err error
-		if content, err = renderContent(&d); err != nil {
-			return entry{}, fmt.Errorf("paper %s: %w", p.ID, err)
-		}
-		if r.html == nil {
-			r.html = map[string]string{}
-		}
-		r.html[p.ID] = content
+	d := newContent(p, authors, abs, link, image)
+	content, err := renderContent(&d)
+	if err != nil {
+		return entry{}, fmt.Errorf("paper %s: %w", p.ID, err)
 	}
 	e := entry{
 		id:      id,
@@ -462,9 +479,8 @@ func (r *Renderer) newEntry(it *Item, fallback time.Time) (entry, error) {
 		title:   collapse(p.Title),
 		content: content,
 		authors: capAuthors(authors),
-		terms:   terms(it.Terms, p.Categories, p.AIKeywords),
 		image:   image,
-		date:    date.Truncate(time.Millisecond),
+		date:    Date(p).Truncate(time.Millisecond),
 	}
 	if e.title == "" {
 		e.title = id

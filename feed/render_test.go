@@ -296,7 +296,8 @@ func TestRenderSameBytes(t *testing.T) {
 
 // TestRendererSameBytes: a Renderer that has rendered a topic's papers
 // before (in this topic, and in one showing them in another order and with
-// other terms) writes the topic as a fresh Render does.
+// other terms) writes the topic and its daily digest as a fresh Render and
+// Daily do.
 func TestRendererSameBytes(t *testing.T) {
 	for _, tt := range hostileCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,11 +320,50 @@ func TestRendererSameBytes(t *testing.T) {
 				if !bytes.Equal(got.Atom, want.Atom) || !bytes.Equal(got.RSS, want.RSS) || !bytes.Equal(got.JSON, want.JSON) {
 					t.Errorf("topic %s: a reused Renderer wrote other bytes than Render", tp.Slug)
 				}
+				got, err = r.Daily(testSite, tp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err = Daily(testSite, tp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Atom, want.Atom) || !bytes.Equal(got.RSS, want.RSS) || !bytes.Equal(got.JSON, want.JSON) {
+					t.Errorf("topic %s: a reused Renderer wrote another digest than Daily", tp.Slug)
+				}
 			}
-			if len(tt.topic.Items) > 0 && len(r.html) == 0 {
-				t.Error("the Renderer kept no item HTML")
+			if len(tt.topic.Items) > 0 && (len(r.entries) == 0 || len(r.digest) == 0) {
+				t.Errorf("the Renderer kept %d items and %d digest lines, want some of each", len(r.entries), len(r.digest))
 			}
 		})
+	}
+}
+
+// TestRendererUndatedPaperPerTopic: a paper without any date of its own is
+// dated by each topic's Updated, also when a Renderer made its item for
+// another topic before.
+func TestRendererUndatedPaperPerTopic(t *testing.T) {
+	p := paper.Paper{ID: "2606.00001", Title: "undated"}
+	var r Renderer
+	for _, updated := range []time.Time{refreshed, refreshed.Add(time.Hour)} {
+		tp := Topic{Slug: "u", Items: []Item{{Paper: p}}, Updated: updated}
+		got, err := r.Render(testSite, tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Render(testSite, tp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Atom, want.Atom) || !bytes.Equal(got.RSS, want.RSS) || !bytes.Equal(got.JSON, want.JSON) {
+			t.Errorf("updated %s: a reused Renderer wrote other bytes than Render:\n%s\n---\n%s", updated, got.Atom, want.Atom)
+		}
+		if stamp := updated.Format(dateLayout); !bytes.Contains(got.Atom, []byte("<updated>"+stamp+"</updated>")) {
+			t.Errorf("updated %s: the item is not dated %s:\n%s", updated, stamp, got.Atom)
+		}
+	}
+	if _, err := r.Render(testSite, Topic{Slug: "z", Items: []Item{{Paper: p}}}); !errors.Is(err, errNoDate) {
+		t.Errorf("a topic without Updated: got %v, want errNoDate", err)
 	}
 }
 

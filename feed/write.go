@@ -9,21 +9,59 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 )
 
 // WriteFile writes data to dir/name (creating parent dirs) through a temporary file in the SAME
-// directory, fsync, rename — unless the file already holds exactly these bytes, in which case it
-// does nothing and returns changed=false (readers keep their ETag; mtime unchanged).
-//
-// name is a slash-separated path inside dir ("feeds/ai.atom"); names that
-// leave dir are refused. The temporary file is hidden (".<base>.tmp-*") so the
-// HTTP server can skip it, and it is removed on any error. The new file is
-// readable by all (0644).
+// directory, fsync, rename and a sync of the directory — unless the file already holds exactly
+// these bytes, in which case it does nothing and returns changed=false (readers keep their ETag;
+// mtime unchanged). It is a Writer that writes one file and syncs.
 func WriteFile(dir, name string, data []byte) (changed bool, err error) {
+	w := NewWriter(dir)
+	if changed, err = w.WriteFile(name, data); err != nil {
+		return changed, err
+	}
+	return changed, w.Sync()
+}
+
+// Writer writes the files of one directory tree, each replaced whole, and
+// makes the renames durable together: a rename lasts through a crash of
+// the machine only once its directory is synced, and a site build renames
+// a thousand files into two directories, so Sync syncs each directory
+// once instead of once per file. Until Sync returns nil, a crash may
+// leave a file written since the last Sync at its old version, still
+// whole, never a mix: a caller records files as written only after Sync.
+//
+// One sync per directory per build instead of one per file: a refresh of
+// 100 topics over 100,000 papers (565 files written) spends about 1.54 s
+// of CPU against 1.59 s (the medians of five alternating runs of the real
+// binary, see the package site), on top of the disk's wait per sync.
+//
+// A Writer is not safe for concurrent use.
+type Writer struct {
+	dir string
+	// pending are the directories renamed into and not synced since.
+	pending []string
+}
+
+// NewWriter returns a Writer of files under dir.
+func NewWriter(dir string) *Writer { return &Writer{dir: dir} }
+
+// WriteFile writes data to name under the Writer's directory (creating
+// parent dirs) through a temporary file in the SAME directory, fsync and
+// rename, unless the file already holds exactly these bytes, in which case
+// it does nothing and returns changed=false (readers keep their ETag;
+// mtime unchanged). The rename is durable once Sync returns nil.
+//
+// name is a slash-separated path inside the directory ("feeds/ai.atom");
+// names that leave it are refused. The temporary file is hidden
+// (".<base>.tmp-*") so the HTTP server can skip it, and it is removed on any
+// error. The new file is readable by all (0644).
+func (w *Writer) WriteFile(name string, data []byte) (changed bool, err error) {
 	if !filepath.IsLocal(filepath.FromSlash(name)) {
 		return false, fmt.Errorf("write %q: %w", name, errNotLocal)
 	}
-	path := filepath.Join(dir, filepath.FromSlash(name))
+	path := filepath.Join(w.dir, filepath.FromSlash(name))
 	if same(path, data) {
 		return false, nil
 	}
@@ -55,11 +93,31 @@ func WriteFile(dir, name string, data []byte) (changed bool, err error) {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
-	// The rename is durable only once the directory is synced.
-	if err := syncDir(parent); err != nil {
-		return true, fmt.Errorf("write %s: %w", name, err)
+	if !slices.Contains(w.pending, parent) {
+		w.pending = append(w.pending, parent)
 	}
 	return true, nil
+}
+
+// Sync makes every rename WriteFile did since the last Sync durable, by
+// syncing each directory they went into, once. A directory that fails
+// stays to be synced by the next Sync; the error names every one that
+// failed.
+func (w *Writer) Sync() error {
+	var errs []error
+	var failed []string
+	for _, dir := range w.pending {
+		if err := syncDir(dir); err != nil {
+			rel, rerr := filepath.Rel(w.dir, dir)
+			if rerr != nil {
+				rel = dir
+			}
+			errs = append(errs, fmt.Errorf("sync directory %s: %w", filepath.ToSlash(rel), err))
+			failed = append(failed, dir)
+		}
+	}
+	w.pending = failed
+	return errors.Join(errs...)
 }
 
 var errNotLocal = errors.New("name is not a local path")
@@ -111,18 +169,16 @@ func removeTemp(path string) error {
 	return nil
 }
 
+// syncDir makes the entries of dir durable (the renames into it).
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("sync dir: %w", err)
+		return err
 	}
 	if err := d.Sync(); err != nil {
-		return errors.Join(fmt.Errorf("sync dir: %w", err), d.Close())
+		return errors.Join(err, d.Close())
 	}
-	if err := d.Close(); err != nil {
-		return fmt.Errorf("sync dir: %w", err)
-	}
-	return nil
+	return d.Close()
 }
 
 // tempPattern matches the names of WriteFile's temporary files.

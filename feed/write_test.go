@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,65 @@ func TestSame(t *testing.T) {
 				t.Errorf("same(%s, %d bytes) = %v, want %v", filepath.Base(tt.path), len(tt.data), got, tt.want)
 			}
 		})
+	}
+}
+
+// TestWriterSyncsEachDirectoryOnce: a Writer's renames wait for Sync, which
+// syncs each directory written into once; an unchanged file adds nothing
+// to sync.
+func TestWriterSyncsEachDirectoryOnce(t *testing.T) {
+	dir := t.TempDir()
+	w := NewWriter(dir)
+	for _, name := range []string{"feeds/a.atom", "feeds/a.rss", "index.html", "feeds/b.atom"} {
+		if changed, err := w.WriteFile(name, []byte(name)); err != nil || !changed {
+			t.Fatalf("%s: changed=%v err=%v, want true, nil", name, changed, err)
+		}
+	}
+	want := []string{filepath.Join(dir, "feeds"), dir}
+	if !slices.Equal(w.pending, want) {
+		t.Errorf("to sync: %q, want %q", w.pending, want)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.pending) != 0 {
+		t.Errorf("still to sync after Sync: %q", w.pending)
+	}
+	if changed, err := w.WriteFile("feeds/a.atom", []byte("feeds/a.atom")); err != nil || changed {
+		t.Fatalf("same bytes: changed=%v err=%v, want false, nil", changed, err)
+	}
+	if len(w.pending) != 0 {
+		t.Errorf("an unchanged file left %q to sync", w.pending)
+	}
+	noTemp(t, dir)
+}
+
+// TestWriterSyncFails: a directory that cannot be synced is named in the
+// error and synced again by the next Sync, which then succeeds.
+func TestWriterSyncFails(t *testing.T) {
+	dir := t.TempDir()
+	w := NewWriter(dir)
+	for _, name := range []string{"index.html", "feeds/a.atom"} {
+		if _, err := w.WriteFile(name, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A directory gone before its sync cannot be opened to be synced.
+	feeds := filepath.Join(dir, "feeds")
+	if err := os.RemoveAll(feeds); err != nil {
+		t.Fatal(err)
+	}
+	err := w.Sync()
+	if err == nil || !strings.Contains(err.Error(), "sync directory feeds: ") || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v, want an error naming the feeds directory", err)
+	}
+	if !slices.Equal(w.pending, []string{feeds}) {
+		t.Errorf("to sync after the failure: %q, want only the feeds directory", w.pending)
+	}
+	if err := os.Mkdir(feeds, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil || len(w.pending) != 0 {
+		t.Errorf("second Sync: %v, %q left; want nil, none", err, w.pending)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/paperfeed/paperfeed/paper"
+	"github.com/paperfeed/paperfeed/store"
 )
 
 // checkWhole fails unless every file of the site under out is whole: each
@@ -294,4 +296,90 @@ func TestReadOnlyDirectory(t *testing.T) {
 			})
 		}
 	}
+}
+
+// savedRendered is, by slug, what the state saved in s says each topic's
+// files were last written from.
+func savedRendered(t *testing.T, s *store.Store) map[string]uint64 {
+	t.Helper()
+	state, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]uint64{}
+	for k, v := range state {
+		if slug, ok := strings.CutPrefix(k, statePrefix); ok {
+			var ts topicState
+			if err := json.Unmarshal(v, &ts); err != nil {
+				t.Fatal(err)
+			}
+			out[slug] = ts.Rendered
+		}
+	}
+	return out
+}
+
+// TestUnsyncedFilesAreNotRecorded: the directories are synced once per
+// Build, not once per file, and until they are, nothing says the files
+// were written. A Build whose sync fails reports the error, leaves the
+// index as it was and saves no topic as written; the next Build syncs
+// before it saves the state and succeeds, and writes the index.
+func TestUnsyncedFilesAreNotRecorded(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	cfg := config(t, testSpecs)
+	b := New(out, cfg, discard)
+	if _, err := b.Build(s, seed(t, s, rand.New(rand.NewPCG(39, 40)), 40).Changed, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	index, before := readFile(t, out, "index.html"), savedRendered(t, s)
+
+	errDisk := errors.New("the disk went away")
+	syncs := 0
+	b.sync = func() error { syncs++; return errDisk }
+	res, err := s.Merge([]paper.Paper{newest}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Build(s, res.Changed, nil, Status{}, day)
+	if !errors.Is(err, errDisk) {
+		t.Fatalf("got %v, want the sync's error", err)
+	}
+	if syncs != 1 || len(got.Changed) == 0 {
+		t.Errorf("%d syncs and %d feeds changed, want 1 sync after the feeds were written", syncs, len(got.Changed))
+	}
+	if !bytes.Equal(readFile(t, out, "index.html"), index) {
+		t.Error("index.html was written although the feeds it links were not synced")
+	}
+	if after := savedRendered(t, s); !maps.Equal(after, before) {
+		t.Errorf("the state saved says %v were written, want %v as before the unsynced build", after, before)
+	}
+	checkWhole(t, out)
+
+	var atSync []map[string]uint64 // the saved state at each sync
+	b.sync = func() error {
+		atSync = append(atSync, savedRendered(t, s))
+		return b.files.Sync()
+	}
+	if _, err := b.Build(s, nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	if len(atSync) == 0 || !maps.Equal(atSync[0], before) {
+		t.Errorf("state saved before the first sync: %v, want %v (syncs: %d)", atSync, before, len(atSync))
+	}
+	after := savedRendered(t, s)
+	for i, spec := range cfg.Specs {
+		if want := b.topics[i].Rendered; after[spec.Slug] != want {
+			t.Errorf("topic %s: saved as rendered from %x, want %x", spec.Slug, after[spec.Slug], want)
+		}
+	}
+	if maps.Equal(after, before) {
+		t.Error("no topic was saved as written after the synced build")
+	}
+	if !bytes.Contains(readFile(t, out, "index.html"), []byte(newest.Title)) {
+		t.Error("the synced build did not write the index")
+	}
+	checkFeeds(t, 0, out, s, cfg)
+	checkWhole(t, out)
 }

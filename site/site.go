@@ -28,26 +28,31 @@
 // topic's text, the site (its hub included), the shown papers and their
 // content, and whether the topic takes more. Every feed is written with a
 // gzip copy beside it (<name>.gz, as nginx's gzip_static expects), each
-// through feed.WriteFile, which leaves a file that already holds the same
+// through a feed.Writer, which leaves a file that already holds the same
 // bytes untouched; Result.Changed lists the public URL of each feed whose
-// bytes changed, for WebSub. feeds.opml and index.html follow, then the
-// files of topics no longer configured are removed (their digests too), so
-// a reader never finds a link to a feed that is not there.
+// bytes changed, for WebSub. The directories are then synced, once each,
+// so that the renames last through a crash of the machine; feeds.opml and
+// index.html follow and are synced in turn, then the files of topics no
+// longer configured are removed (their digests too), so a reader never
+// finds a link to a feed that is not there, not even after a power loss.
 //
 // A write that fails (a full disk, a read-only directory, no file
-// descriptor left, a directory where a feed should be) ends the Build with
-// an error naming the file. Every file already on disk stays whole
-// (feed.WriteFile replaces files by rename); index.html and feeds.opml are
-// not written and no file is removed, since they could then link to a feed
-// that is not there; and a topic whose files failed is not recorded as
-// written, so the next Build writes it again even when nothing changed.
+// descriptor left, a directory where a feed should be), or a directory
+// that cannot be synced, ends the Build with an error naming the file or
+// the directory. Every file already on disk stays whole (feed.Writer
+// replaces files by rename); index.html and feeds.opml are not written and
+// no file is removed, since they could then link to a feed that is not
+// there; and a topic whose files failed, or were not synced, is not
+// recorded as written, so the next Build writes it again even when
+// nothing changed. A directory that failed to sync is synced again by the
+// next Build before it reports success.
 //
 // # State
 //
 // The members and what was last rendered are kept in the store's state
 // bucket under "topic/<slug>" and "gen" (the history generation they
-// reflect), saved after the files are written (also after a write failed,
-// for the topics whose files were written), so the next process starts
+// reflect), saved after the files are written and synced (also after a
+// write failed, for the topics whose files were), so the next process starts
 // where this one stopped; a build that changed nothing saves nothing. Other
 // keys of the bucket are left alone. A topic state carries a version: one
 // saved by an earlier release, whose members may be ordered by other keys,
@@ -191,12 +196,18 @@ type Builder struct {
 
 	hits map[string][]topic.Hit // routing of the papers seen by one Build
 	zw   *gzip.Writer           // compresses every gzip copy, reset for each
+
+	files *feed.Writer // writes every file of the site
+	// sync makes the files written since it last succeeded durable:
+	// files.Sync, which a test makes fail.
+	sync func() error
 }
 
 // New returns a Builder writing into dir. It reads nothing until Load or
 // the first Build.
 func New(dir string, cfg Config, log *slog.Logger) *Builder {
-	return &Builder{dir: dir, log: log, cfg: cfg}
+	files := feed.NewWriter(dir)
+	return &Builder{dir: dir, log: log, cfg: cfg, files: files, sync: files.Sync}
 }
 
 // SetConfig replaces the site and topics. Topics whose rules changed are
@@ -358,10 +369,13 @@ func (b *Builder) Build(s *store.Store, changed []*paper.Paper, pruned []string,
 		topics, err = b.write(s, now, &res)
 	}
 	// The index and OPML link every topic's feeds: written only once all
-	// of them are, and the files of removed topics go only after the
-	// index that linked them.
+	// of them are, and durable, and the files of removed topics go only
+	// after the index that linked them is durable too.
 	if err == nil {
 		err = b.writeIndex(topics, st, &res)
+	}
+	if err == nil {
+		err = b.sync()
 	}
 	if err == nil {
 		res.Removed, err = b.removeStale()
@@ -598,47 +612,73 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 			need = append(need, m.ID)
 		}
 	}
-	// Topics share papers: each is read once, and its item HTML made once.
+	// Topics share papers: each is read once, and its item and digest
+	// lines made once.
 	var renderer feed.Renderer
 	slices.Sort(need)
 	papers, err := s.Get(slices.Compact(need)...)
 	if err != nil {
 		return nil, fmt.Errorf("read papers: %w", err)
 	}
-	for i, ts := range b.topics {
+	var written []int // topics whose six feeds were written
+	for i := range b.topics {
 		items := make([]feed.Item, 0, read[i])
 		for _, m := range b.shown(i)[:read[i]] {
 			p, ok := papers[m.ID]
 			if !ok {
 				// The history lost a member behind our back (pruned
 				// without this Builder being told).
-				return nil, &missingError{id: m.ID}
+				err = &missingError{id: m.ID}
+				break
 			}
 			terms, _ := b.terms(i, p)
 			items = append(items, feed.Item{Paper: *p, Terms: terms})
+		}
+		if err != nil {
+			break
 		}
 		topics[i].Items = items
 		if !render[i] {
 			continue
 		}
-		fs, err := renderer.Render(b.cfg.Site, topics[i])
-		if err != nil {
-			return nil, fmt.Errorf("render topic %s: %w", topics[i].Slug, err)
+		if err = b.writeTopic(&renderer, topics[i], res); err != nil {
+			break
 		}
-		daily, err := feed.Daily(b.cfg.Site, topics[i])
-		if err != nil {
-			return nil, fmt.Errorf("render topic %s: %w", topics[i].Slug, err)
-		}
-		for j, data := range [][]byte{fs.Atom, fs.RSS, fs.JSON, daily.Atom, daily.RSS, daily.JSON} {
-			if err := b.writeFeed(topics[i].Slug, formats[j], data, res); err != nil {
-				return nil, err
-			}
-		}
-		ts.Rendered, ts.dirty = sigs[i], true
+		written = append(written, i)
 		// The index and OPML need only the newest: let the rest go now.
 		topics[i].Items = slices.Clip(items[:min(len(items), indexNewest)])
 	}
+	// A topic is recorded as written only once its files are durable, also
+	// when a later topic failed: the next Build writes the others again.
+	if serr := b.sync(); serr != nil {
+		return nil, errors.Join(err, serr)
+	}
+	for _, i := range written {
+		b.topics[i].Rendered, b.topics[i].dirty = sigs[i], true
+	}
+	if err != nil {
+		return nil, err
+	}
 	return topics, nil
+}
+
+// writeTopic renders a topic's six feeds and writes them with their gzip
+// copies.
+func (b *Builder) writeTopic(renderer *feed.Renderer, t feed.Topic, res *Result) error {
+	fs, err := renderer.Render(b.cfg.Site, t)
+	if err != nil {
+		return fmt.Errorf("render topic %s: %w", t.Slug, err)
+	}
+	daily, err := renderer.Daily(b.cfg.Site, t)
+	if err != nil {
+		return fmt.Errorf("render topic %s: %w", t.Slug, err)
+	}
+	for j, data := range [][]byte{fs.Atom, fs.RSS, fs.JSON, daily.Atom, daily.RSS, daily.JSON} {
+		if err := b.writeFeed(t.Slug, formats[j], data, res); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // files are the names of a topic's feed files and their gzip copies.
@@ -687,10 +727,10 @@ func (b *Builder) writeFeed(slug, ext string, data []byte, res *Result) error {
 }
 
 // writeFile writes one file of the site and says whether its bytes
-// changed, which they may have even with an error (the rename done, the
-// directory's sync failed); feed.WriteFile's error names the file.
+// changed; the error names the file. The file is durable at the next
+// b.sync.
 func (b *Builder) writeFile(name string, data []byte, res *Result) (bool, error) {
-	changed, err := feed.WriteFile(b.dir, name, data)
+	changed, err := b.files.WriteFile(name, data)
 	if changed {
 		res.Written++
 	}
