@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -143,12 +144,155 @@ func feedIDs(t *testing.T, dir, slug string) []string {
 	return ids
 }
 
+// feedTerms is, for each entry of a topic's Atom feed, its id and its
+// categories: "<id>: <term>, <term>".
+func feedTerms(t *testing.T, dir, slug string) []string {
+	t.Helper()
+	var doc struct {
+		Entries []struct {
+			ID         string `xml:"id"`
+			Categories []struct {
+				Term string `xml:"term,attr"`
+			} `xml:"category"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal(readFile(t, dir, "feeds/"+slug+".atom"), &doc); err != nil {
+		t.Fatalf("%s.atom: %v", slug, err)
+	}
+	var out []string
+	for _, e := range doc.Entries {
+		var terms []string
+		for _, c := range e.Categories {
+			terms = append(terms, c.Term)
+		}
+		out = append(out, e.ID+": "+strings.Join(terms, ", "))
+	}
+	return out
+}
+
+// expectedTerms is feedTerms as routing s from scratch gives it, for papers
+// without arXiv categories or AI keywords (the test papers): the matched
+// terms alone.
+func expectedTerms(t *testing.T, s *store.Store, cfg Config, ids [][]string) [][]string {
+	t.Helper()
+	want := make([][]string, len(ids))
+	for i, list := range ids {
+		for _, id := range list {
+			arxiv := strings.TrimPrefix(id, "https://arxiv.org/abs/")
+			papers, err := s.Get(arxiv)
+			if err != nil || papers[arxiv] == nil {
+				t.Fatalf("paper %s: %v", arxiv, err)
+			}
+			ok, terms := cfg.Router.Take(i, papers[arxiv])
+			if !ok {
+				t.Fatalf("topic %s does not take %s", cfg.Specs[i].Slug, arxiv)
+			}
+			want[i] = append(want[i], id+": "+strings.Join(terms, ", "))
+		}
+	}
+	return want
+}
+
+// checkFeeds holds every topic's Atom feed to routing the whole history
+// from scratch: the papers, in order, and the terms each was taken by.
 func checkFeeds(t *testing.T, round int, dir string, s *store.Store, cfg Config) {
 	t.Helper()
 	want := expected(t, s, cfg)
 	for i, spec := range cfg.Specs {
 		if got := feedIDs(t, dir, spec.Slug); !slices.Equal(got, want[i]) {
 			t.Fatalf("round %d: topic %s shows\n%v\nwant\n%v", round, spec.Slug, got, want[i])
+		}
+	}
+	terms := expectedTerms(t, s, cfg, want)
+	for i, spec := range cfg.Specs {
+		if got := feedTerms(t, dir, spec.Slug); !slices.Equal(got, terms[i]) {
+			t.Fatalf("round %d: topic %s has the terms\n%q\nwant\n%q", round, spec.Slug, got, terms[i])
+		}
+	}
+}
+
+// TestTermsFollowThePaper: the terms a topic shows for a paper (its Atom
+// categories) are those it takes the paper by now: after the paper
+// changed, after a restart, and from a state saved without terms.
+func TestTermsFollowThePaper(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	specs := []topic.Spec{{Slug: "vl", Keywords: []string{"vision", "language"}, Limit: 5}}
+	cfg := config(t, specs)
+	b := New(out, cfg, discard)
+	p := paper.Paper{ID: "2606.00001", Title: "vision model", Day: day}
+	step := func(b *Builder, p paper.Paper, want ...string) {
+		t.Helper()
+		res, err := s.Merge([]paper.Paper{p}, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Build(s, res.Changed, nil, Status{}, day); err != nil {
+			t.Fatal(err)
+		}
+		if got := feedTerms(t, out, "vl"); !slices.Equal(got, want) {
+			t.Errorf("after %s: the feed shows %q, want %q", p.Title, got, want)
+		}
+	}
+	step(b, p, "https://arxiv.org/abs/2606.00001: vision")
+	p.Title = "language model"
+	step(b, p, "https://arxiv.org/abs/2606.00001: language")
+
+	// A restart: the saved members carry their terms.
+	s = reopen(t, dir, s)
+	b = New(out, cfg, discard)
+	step(b, paper.Paper{ID: "2606.00002", Title: "vision and language", Day: day.Add(-time.Hour)},
+		"https://arxiv.org/abs/2606.00001: language", "https://arxiv.org/abs/2606.00002: vision, language")
+
+	// A state saved without terms (by an earlier release): they are
+	// routed again.
+	state, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts topicState
+	if err := json.Unmarshal(state[statePrefix+"vl"], &ts); err != nil {
+		t.Fatal(err)
+	}
+	for i := range ts.Members {
+		if len(ts.Members[i].Terms) == 0 {
+			t.Errorf("member %s saved without its terms", ts.Members[i].ID)
+		}
+		ts.Members[i].Terms = nil
+	}
+	ts.Rendered = 0 // written again
+	data, err := json.Marshal(&ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveState(map[string][]byte{statePrefix + "vl": data}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(out, "feeds", "vl.atom")); err != nil {
+		t.Fatal(err)
+	}
+	b = New(out, cfg, discard)
+	res, err := b.Build(s, nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scanned != 0 {
+		t.Errorf("a state without terms routed %d topics over the history, want 0", res.Scanned)
+	}
+	if got, want := feedTerms(t, out, "vl"), []string{"https://arxiv.org/abs/2606.00001: language", "https://arxiv.org/abs/2606.00002: vision, language"}; !slices.Equal(got, want) {
+		t.Errorf("from a state without terms: the feed shows %q, want %q", got, want)
+	}
+	if state, err = s.State(); err != nil {
+		t.Fatal(err)
+	}
+	ts = topicState{}
+	if err := json.Unmarshal(state[statePrefix+"vl"], &ts); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ts.Members {
+		if len(m.Terms) == 0 {
+			t.Errorf("member %s still saved without its terms", m.ID)
 		}
 	}
 }
