@@ -16,8 +16,8 @@
 //     writer calls it after every write.
 //   - The one exception: a verified .gz of at most 256 KB is held in memory,
 //     as the Reload that verified it read it, up to 32 MB for the whole set
-//     (files beyond that stay on disk), and http.ServeContent sends it from
-//     there. It is the bytes its ETag names until the next Reload, which
+//     taken in name order (the rest stay on disk), and http.ServeContent
+//     sends it from there. It is the bytes its ETag names until the next Reload, which
 //     reads a changed .gz again: a .gz replaced or removed on disk since is
 //     still sent as it was verified, with its own ETag, never as a mix.
 //   - Reload is all or nothing. When the directory, a subdirectory or a file
@@ -98,22 +98,33 @@ const gzExt = ".gz"
 // maxHeld bytes for the whole set, and sent from there; anything else is
 // sent from disk. This is the one place the handler departs from "bodies
 // stay on disk", because the gzip budget of issue 9 (at least half of
-// nginx gzip_static's req/s, serve/loadtest/run.sh) is not met without it:
-// per gzip request of the 100 KB feed's 15 KB .gz, opening it through the
-// root (two openat and a close), fstat, ServeContent's seeks and its
-// 512-byte read cost more than the header write and sendfile that follow.
-// Measured with run.sh (ROUNDS=3, 5 s, 2 shared cores, back to back):
+// nginx gzip_static's req/s, serve/loadtest/run.sh) is further out of reach
+// without it: per gzip request of run.sh's 100 KB feed (a 15 KB .gz), the
+// open through the root (two openat and a close), fstat, ServeContent's
+// two seeks and its 512-byte read cost as much as the header write and
+// sendfile that follow. Measured with run.sh, gzip case, ROUNDS=3, 5 s,
+// builds run back to back on 2 shared cores (load average 1 to 11); the
+// medians of all runs, the range in brackets:
 //
-//	                  req/s vs nginx   server CPU per request
-//	from disk         0.42x            45-54 us (nginx 17-19 us)
-//	held              0.5x             33-38 us
+//	                           req/s vs nginx     server CPU per request
+//	.gz from disk (19 runs)    0.35x [0.25-0.46]  54 us [45-63]
+//	held, net/http's copy (8)  0.37x [0.09-0.42]  48 us [43-63]
+//	held, heldWriter (17)      0.43x [0.33-0.68]  38 us [33-44]
+//	nginx                                         17-22 us
 //
-// Every feed's .gz fits under maxHeldFile (the largest of a 100-topic site
-// at the default limit of 100 papers is about 100 KB of real abstracts);
-// maxHeld bounds the memory whatever the topic count: a 100-topic site
-// holds its 600 .gz copies in about 5 MB (synthetic history) to 17 MB
-// (estimated from the real abstracts' 4:1 ratio), 1,000 topics would want
-// ten times that.
+// A held *os.File per file instead (pread through an io.SectionReader, no
+// open per request) measured 0.25-0.39x and 48-59 us: it loses sendfile and
+// copies through the same per-response buffer. A handler that does nothing
+// but set fixed headers and Write the body measured 0.40-0.54x and 41-45 us:
+// what is left is net/http's own work (reading the request, two writes per
+// response, deadlines), so no handler on net/http gets much further.
+//
+// Every feed's .gz fits under maxHeldFile: the largest feed of a 100-topic
+// site at the default limit (100 papers) is 294 KB, whose .gz is 34 KB with
+// the synthetic history and about 70 KB of real abstracts (4:1). maxHeld
+// bounds the memory whatever the topic count: that site holds its 600 .gz
+// in 5.2 MB (synthetic history; about 17 MB of real abstracts); 1,000
+// topics would want ten times that and hold the first 32 MB of it.
 const (
 	maxHeldFile = 256 << 10
 	maxHeld     = 32 << 20
@@ -654,12 +665,13 @@ func (h *Handler) setGzipHeader(hdr http.Header, rt *route) {
 	hdr["Content-Length"] = rt.gz.length
 }
 
-// heldWriter is the ResponseWriter a held .gz is sent through. http.ServeContent
-// copies the body with io.CopyN, which reaches net/http's ReadFrom: for a
-// reader that is not a file, that allocates a copy buffer the size of the
-// body for every response (a quarter of the CPU the held body saves goes to
-// that garbage). Its ReadFrom hands the rest of the held bytes to one Write
-// instead; a range, which reads only part of them, takes the plain copy.
+// heldWriter is the ResponseWriter a held .gz is sent through.
+// http.ServeContent copies the body with io.CopyN, which reaches net/http's
+// ReadFrom: for a reader that is not a file, that allocates a copy buffer of
+// the body's size, up to 32 KB, for every response, and the garbage takes
+// back most of what holding saves (48 us per request instead of 38, see
+// maxHeld). Its ReadFrom hands the rest of the held bytes to one Write
+// instead; a range that ends before the end takes the plain copy.
 type heldWriter struct{ http.ResponseWriter }
 
 func (w heldWriter) ReadFrom(src io.Reader) (int64, error) {
