@@ -356,6 +356,9 @@ func Render(s Site, t Topic) (Feeds, error) {
 // id, title, authors, date and HTML), and the same lines in their daily
 // digests, and a Renderer makes them once: a refresh re-renders every topic
 // that shows a changed paper, and the item HTML is most of a feed's cost.
+// Reusing the rest of the item as well as its HTML takes a refresh of 100
+// topics over 100,000 papers where 30 change from 1.43 s of CPU to 1.38 s
+// (the real binary; medians of eight alternating runs; the budget is 1 s).
 // The papers must not change while a Renderer is in use (it knows them by
 // ID); the zero value is ready.
 type Renderer struct {
