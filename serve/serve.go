@@ -103,14 +103,21 @@ const gzExt = ".gz"
 // open through the root (two openat and a close), fstat, ServeContent's
 // two seeks and its 512-byte read cost as much as the header write and
 // sendfile that follow. Measured with run.sh, gzip case, ROUNDS=3, 5 s,
-// builds run back to back on 2 shared cores (load average 1 to 11); the
+// builds run back to back on 2 shared cores (load average 0.2 to 11); the
 // medians of all runs, the range in brackets:
 //
 //	                           req/s vs nginx     server CPU per request
-//	.gz from disk (19 runs)    0.35x [0.25-0.46]  54 us [45-63]
+//	.gz from disk (23 runs)    0.35x [0.25-0.46]  54 us [45-63]
 //	held, net/http's copy (8)  0.37x [0.09-0.42]  48 us [43-63]
-//	held, heldWriter (17)      0.43x [0.33-0.68]  38 us [33-44]
+//	held, heldWriter (21)      0.45x [0.33-0.68]  37 us [31-44]
 //	nginx                                         17-22 us
+//
+// The ratio follows the neighbours' tests more than the code (one build
+// measured 0.33x and 0.68x within the hour); CPU per request is the steadier
+// figure: nginx's is half of held's, and a third of from disk's. Plain and
+// 304 requests do not touch this code: 0.72x and 0.50x (medians of 9 runs)
+// against 0.71x and 0.56x before, at the same CPU per request (48-68 us
+// and 28-38 us).
 //
 // A held *os.File per file instead (pread through an io.SectionReader, no
 // open per request) measured 0.25-0.39x and 48-59 us: it loses sendfile and
@@ -669,7 +676,7 @@ func (h *Handler) setGzipHeader(hdr http.Header, rt *route) {
 // http.ServeContent copies the body with io.CopyN, which reaches net/http's
 // ReadFrom: for a reader that is not a file, that allocates a copy buffer of
 // the body's size, up to 32 KB, for every response, and the garbage takes
-// back most of what holding saves (48 us per request instead of 38, see
+// back most of what holding saves (48 us per request instead of 37, see
 // maxHeld). Its ReadFrom hands the rest of the held bytes to one Write
 // instead; a range that ends before the end takes the plain copy.
 type heldWriter struct{ http.ResponseWriter }
