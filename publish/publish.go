@@ -85,11 +85,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -101,6 +99,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 
 	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/serve"
 )
 
 // ManifestName is the manifest object's name under the prefix. Hidden
@@ -569,7 +568,7 @@ func (p *Publisher) localFile(fsys fs.FS, name string, hasGz bool) (*localFile, 
 	if err != nil {
 		return nil, err
 	}
-	f := &localFile{name: name, source: name, contentType: contentType(name), cacheControl: p.cfg.CacheControl}
+	f := &localFile{name: name, source: name, contentType: serve.ContentType(name), cacheControl: p.cfg.CacheControl}
 	if p.cfg.GzipEncoding && hasGz {
 		gz, err := fs.ReadFile(fsys, name+gzExt)
 		if err != nil {
@@ -705,29 +704,6 @@ func (p *Publisher) requestError(what string, err error) error {
 		return fmt.Errorf("%s: %w (%s: %s)", what, ErrCredentials, resp.Code, oneLine(resp.Message))
 	}
 	return fmt.Errorf("%s: %s: %s", what, resp.Code, oneLine(resp.Message))
-}
-
-// contentType is what serve sends for a name: the feed formats named
-// exactly (mime's tables differ between systems and lack feed+json), mime
-// for the rest.
-func contentType(name string) string {
-	ext := strings.ToLower(path.Ext(name))
-	switch ext {
-	case ".atom":
-		return "application/atom+xml; charset=utf-8"
-	case ".rss":
-		return "application/rss+xml; charset=utf-8"
-	case ".json":
-		return "application/feed+json; charset=utf-8"
-	case ".opml":
-		return "text/x-opml; charset=utf-8"
-	case ".html":
-		return "text/html; charset=utf-8"
-	}
-	if t := mime.TypeByExtension(ext); t != "" {
-		return t
-	}
-	return "application/octet-stream"
 }
 
 // counter is the client's transport; it counts requests by kind.

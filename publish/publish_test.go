@@ -172,7 +172,7 @@ func expected(t *testing.T, dir string, gz bool) map[string]wantObject {
 		if err != nil {
 			return err
 		}
-		w := wantObject{data: data, contentType: contentType(name)}
+		w := wantObject{data: data, contentType: serve.ContentType(name)}
 		if gzData, err := os.ReadFile(path + ".gz"); gz && err == nil {
 			w.data, w.contentEncoding = gzData, "gzip"
 		}
@@ -594,7 +594,7 @@ func TestStaleGzipNotUsed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want[name] = wantObject{data: data, contentType: contentType(name)}
+		want[name] = wantObject{data: data, contentType: serve.ContentType(name)}
 	}
 	e.checkBucket(t, want)
 }
@@ -629,7 +629,7 @@ func TestWholeBucket(t *testing.T) {
 	if err != nil || res.Uploaded != 5 {
 		t.Errorf("stat feeds/llm.atom: %v; result %+v", err, res)
 	}
-	if obj.ContentType != contentType("x.atom") {
+	if obj.ContentType != serve.ContentType("x.atom") {
 		t.Errorf("Content-Type %q", obj.ContentType)
 	}
 	if res := publish(t, p, e.site); res.Uploaded != 0 || res.Deleted != 0 {

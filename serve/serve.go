@@ -398,7 +398,7 @@ func (h *Handler) scan(fsys fs.FS) (*snapshot, error) {
 		} else {
 			read++
 		}
-		r := &route{plain: plain, ctype: []string{contentType(name)}}
+		r := &route{plain: plain, ctype: []string{ContentType(name)}}
 		if d := gzs[name+gzExt]; d != nil {
 			err := h.gzipFile(fsys, name+gzExt, d, r, prev, &budget)
 			switch {
@@ -577,9 +577,10 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// contentType names the feed formats exactly (mime's tables differ between
-// systems and lack feed+json) and falls back to mime for the rest.
-func contentType(name string) string {
+// ContentType is the Content-Type the server sends for a file name (and
+// publish uploads it with): the feed formats named exactly (mime's tables
+// differ between systems and lack feed+json), mime for the rest.
+func ContentType(name string) string {
 	ext := strings.ToLower(path.Ext(name))
 	switch ext {
 	case ".atom":

@@ -578,8 +578,8 @@ func TestContentType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := contentType(tt.name); got != tt.want {
-				t.Errorf("contentType(%q): got %q, want %q", tt.name, got, tt.want)
+			if got := ContentType(tt.name); got != tt.want {
+				t.Errorf("ContentType(%q): got %q, want %q", tt.name, got, tt.want)
 			}
 		})
 	}
