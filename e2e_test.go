@@ -627,15 +627,14 @@ func hup(t *testing.T) {
 	}
 }
 
-// TestSourcesMerge scrapes Hugging Face and an arXiv listing that share a
-// paper: it is one item in the feed, with the fields of both sources.
-func TestSourcesMerge(t *testing.T) {
-	hf := newHFServer(t, serveJSON(fixture(t)))
-	listing, err := os.ReadFile("testdata/arxiv-list-cs.LG-new-with-hf-paper.html")
+// newArxivServer answers /list/cs.LG/new with the listing in file.
+func newArxivServer(t *testing.T, file string) *hfServer {
+	t.Helper()
+	listing, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	arxiv := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
+	return newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/list/cs.LG/new" {
 			http.NotFound(w, r)
 			return
@@ -643,6 +642,13 @@ func TestSourcesMerge(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(listing)
 	})
+}
+
+// TestSourcesMerge scrapes Hugging Face and an arXiv listing that share a
+// paper: it is one item in the feed, with the fields of both sources.
+func TestSourcesMerge(t *testing.T) {
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	arxiv := newArxivServer(t, "testdata/arxiv-list-cs.LG-new-with-hf-paper.html")
 	env := testEnv(t, hf.URL)
 	env["PAPERFEED_ARXIV_URL"] = arxiv.URL
 	path := filepath.Join(t.TempDir(), "paperfeed.yaml")

@@ -162,18 +162,7 @@ func TestFailedSourceIsRetriedSoon(t *testing.T) {
 // topics scrapes nothing (TestSIGHUPReloadsConfig).
 func TestSIGHUPWithANewSourceRefreshesIt(t *testing.T) {
 	hf := newHFServer(t, serveJSON(fixture(t)))
-	listing, err := os.ReadFile("testdata/arxiv-list-cs.LG-new-2025-12-05.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	arxiv := newHFServer(t, func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/list/cs.LG/new" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(listing)
-	})
+	arxiv := newArxivServer(t, "testdata/arxiv-list-cs.LG-new-2025-12-05.html")
 	env := testEnv(t, hf.URL)
 	env["PAPERFEED_ARXIV_URL"] = arxiv.URL
 	path := filepath.Join(t.TempDir(), "paperfeed.yaml")
