@@ -792,7 +792,7 @@ func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st 
 	}
 	for _, ts := range a.deliver.Status() {
 		fs.Deliveries = append(fs.Deliveries, feed.DeliveryStatus{Name: ts.Name, Type: ts.Type, LastSuccess: ts.LastSuccess, Queued: ts.Queued,
-			Failing: ts.LastError != "" && ts.LastErrorAt.After(ts.LastSuccess)})
+			Failing: ts.LastError != "" && ts.LastErrorAt.After(ts.LastSuccess), Err: ts.LastError})
 	}
 	res, err := a.site.Build(s, changed, pruned, fs, a.now())
 	// Even a Build that failed part-way wrote some feeds: the hub hears of

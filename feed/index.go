@@ -50,7 +50,7 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 {{end}}</ul>
 {{end}}{{if .Deliveries}}<h2>Deliveries</h2>
 <ul class="sources">
-{{range .Deliveries}}<li class="source"><strong>{{.Name}}</strong> ({{.Type}}) {{if .Failing}}<span class="state failed">failing</span> · {{end}}{{.Queued}} queued · last delivered {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}</li>
+{{range .Deliveries}}<li class="source"><strong>{{.Name}}</strong> ({{.Type}}) {{if .Failing}}<span class="state failed">failing</span> · {{end}}{{.Queued}} queued · last delivered {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}{{if .Failing}}{{with .Err}}<br>Error: {{.}}{{end}}{{end}}</li>
 {{end}}</ul>
 {{end}}{{with .Publish}}<p class="muted">Published copy: {{if .Failing}}<span class="state failed">failing</span>, {{.Pending}} {{if eq .Pending 1}}file{{else}}files{{end}} waiting · {{end}}last published {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}</p>
 {{end}}</header>
@@ -105,13 +105,14 @@ type Status struct {
 	Deliveries []DeliveryStatus
 }
 
-// DeliveryStatus is what the index says of a delivery target: its name and
-// type, no URL, address or error text.
+// DeliveryStatus is what the index says of a delivery target: its name,
+// type and state, never its URL or address.
 type DeliveryStatus struct {
 	Name, Type  string
 	LastSuccess time.Time // zero: never
 	Queued      int       // papers it is owed
 	Failing     bool      // the last attempt failed and none succeeded since
+	Err         string    // failing: the last error, one public line without secrets
 }
 
 // PublishStatus is what the index says of the published copy of the site:
@@ -164,10 +165,10 @@ type stamp struct{ ISO, Text string }
 
 // indexDelivery is DeliveryStatus as the index shows it.
 type indexDelivery struct {
-	Name, Type  string
-	LastSuccess *stamp
-	Queued      int
-	Failing     bool
+	Name, Type, Err string
+	LastSuccess     *stamp
+	Queued          int
+	Failing         bool
 }
 
 // indexPublish is PublishStatus as the index shows it.
@@ -228,7 +229,7 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 		Topics:      make([]indexTopic, 0, len(topics)),
 	}
 	for _, ds := range st.Deliveries {
-		d.Deliveries = append(d.Deliveries, indexDelivery{Name: collapse(ds.Name), Type: collapse(ds.Type), LastSuccess: newStamp(ds.LastSuccess), Queued: ds.Queued, Failing: ds.Failing})
+		d.Deliveries = append(d.Deliveries, indexDelivery{Name: collapse(ds.Name), Type: collapse(ds.Type), LastSuccess: newStamp(ds.LastSuccess), Queued: ds.Queued, Failing: ds.Failing, Err: collapse(ds.Err)})
 	}
 	if p := st.Publish; p != nil {
 		d.Publish = &indexPublish{LastSuccess: newStamp(p.LastSuccess), Failing: p.Failing, Pending: p.Pending}

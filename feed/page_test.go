@@ -270,7 +270,7 @@ func TestIndexPublish(t *testing.T) {
 func TestIndexDeliveries(t *testing.T) {
 	st := Status{Refreshed: refreshed, Deliveries: []DeliveryStatus{
 		{Name: "lab-slack", Type: "slack", LastSuccess: refreshed, Queued: 2},
-		{Name: "me", Type: "email", Queued: 5, Failing: true},
+		{Name: "me", Type: "email", Queued: 5, Failing: true, Err: "mail.example.org answered 451 try again later"},
 	}}
 	idx, err := Index(testSite, nil, st)
 	if err != nil {
@@ -279,7 +279,7 @@ func TestIndexDeliveries(t *testing.T) {
 	checkHTML(t, idx)
 	for _, want := range []string{
 		`<strong>lab-slack</strong> (slack) 2 queued · last delivered <time datetime="2026-06-13T06:00:00Z">`,
-		`<strong>me</strong> (email) <span class="state failed">failing</span> · 5 queued · last delivered never`,
+		`<strong>me</strong> (email) <span class="state failed">failing</span> · 5 queued · last delivered never<br>Error: mail.example.org answered 451 try again later</li>`,
 	} {
 		if !strings.Contains(string(idx), want) {
 			t.Errorf("index.html lacks %q:\n%s", want, idx)
