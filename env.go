@@ -29,7 +29,7 @@ type Env struct {
 	RetryMin       time.Duration `env:"PAPERFEED_RETRY_MIN" envDefault:"2m" desc:"shortest wait before a failed source is tried again, before the next refresh (Go duration)"`
 	RetryMax       time.Duration `env:"PAPERFEED_RETRY_MAX" envDefault:"30m" desc:"longest wait before a failed source is tried again, at least PAPERFEED_RETRY_MIN (Go duration)"`
 	MaxPapers      int           `env:"PAPERFEED_MAX_PAPERS" envDefault:"5000" desc:"most papers taken from one refresh, all sources together"`
-	Retention      time.Duration `env:"PAPERFEED_RETENTION" envDefault:"2160h" desc:"drop papers whose listing day is older than this (0 keeps everything)"`
+	Retention      time.Duration `env:"PAPERFEED_RETENTION" envDefault:"2160h" desc:"drop a paper once both its date and the last time a source listed it are older than this (0 keeps everything)"`
 	HFURL          string        `env:"PAPERFEED_HF_URL" envDefault:"https://huggingface.co" desc:"Hugging Face base URL (mirrors, tests)"`
 	ArxivURL       string        `env:"PAPERFEED_ARXIV_URL" envDefault:"https://arxiv.org" desc:"arXiv base URL (mirrors, tests)"`
 	UserAgent      string        `env:"PAPERFEED_USER_AGENT" envDefault:"paperfeed/0.1 (+https://github.com/paperfeed/paperfeed)" desc:"User-Agent sent to sources"`

@@ -96,7 +96,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("paperfeed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.BoolVar(&o.once, "once", false, "run one refresh, write the site and exit (0 when at least one source worked)")
+	fs.BoolVar(&o.once, "once", false, "run one refresh, write the site, publish it when PAPERFEED_PUBLISH_URL is set, and exit (0 when at least one source worked); deliveries need the server")
 	fs.BoolVar(&o.check, "check", false, "validate the config, print each topic with how many papers of the current history it takes, and exit")
 	fs.StringVar(&o.explain, "explain", "", "print the papers topic `slug` takes from the current history and which terms matched in which field, and exit")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running server's /healthz on PAPERFEED_ADDR and exit 0 when healthy (for container health checks)")
