@@ -651,6 +651,20 @@ func (v *validator) add(ce *ConfigError) {
 	v.errs = append(v.errs, ce)
 }
 
+// entryName checks the name of the entry at (a source, a delivery target): set,
+// [a-z0-9-]+, and not among seen, which it joins.
+func (v *validator) entryName(at, kind, name string, seen map[string]bool) {
+	switch {
+	case name == "":
+		v.fail(at, "name is required")
+	case !slugRE.MatchString(name):
+		v.fail(at+".name", "name %q must match [a-z0-9-]+", name)
+	case seen[name]:
+		v.fail(at+".name", "duplicate %s name %q", kind, name)
+	}
+	seen[name] = true
+}
+
 // parentPath strips the last element of a YAML path: topics[2].slug ->
 // topics[2] -> topics -> "".
 func parentPath(p string) string {
@@ -668,15 +682,7 @@ func (c *Config) validate(v *validator) {
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		at := fmt.Sprintf("sources[%d]", i)
-		switch {
-		case s.Name == "":
-			v.fail(at, "name is required")
-		case !slugRE.MatchString(s.Name):
-			v.fail(at+".name", "name %q must match [a-z0-9-]+", s.Name)
-		case names[s.Name]:
-			v.fail(at+".name", "duplicate source name %q", s.Name)
-		}
-		names[s.Name] = true
+		v.entryName(at, "source", s.Name, names)
 		s.validate(v, at)
 	}
 	if len(c.Topics) == 0 {
@@ -937,15 +943,7 @@ func (c *Config) validateDeliver(v *validator, slugs map[string]bool) {
 	for i := range c.Deliver {
 		d := &c.Deliver[i]
 		at := fmt.Sprintf("deliver[%d]", i)
-		switch {
-		case d.Name == "":
-			v.fail(at, "name is required")
-		case !slugRE.MatchString(d.Name):
-			v.fail(at+".name", "name %q must match [a-z0-9-]+", d.Name)
-		case names[d.Name]:
-			v.fail(at+".name", "duplicate delivery name %q", d.Name)
-		}
-		names[d.Name] = true
+		v.entryName(at, "delivery", d.Name, names)
 		d.validate(v, at, slugs)
 	}
 }

@@ -858,11 +858,10 @@ func TestRemovedTopicLosesItsFeeds(t *testing.T) {
 	}
 }
 
-// TestWriteFailureIsReported: an output directory whose feeds/ is a file
-// cannot take the feeds; -once says which file and fails.
-func TestWriteFailureIsReported(t *testing.T) {
-	hf := newHFServer(t, serveJSON(fixture(t)))
-	env := testEnv(t, hf.URL)
+// unwritableFeeds makes the output directory of env unable to take the
+// feeds: its feeds/ is a file.
+func unwritableFeeds(t *testing.T, env map[string]string) {
+	t.Helper()
 	out := env["PAPERFEED_OUT_DIR"]
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
@@ -870,6 +869,14 @@ func TestWriteFailureIsReported(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(out, "feeds"), []byte("not a directory"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWriteFailureIsReported: an output directory whose feeds/ is a file
+// cannot take the feeds; -once says which file and fails.
+func TestWriteFailureIsReported(t *testing.T) {
+	hf := newHFServer(t, serveJSON(fixture(t)))
+	env := testEnv(t, hf.URL)
+	unwritableFeeds(t, env)
 	code, stderr := runOnce(t, env)
 	if code != 1 || !strings.Contains(stderr, "write feeds/all.atom") {
 		t.Errorf("got code %d, %q; want 1 and the file that could not be written", code, stderr)

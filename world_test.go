@@ -310,13 +310,8 @@ func TestPartialSourceSaysWhichPart(t *testing.T) {
 func TestWriteFailureMakesHealthFail(t *testing.T) {
 	hf := newHFServer(t, serveJSON(fixture(t)))
 	env := testEnv(t, hf.URL)
+	unwritableFeeds(t, env)
 	out := env["PAPERFEED_OUT_DIR"]
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(out, "feeds"), []byte("not a directory"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	s := startServer(t, env)
 	if err := s.waitRefresh(t); err == nil {
 		t.Fatal("a refresh that could not write succeeded")
