@@ -112,10 +112,13 @@ type Deliverer struct {
 	backoffMax  time.Duration            // longest
 	refusedWait time.Duration            // after the target refused us (401, 404...)
 	pace        map[string]time.Duration // least time between two messages, by type
-	timer       func(time.Duration) (<-chan time.Time, func() bool)
-	tlsConfig   *tls.Config // e-mail: nil checks the server against the system's roots
-	hook        func(event) // tests: told when a worker waits
-	observe     func(target, result string, queued int)
+	// timer fires at until by the clock now reads; an until already past
+	// fires at once. It takes the instant, not a duration, so a clock that
+	// moves between reading now and arming the timer cannot shift it.
+	timer     func(until time.Time) (<-chan time.Time, func() bool)
+	tlsConfig *tls.Config // e-mail: nil checks the server against the system's roots
+	hook      func(event) // tests: told when a worker waits
+	observe   func(target, result string, queued int)
 
 	mu      sync.Mutex
 	workers map[string]*worker
@@ -174,8 +177,8 @@ func newDeliverer(targets []Target, with func(fn func(*store.Store) error) error
 		with: with, log: log, now: now,
 		timeout: defaultTimeout, backoffMin: defaultBackoffMin, backoffMax: defaultBackoffMax,
 		refusedWait: defaultRefusedWait, pace: defaultPace,
-		timer: func(d time.Duration) (<-chan time.Time, func() bool) {
-			t := time.NewTimer(d)
+		timer: func(until time.Time) (<-chan time.Time, func() bool) {
+			t := time.NewTimer(until.Sub(now()))
 			return t.C, t.Stop
 		},
 		workers: map[string]*worker{},

@@ -144,12 +144,11 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) timer(d time.Duration) (<-chan time.Time, func() bool) {
+func (c *fakeClock) timer(at time.Time) (<-chan time.Time, func() bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
-	at := c.now.Add(d)
-	if d <= 0 {
+	if !at.After(c.now) {
 		ch <- c.now
 		return ch, func() bool { return false }
 	}

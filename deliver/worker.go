@@ -302,11 +302,10 @@ func (w *worker) run(ctx context.Context) {
 		var fire <-chan time.Time
 		stop := func() bool { return false }
 		if !idle {
-			wait := until.Sub(w.d.now())
-			if wait <= 0 {
+			if !until.After(w.d.now()) {
 				continue
 			}
-			fire, stop = w.d.timer(wait)
+			fire, stop = w.d.timer(until)
 		}
 		if w.d.hook != nil {
 			w.d.hook(ev)
