@@ -79,8 +79,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -153,31 +151,40 @@ func Date(p *paper.Paper) time.Time {
 	return time.Time{}
 }
 
-// newStyleID is a new-style arXiv id, YYMM.NNNN (2007-2014) or YYMM.NNNNN.
-var newStyleID = regexp.MustCompile(`^(\d\d)(\d\d)\.(\d{4,5})$`)
-
-// timeOfDay is a fixed time of day, below 24 hours and to the millisecond,
-// derived from a paper's ID alone, so that it never changes between
-// refreshes and processes. For a new-style arXiv id YYMM.NNNNN it is
-// NNNNN × 864 ms, which spreads the 100,000 numbers of a month over the
-// day in the order arXiv gave them (a later submission is later in the
-// day), plus a term below 864 ms from the month, so that papers of two
-// months with the same number, listed the same day (cross-lists and
-// replacements), differ too. Any other id (old-style arXiv ids, items
-// keyed by their link) gets an FNV-1a hash of the ID, in milliseconds
-// below 24 hours.
 func timeOfDay(id string) time.Duration {
 	const day = 24 * time.Hour / time.Millisecond // ms in a day
-	if m := newStyleID.FindStringSubmatch(id); m != nil {
-		yy, _ := strconv.Atoi(m[1]) // the pattern has only digits
-		mm, _ := strconv.Atoi(m[2])
-		n, _ := strconv.Atoi(m[3])
+	if yy, mm, n, ok := newStyleID(id); ok {
 		month := (yy*12 + mm) % 864
 		return time.Duration(n*864+month) * time.Millisecond
 	}
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return time.Duration(h.Sum64()%uint64(day)) * time.Millisecond
+}
+
+// newStyleID parses a new-style arXiv id, YYMM.NNNN (2007-2014) or
+// YYMM.NNNNN, into its year, month and number. Every route of a paper
+// through every topic dates it (site.KeyOf), so this is read by hand: the
+// regular expression it replaces made the dating a sixth of the CPU of
+// routing a 100,000-paper history through 100 topics (1.0 of 6.8 s).
+func newStyleID(id string) (yy, mm, n int, ok bool) {
+	if len(id) != 9 && len(id) != 10 || id[4] != '.' {
+		return 0, 0, 0, false
+	}
+	num := func(s string) (int, bool) {
+		v := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			v = v*10 + int(s[i]-'0')
+		}
+		return v, true
+	}
+	yy, ok1 := num(id[0:2])
+	mm, ok2 := num(id[2:4])
+	n, ok3 := num(id[5:])
+	return yy, mm, n, ok1 && ok2 && ok3
 }
 
 // site is a checked Site: an absolute http(s) base URL without trailing

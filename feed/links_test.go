@@ -2,6 +2,7 @@ package feed
 
 import (
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,14 @@ func TestTimeOfDay(t *testing.T) {
 		// part of every published feed and must never change.
 		{"hep-th/9901001", 69288918 * time.Millisecond},
 		{"url-0123456789abcdef0123", 13269029 * time.Millisecond},
+		// Not new-style: each takes the hash, never a number of its own.
+		{"2606.000", timeOfDayHash("2606.000")},
+		{"2606.000001", timeOfDayHash("2606.000001")},
+		{"2606-00001", timeOfDayHash("2606-00001")},
+		{"26a6.00001", timeOfDayHash("26a6.00001")},
+		{"2606.0000x", timeOfDayHash("2606.0000x")},
+		{"2606.", timeOfDayHash("2606.")},
+		{"", timeOfDayHash("")},
 	}
 	for _, tt := range tests {
 		if got := timeOfDay(tt.id); got != tt.want {
@@ -149,4 +158,12 @@ func TestTimeOfDay(t *testing.T) {
 			t.Errorf("timeOfDay(%s) changes", id)
 		}
 	}
+}
+
+// timeOfDayHash is the time of day of an id that is not a new-style arXiv
+// id, computed here on its own from the definition: FNV-1a modulo a day.
+func timeOfDayHash(id string) time.Duration {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return time.Duration(h.Sum64()%uint64(24*time.Hour/time.Millisecond)) * time.Millisecond
 }
