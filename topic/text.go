@@ -168,75 +168,70 @@ func (d *doc) add(cl int, s string) {
 }
 
 // match reports whether words (the last a prefix if prefix) occur
-// consecutively in one value of class cl.
-func (d *doc) match(cl int, words []string, prefix bool) bool {
+// consecutively in one value of a class in mask (a bit per class).
+func (d *doc) match(mask uint8, words []string, prefix bool) bool {
 	n := len(words)
 	if n == 1 && prefix {
-		return d.hasPrefix(cl, words[0])
+		return d.hasPrefix(mask, words[0])
 	}
 	whole := words
 	if prefix {
 		whole = words[:n-1]
 	}
 	for _, w := range whole {
-		if d.classes[w]&(1<<cl) == 0 {
+		if mask &= d.classes[w]; mask == 0 {
 			return false
 		}
 	}
 	if n == 1 {
 		return true
 	}
-	for _, have := range d.fields[cl].words {
-		if matchWords(have, words, prefix) {
-			return true
+	for cl := range d.fields {
+		if mask&(1<<cl) == 0 {
+			continue
+		}
+		for _, have := range d.fields[cl].words {
+			if matchWords(have, words, prefix) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// hasPrefix reports whether a word of class cl starts with p, looking only
-// at the words that start with p's first byte.
-func (d *doc) hasPrefix(cl int, p string) bool {
+// hasPrefix reports whether a word of a class in mask starts with p,
+// looking only at the words that start with p's first byte.
+func (d *doc) hasPrefix(mask uint8, p string) bool {
 	if d.heads == nil {
 		d.heads = byFirstByte(d)
 	}
 	for _, w := range d.heads.words(p[0]) {
-		if strings.HasPrefix(w, p) && d.classes[w]&(1<<cl) != 0 {
+		if strings.HasPrefix(w, p) && d.classes[w]&mask != 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// heads is the words of a doc grouped by first byte.
+// heads is the words of a doc, each once, grouped by first byte.
 type heads struct {
 	start [257]int32 // the words starting with byte b are all[start[b]:start[b+1]]
 	all   []string
 }
 
 func byFirstByte(d *doc) *heads {
-	h := &heads{}
-	n := 0
-	for cl := range d.fields {
-		for _, ws := range d.fields[cl].words {
-			for _, w := range ws {
-				h.start[int(w[0])+1]++
-			}
-			n += len(ws)
-		}
+	h := &heads{all: make([]string, 0, len(d.classes))}
+	for w := range d.classes {
+		h.start[int(w[0])+1]++
 	}
 	for b := 1; b < len(h.start); b++ {
 		h.start[b] += h.start[b-1]
 	}
-	h.all = make([]string, n)
+	h.all = h.all[:len(d.classes)]
 	next := h.start
-	for cl := range d.fields {
-		for _, ws := range d.fields[cl].words {
-			for _, w := range ws {
-				h.all[next[w[0]]] = w
-				next[w[0]]++
-			}
-		}
+	for w := range d.classes {
+		h.all[next[w[0]]] = w
+		next[w[0]]++
 	}
 	return h
 }

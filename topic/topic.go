@@ -245,7 +245,7 @@ func (n *node) eval(d *doc) bool {
 	}
 	switch n.field {
 	case fText:
-		return n.evalClass(d, clTitle) || n.evalClass(d, clAbstract)
+		return n.evalClasses(d, 1<<clTitle|1<<clAbstract)
 	case fID:
 		switch {
 		case n.kind == nRegex:
@@ -259,16 +259,27 @@ func (n *node) eval(d *doc) bool {
 }
 
 // evalClass reports whether a term or regex matches a value of one field.
-func (n *node) evalClass(d *doc, cl int) bool {
+func (n *node) evalClass(d *doc, cl int) bool { return n.evalClasses(d, 1<<cl) }
+
+// evalClasses reports whether a term or regex matches a value of one of
+// the fields in mask (a bit per class). A text term asks for the title and
+// the abstract at once: one lookup of each word rather than one per field
+// (routing 100,000 papers through 100 topics: X s CPU against Y s).
+func (n *node) evalClasses(d *doc, mask uint8) bool {
 	if n.kind == nRegex {
-		for _, t := range d.fields[cl].texts {
-			if (n.lit == "" || strings.Contains(t, n.lit)) && n.re.MatchString(t) {
-				return true
+		for cl := range d.fields {
+			if mask&(1<<cl) == 0 {
+				continue
+			}
+			for _, t := range d.fields[cl].texts {
+				if (n.lit == "" || strings.Contains(t, n.lit)) && n.re.MatchString(t) {
+					return true
+				}
 			}
 		}
 		return false
 	}
-	return d.match(cl, n.words, n.prefix)
+	return d.match(mask, n.words, n.prefix)
 }
 
 // compare reports whether the number field of d compares with n.n by n.op.
