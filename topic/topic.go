@@ -264,7 +264,7 @@ func (n *node) evalClass(d *doc, cl int) bool { return n.evalClasses(d, 1<<cl) }
 // evalClasses reports whether a term or regex matches a value of one of
 // the fields in mask (a bit per class). A text term asks for the title and
 // the abstract at once: one lookup of each word rather than one per field
-// (routing 100,000 papers through 100 topics: X s CPU against Y s).
+// (BenchmarkRoute, 1,000 topics: 100 µs a paper against 122).
 func (n *node) evalClasses(d *doc, mask uint8) bool {
 	if n.kind == nRegex {
 		for cl := range d.fields {
