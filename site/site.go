@@ -70,7 +70,6 @@ package site
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,6 +84,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/paperfeed/paperfeed/feed"
 	"github.com/paperfeed/paperfeed/paper"
@@ -764,7 +764,11 @@ func (b *Builder) writeFile(name string, data []byte, res *Result) (bool, error)
 // a refresh compresses every feed it rewrites, and on feeds the best level
 // costs about five times the CPU for copies a tenth smaller. One writer is
 // reset for every feed: a new one allocates its compressor's tables, about
-// a megabyte, each time.
+// a megabyte, each time. The compressor is klauspost/compress's gzip, which
+// writes the same format at 560 MB/s where compress/gzip writes 330, with
+// copies as small (a ratio of 0.0943 against 0.0944 on the feeds of a
+// 100-topic site); a changed refresh of 100 topics gzips some 60 MB of
+// feeds, and compress/gzip took 0.19 s of its 1.08 s of CPU.
 func (b *Builder) gzipBytes(data []byte) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(data) / 4)
