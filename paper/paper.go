@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -136,4 +137,33 @@ func (p *Paper) PageURL() string {
 		return u
 	}
 	return p.Link
+}
+
+// SameContent reports whether a and b are the same paper with the same
+// content: equal in every field but LastSeen, the one field that changes
+// each day a source lists a paper and that no feed shows.
+func SameContent(a, b *Paper) bool {
+	return a.ID == b.ID &&
+		a.Title == b.Title &&
+		a.Abstract == b.Abstract &&
+		slices.Equal(a.Authors, b.Authors) &&
+		a.Link == b.Link &&
+		a.Published.Equal(b.Published) &&
+		a.Day.Equal(b.Day) &&
+		a.Hub == b.Hub &&
+		a.Upvotes == b.Upvotes &&
+		a.Comments == b.Comments &&
+		a.Thumbnail == b.Thumbnail &&
+		a.GitHubRepo == b.GitHubRepo &&
+		a.GitHubStars == b.GitHubStars &&
+		a.ProjectPage == b.ProjectPage &&
+		a.Organization == b.Organization &&
+		a.AISummary == b.AISummary &&
+		slices.Equal(a.AIKeywords, b.AIKeywords) &&
+		slices.Equal(a.Categories, b.Categories) &&
+		a.ArxivComments == b.ArxivComments &&
+		a.JournalRef == b.JournalRef &&
+		a.Section == b.Section &&
+		slices.Equal(a.Sources, b.Sources) &&
+		a.FirstSeen.Equal(b.FirstSeen)
 }

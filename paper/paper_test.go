@@ -1,8 +1,11 @@
 package paper
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNormalizeArxivID(t *testing.T) {
@@ -89,4 +92,57 @@ func FuzzNormalizeArxivID(f *testing.F) {
 			t.Fatalf("IsArxiv rejects the normal form %q", id)
 		}
 	})
+}
+
+// fullPaper has every field set, so a field SameContent forgets shows up.
+func fullPaper() Paper {
+	return Paper{
+		ID: "2606.00467", Title: "T", Abstract: "A", Authors: []string{"X"},
+		Link: "https://example.org/p", Published: time.Date(2026, 5, 30, 0, 0, 0, 0, time.UTC),
+		Day: time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC), Hub: true, Upvotes: 1, Comments: 2,
+		Thumbnail: "https://example.org/t.png", GitHubRepo: "https://github.com/e/r", GitHubStars: 3,
+		ProjectPage: "https://example.org/x", Organization: "O", AISummary: "S",
+		AIKeywords: []string{"k"}, Categories: []string{"cs.CL"}, ArxivComments: "c",
+		JournalRef: "j", Section: "new", Sources: []string{"hf"},
+		FirstSeen: time.Date(2026, 6, 13, 6, 0, 0, 0, time.UTC), LastSeen: time.Date(2026, 6, 14, 0, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestFullPaperSetsEveryField(t *testing.T) {
+	v := reflect.ValueOf(fullPaper())
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Errorf("fullPaper leaves %s zero; set it so TestSameContentCoversEveryField covers it", v.Type().Field(i).Name)
+		}
+	}
+}
+
+func TestSameContentCoversEveryField(t *testing.T) {
+	base := fullPaper()
+	typ := reflect.TypeOf(base)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		t.Run(f.Name, func(t *testing.T) {
+			other := base
+			v := reflect.ValueOf(&other).Elem().Field(i)
+			switch x := v.Interface().(type) {
+			case string:
+				v.SetString(x + "!")
+			case int:
+				v.SetInt(int64(x) + 1)
+			case []string:
+				v.Set(reflect.ValueOf(append(slices.Clone(x), "extra")))
+			case time.Time:
+				v.Set(reflect.ValueOf(x.Add(time.Nanosecond)))
+			case bool:
+				v.SetBool(!x)
+			default:
+				t.Fatalf("field %s has type %T: teach SameContent and this test about it", f.Name, x)
+			}
+			want := f.Name == "LastSeen"
+			if got := SameContent(&base, &other); got != want {
+				t.Errorf("SameContent with %s changed = %v, want %v", f.Name, got, want)
+			}
+		})
+	}
 }

@@ -126,7 +126,7 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 	var writes []write
 	for _, id := range ids {
 		p, o := merged[id], old[id]
-		changed := o == nil || !sameContent(o, p)
+		changed := o == nil || !paper.SameContent(o, p)
 		if !changed && seenDay(o.LastSeen).Equal(p.LastSeen) {
 			continue // nothing to write
 		}
@@ -421,32 +421,4 @@ func unionSorted(a, b []string) []string {
 		return a
 	}
 	return slices.Clip(out)
-}
-
-// sameContent reports whether a and b are stored the same apart from
-// LastSeen.
-func sameContent(a, b *paper.Paper) bool {
-	return a.ID == b.ID &&
-		a.Title == b.Title &&
-		a.Abstract == b.Abstract &&
-		slices.Equal(a.Authors, b.Authors) &&
-		a.Link == b.Link &&
-		a.Published.Equal(b.Published) &&
-		a.Day.Equal(b.Day) &&
-		a.Hub == b.Hub &&
-		a.Upvotes == b.Upvotes &&
-		a.Comments == b.Comments &&
-		a.Thumbnail == b.Thumbnail &&
-		a.GitHubRepo == b.GitHubRepo &&
-		a.GitHubStars == b.GitHubStars &&
-		a.ProjectPage == b.ProjectPage &&
-		a.Organization == b.Organization &&
-		a.AISummary == b.AISummary &&
-		slices.Equal(a.AIKeywords, b.AIKeywords) &&
-		slices.Equal(a.Categories, b.Categories) &&
-		a.ArxivComments == b.ArxivComments &&
-		a.JournalRef == b.JournalRef &&
-		a.Section == b.Section &&
-		slices.Equal(a.Sources, b.Sources) &&
-		a.FirstSeen.Equal(b.FirstSeen)
 }
