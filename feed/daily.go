@@ -192,10 +192,11 @@ func (r *Renderer) prepareDaily(s Site, t Topic) (*channel, error) {
 	return ch, nil
 }
 
-// digestPaper is p as a digest lists it, made once per Renderer.
+// digestPaper is p as a digest lists it, made once per Renderer for each
+// content of p.
 func (r *Renderer) digestPaper(p *paper.Paper) digestPaper {
-	if dp, ok := r.digest[p.ID]; ok {
-		return dp
+	if c, ok := r.digest[p.ID]; ok && paper.SameContent(&c.from, p) {
+		return c.dp
 	}
 	dp := digestPaper{
 		Title:   collapse(p.Title),
@@ -207,9 +208,9 @@ func (r *Renderer) digestPaper(p *paper.Paper) digestPaper {
 		dp.Title = collapse(p.ID)
 	}
 	if r.digest == nil {
-		r.digest = map[string]digestPaper{}
+		r.digest = map[string]cachedDigest{}
 	}
-	r.digest[p.ID] = dp
+	r.digest[p.ID] = cachedDigest{from: *p, dp: dp}
 	return dp
 }
 

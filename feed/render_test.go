@@ -339,6 +339,76 @@ func TestRendererSameBytes(t *testing.T) {
 	}
 }
 
+// TestRendererAcrossBuilds: a Renderer kept from one build to the next
+// makes again the item and digest lines of a paper whose content changed
+// (every field a feed shows, one at a time), writing what a fresh Render and
+// Daily write, and Retain forgets the papers it is told to.
+func TestRendererAcrossBuilds(t *testing.T) {
+	base := paper.Paper{
+		ID: "2606.00001", Title: "A title", Abstract: "An abstract.", Authors: []string{"Ada"},
+		Day: refreshed, Hub: true, Upvotes: 3, Categories: []string{"cs.CL"},
+	}
+	changes := map[string]func(p *paper.Paper){
+		"title":      func(p *paper.Paper) { p.Title = "Another title" },
+		"abstract":   func(p *paper.Paper) { p.Abstract = "Another abstract." },
+		"authors":    func(p *paper.Paper) { p.Authors = []string{"Ada", "Bo"} },
+		"day":        func(p *paper.Paper) { p.Day = p.Day.Add(-24 * time.Hour) },
+		"upvotes":    func(p *paper.Paper) { p.Upvotes++ },
+		"hub":        func(p *paper.Paper) { p.Hub = false },
+		"categories": func(p *paper.Paper) { p.Categories = []string{"cs.LG"} },
+		"code":       func(p *paper.Paper) { p.GitHubRepo = "https://github.com/example/code" },
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			var r Renderer
+			other := paper.Paper{ID: "2606.00002", Title: "Other", Day: refreshed}
+			tp := Topic{Slug: "s", Updated: refreshed, Items: []Item{{Paper: base}, {Paper: other}}}
+			first, err := r.Render(testSite, tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Daily(testSite, tp); err != nil {
+				t.Fatal(err)
+			}
+			changed := base
+			change(&changed)
+			tp.Items = []Item{{Paper: changed}, {Paper: other}}
+			got, err := r.Render(testSite, tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Render(testSite, tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Equal(want.Atom, first.Atom) {
+				t.Fatalf("changing the %s does not change the feed: the test shows nothing", name)
+			}
+			if !bytes.Equal(got.Atom, want.Atom) || !bytes.Equal(got.RSS, want.RSS) || !bytes.Equal(got.JSON, want.JSON) {
+				t.Errorf("after the %s changed, the kept Renderer wrote a stale feed:\n%s\n---\n%s", name, got.Atom, want.Atom)
+			}
+			gotDaily, err := r.Daily(testSite, tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantDaily, err := Daily(testSite, tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(gotDaily.Atom, wantDaily.Atom) || !bytes.Equal(gotDaily.JSON, wantDaily.JSON) {
+				t.Errorf("after the %s changed, the kept Renderer wrote a stale digest", name)
+			}
+			r.Retain(func(id string) bool { return id == other.ID })
+			if len(r.entries) != 1 || len(r.digest) != 1 {
+				t.Errorf("Retain kept %d items and %d digest lines, want 1 and 1", len(r.entries), len(r.digest))
+			}
+			if _, ok := r.entries[other.ID]; !ok {
+				t.Errorf("Retain dropped the paper it was told to keep")
+			}
+		})
+	}
+}
+
 // TestRendererUndatedPaperPerTopic: a paper without any date of its own is
 // dated by each topic's Updated, also when a Renderer made its item for
 // another topic before.

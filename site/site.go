@@ -207,6 +207,10 @@ type Builder struct {
 
 	hits map[string][]topic.Hit // routing of the papers seen by one Build
 	zw   *gzip.Writer           // compresses every gzip copy, reset for each
+	// renderer keeps, from one Build to the next, the items and digest
+	// lines of the papers the feeds show, so a Build makes again only those
+	// of papers that changed (see feed.Renderer).
+	renderer feed.Renderer
 
 	files *feed.Writer // writes every file of the site
 	// sync makes the files written since it last succeeded durable:
@@ -630,13 +634,14 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 		}
 	}
 	// Topics share papers: each is read once, and its item and digest
-	// lines made once.
-	var renderer feed.Renderer
+	// lines made once, or kept from an earlier Build while it is unchanged.
 	slices.Sort(need)
-	papers, err := s.Get(slices.Compact(need)...)
+	need = slices.Compact(need)
+	papers, err := s.Get(need...)
 	if err != nil {
 		return nil, fmt.Errorf("read papers: %w", err)
 	}
+	defer b.renderer.Retain(func(id string) bool { _, ok := slices.BinarySearch(need, id); return ok })
 	var written []int // topics whose six feeds were written
 	for i, ts := range b.topics {
 		items := make([]feed.Item, 0, read[i])
@@ -663,7 +668,7 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 		if !render[i] {
 			continue
 		}
-		if err = b.writeTopic(&renderer, topics[i], res); err != nil {
+		if err = b.writeTopic(topics[i], res); err != nil {
 			break
 		}
 		written = append(written, i)
@@ -686,12 +691,12 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 
 // writeTopic renders a topic's six feeds and writes them with their gzip
 // copies.
-func (b *Builder) writeTopic(renderer *feed.Renderer, t feed.Topic, res *Result) error {
-	fs, err := renderer.Render(b.cfg.Site, t)
+func (b *Builder) writeTopic(t feed.Topic, res *Result) error {
+	fs, err := b.renderer.Render(b.cfg.Site, t)
 	if err != nil {
 		return fmt.Errorf("render topic %s: %w", t.Slug, err)
 	}
-	daily, err := renderer.Daily(b.cfg.Site, t)
+	daily, err := b.renderer.Daily(b.cfg.Site, t)
 	if err != nil {
 		return fmt.Errorf("render topic %s: %w", t.Slug, err)
 	}
