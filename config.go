@@ -21,6 +21,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/paperfeed/paperfeed/deliver"
+	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/scrape/listing"
 	"github.com/paperfeed/paperfeed/topic"
 )
@@ -125,7 +126,53 @@ type TopicConfig struct {
 	Query       string   `yaml:"query"`
 	MinUpvotes  int      `yaml:"min_upvotes"`
 	Limit       int      `yaml:"limit"`
+
+	// A like-topic ("more papers like these") ranks the papers its rules
+	// take by a model learnt from Like (and Unlike) papers, by arXiv id in
+	// normal form, and shows at most Top of them per listing day whose
+	// score is at least MinScore (when set). Unlike, Top and MinScore
+	// need Like.
+	Like     IDList   `yaml:"like"`
+	Unlike   IDList   `yaml:"unlike"`
+	Top      int      `yaml:"top"`
+	MinScore *float64 `yaml:"min_score"`
 }
+
+// IDList is a list of arXiv ids as written in the YAML source. An id
+// unquoted is a number to YAML, and decoded as one 2607.28580 would lose its
+// last digit: the list keeps the text of each item instead.
+type IDList []string
+
+// UnmarshalYAML reads the items' source text.
+func (l *IDList) UnmarshalYAML(data []byte) error {
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return err
+	}
+	*l = IDList{}
+	if len(file.Docs) == 0 || file.Docs[0].Body == nil {
+		return nil
+	}
+	body := file.Docs[0].Body
+	if an, ok := body.(*ast.AnchorNode); ok {
+		body = an.Value
+	}
+	seq, ok := body.(*ast.SequenceNode)
+	if !ok {
+		return fmt.Errorf("expected a list of arXiv ids, got %s", kind(body))
+	}
+	for _, item := range seq.Values {
+		if s, ok := item.(*ast.StringNode); ok {
+			*l = append(*l, s.Value)
+			continue
+		}
+		*l = append(*l, item.GetToken().Value)
+	}
+	return nil
+}
+
+// IsLike reports whether t is a like-topic.
+func (t *TopicConfig) IsLike() bool { return len(t.Like) > 0 }
 
 // Spec is the topic as the router takes it.
 func (t *TopicConfig) Spec() topic.Spec {
@@ -142,6 +189,9 @@ const (
 	defaultLimit = 100
 	maxDays      = 31
 	maxLimit     = 10000
+	// defaultTop is a like-topic's papers per listing day: about what a
+	// reader skims of a day's listing, as arxiv-sanity-lite's first page.
+	defaultTop = 10
 )
 
 var slugRE = regexp.MustCompile(`^[a-z0-9-]+$`)
@@ -386,6 +436,10 @@ func (s *schema) check(n ast.Node, t reflect.Type, path string) {
 		s.check(v.Value, t, path)
 		return
 	}
+	if t == reflect.TypeFor[IDList]() {
+		s.checkIDs(n, path)
+		return
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		s.check(n, t.Elem(), path) // an optional value: nil when absent
@@ -418,6 +472,16 @@ func (s *schema) check(n ast.Node, t reflect.Type, path string) {
 		default:
 			s.fail(n, path, "expected a whole number, got %s", kind(n))
 		}
+	case reflect.Float64:
+		switch v := n.(type) {
+		case *ast.IntegerNode, *ast.FloatNode:
+		case *ast.InfinityNode, *ast.NanNode:
+			s.fail(n, path, "expected a finite number, got %s", v.GetToken().Value)
+		case *ast.StringNode:
+			s.fail(n, path, "expected a number, got a string (%q)", v.Value)
+		default:
+			s.fail(n, path, "expected a number, got %s", kind(n))
+		}
 	case reflect.Bool:
 		switch v := n.(type) {
 		case *ast.BoolNode:
@@ -425,6 +489,28 @@ func (s *schema) check(n ast.Node, t reflect.Type, path string) {
 			s.fail(n, path, "expected true or false, got a string (%q)", v.Value)
 		default:
 			s.fail(n, path, "expected true or false, got %s", kind(n))
+		}
+	}
+}
+
+// checkIDs checks a list of arXiv ids: strings, or the numbers YAML reads
+// an unquoted new-style id as (IDList keeps their text). Aliases inside it
+// are refused, since IDList reads the items' own text.
+func (s *schema) checkIDs(n ast.Node, path string) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		if isScalar(n) {
+			s.fail(n, path, "expected a list, e.g. [%s], got %s", n.GetToken().Value, kind(n))
+		} else {
+			s.fail(n, path, "expected a list of arXiv ids, got %s", kind(n))
+		}
+		return
+	}
+	for i, item := range seq.Values {
+		switch item.(type) {
+		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode:
+		default:
+			s.fail(item, fmt.Sprintf("%s[%d]", path, i), "expected an arXiv id, got %s", kind(item))
 		}
 	}
 }
@@ -713,6 +799,7 @@ func (c *Config) validate(v *validator) {
 		if t.MinUpvotes < 0 {
 			v.fail(at+".min_upvotes", "min_upvotes %d must not be negative", t.MinUpvotes)
 		}
+		t.validateLike(v, at)
 		// Compile each topic alone to place its keyword and query errors.
 		if _, err := topic.Compile([]topic.Spec{t.Spec()}); err != nil {
 			var qe *topic.QueryError
@@ -729,6 +816,56 @@ func (c *Config) validate(v *validator) {
 		if u, err := url.Parse(h); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.fail("websub.hub", "%q is not an http(s) URL; use the hub's URL, such as https://pubsubhubbub.appspot.com/", h)
 		}
+	}
+}
+
+// validateLike checks a topic's like-topic fields and puts its like and
+// unlike ids in normal form ("arXiv:2607.23193v2" is "2607.23193").
+func (t *TopicConfig) validateLike(v *validator, at string) {
+	if !t.IsLike() {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"unlike", t.Unlike != nil}, {"top", t.Top != 0}, {"min_score", t.MinScore != nil}} {
+			if f.set {
+				v.fail(at+"."+f.name, "%s applies to a like-topic only: add like, the arXiv ids of papers the topic is like", f.name)
+			}
+		}
+		if t.Like != nil { // like: []
+			v.fail(at+".like", "like needs at least one arXiv id")
+		}
+		return
+	}
+	liked := map[string]bool{}
+	for _, list := range []struct {
+		field string
+		ids   []string
+	}{{"like", t.Like}, {"unlike", t.Unlike}} {
+		seen := map[string]bool{}
+		for j, id := range list.ids {
+			field := fmt.Sprintf("%s.%s[%d]", at, list.field, j)
+			norm, ok := paper.NormalizeArxivID(id)
+			switch {
+			case !ok:
+				v.fail(field, "%q is not an arXiv id (such as 2607.23193 or arXiv:2607.23193v2)", id)
+				continue
+			case seen[norm]:
+				v.fail(field, "%s is listed twice", norm)
+			case list.field == "unlike" && liked[norm]:
+				v.fail(field, "%s is in both like and unlike", norm)
+			}
+			seen[norm] = true
+			if list.field == "like" {
+				liked[norm] = true
+			}
+			list.ids[j] = norm
+		}
+	}
+	switch {
+	case t.Top == 0:
+		t.Top = defaultTop
+	case t.Top < 0 || t.Top > maxLimit:
+		v.fail(at+".top", "top %d must be between 1 and %d", t.Top, maxLimit)
 	}
 }
 

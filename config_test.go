@@ -206,7 +206,7 @@ func TestParseConfigSchemaErrors(t *testing.T) {
 		{"unknown field, near a valid one", head + "  - slug: a\n  - slug: b\n  - slug: agents\n    title: Agents\n    description: LLM agents\n    min_upvotes: 1\n    limit: 10\n    keyword: [agent]\n",
 			`config.yaml:12:5: topics[2].keyword: unknown field; did you mean "keywords"?`},
 		{"unknown field, near none", head + "  - slug: a\n    colour: red\n",
-			`config.yaml:6:5: topics[0].colour: unknown field; valid fields are slug, title, description, keywords, exclude, query, min_upvotes, limit`},
+			`config.yaml:6:5: topics[0].colour: unknown field; valid fields are slug, title, description, keywords, exclude, query, min_upvotes, limit, like, unlike, top, min_score`},
 		{"unknown source field", "sources:\n  - name: x\n    type: arxiv\n    categroy: cs.LG\ntopics:\n  - slug: a\n",
 			`config.yaml:4:5: sources[0].categroy: unknown field; did you mean "category"?`},
 		{"unknown top-level key", "sourcs:\n  - name: hf\n    type: huggingface\ntopics:\n  - slug: a\n",
