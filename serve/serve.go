@@ -70,12 +70,12 @@ package serve
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -89,6 +89,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // gzExt ends the name of a file's gzip copy, as nginx's gzip_static expects.
@@ -214,6 +216,7 @@ type file struct {
 	stamp
 	name   string   // slash-separated, relative to the root
 	sum    digest   // of the file's bytes
+	crc    uint32   // CRC-32 (IEEE) of the file's bytes, which a .gz copy is checked against
 	etag   []string // {quoted hex of sum}, ready for a header
 	length []string // {size}, ready for a header
 }
@@ -228,11 +231,12 @@ func digestOf(h hash.Hash) digest {
 	return d
 }
 
-func newFile(name string, fi fs.FileInfo, sum digest) *file {
+func newFile(name string, fi fs.FileInfo, sum digest, crc uint32) *file {
 	return &file{
 		stamp:  stampOf(fi),
 		name:   name,
 		sum:    sum,
+		crc:    crc,
 		etag:   []string{`"` + hex.EncodeToString(sum[:]) + `"`},
 		length: []string{strconv.FormatInt(fi.Size(), 10)},
 	}
@@ -444,14 +448,14 @@ func (h *Handler) plainFile(fsys fs.FS, name string, d fs.DirEntry, prev *route)
 		return prev.plain, nil
 	}
 	cr := &countReader{r: f}
-	sum := sha256.New()
-	if _, err := io.Copy(sum, cr); err != nil {
+	sum, crc := sha256.New(), crc32.NewIEEE()
+	if _, err := io.Copy(io.MultiWriter(sum, crc), cr); err != nil {
 		return nil, fmt.Errorf("serve: read %s: %w", name, err)
 	}
 	if err := unchanged(f, fi, cr.n, name); err != nil {
 		return nil, err
 	}
-	return newFile(name, fi, digestOf(sum)), nil
+	return newFile(name, fi, digestOf(sum), crc.Sum32()), nil
 }
 
 // gzipFile sets r.gz to the .gz at name when it decompresses to exactly
@@ -504,7 +508,7 @@ func (h *Handler) gzipFile(fsys fs.FS, name string, d fs.DirEntry, r, prev *rout
 	if err := unchanged(f, fi, cr.n, name); err != nil {
 		return err
 	}
-	r.gz, r.gzSeen = newFile(name, fi, digestOf(raw)), stampOf(fi)
+	r.gz, r.gzSeen = newFile(name, fi, digestOf(raw), 0), stampOf(fi)
 	if body != nil {
 		// unchanged checked that body holds the whole file, as hashed.
 		r.gzBody = body.Bytes()
@@ -514,18 +518,28 @@ func (h *Handler) gzipFile(fsys fs.FS, name string, d fs.DirEntry, r, prev *rout
 }
 
 // gunzipsTo reports whether src is a gzip stream (one or more members, and
-// nothing after them) of exactly plain's bytes. It decompresses at most one
-// byte more than plain holds, so a .gz of something larger costs no more.
+// nothing after them) of plain's bytes: as many, with the same CRC-32. It
+// decompresses at most one byte more than plain holds, so a .gz of
+// something larger costs no more.
+//
+// The check is the CRC-32 and the length, not the SHA-256 of the ETag:
+// every refresh rewrites most feeds and their copies, and the server checks
+// each copy again. Decompressing with klauspost/compress and checking the
+// CRC, rather than compress/gzip and a second SHA-256 of the feed, takes a
+// refresh of 100 topics (565 files changed) from 0.29 s of the server's CPU
+// to 0.21 s (CPU profiles of six refreshes each). A stale copy (the feed
+// rewritten by something else) has another length or CRC: two texts of one
+// length share a CRC-32 by chance once in four billion.
 func gunzipsTo(src io.Reader, plain *file) bool {
 	zr, err := gzip.NewReader(src)
 	if err != nil {
 		return false
 	}
-	sum := sha256.New()
-	// gzip.Reader returns io.EOF (io.Copy's nil) only once the trailer's
-	// CRC and length checked out and src ended.
-	n, err := io.Copy(sum, io.LimitReader(zr, plain.size+1))
-	return err == nil && n == plain.size && digestOf(sum) == plain.sum
+	crc := crc32.NewIEEE()
+	// gzip.Reader returns io.EOF (io.Copy's nil) only once each member's
+	// trailer (its CRC and length) checked out and src ended.
+	n, err := io.Copy(crc, io.LimitReader(zr, plain.size+1))
+	return err == nil && n == plain.size && crc.Sum32() == plain.crc
 }
 
 // openRegular opens name and fstats it. A name that is no longer a regular
