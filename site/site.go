@@ -11,6 +11,13 @@
 // the history) and knows whether they are all the papers the topic takes.
 // Memory is bounded by that, never by the size of the history.
 //
+// A like-topic (one in Config.Picks) is not routed: its members are exactly
+// the papers the learning stage chose for it (Pick), those of them still in
+// the history, in feed order, each with the pick's terms; all of them are
+// kept, and the feeds show the first limit. Its members are read again (by
+// store.Get) at every Build, and its files are rendered again when the
+// picks change, as when a keyword topic's rules do.
+//
 // Build takes the papers a refresh changed and the IDs it pruned, routes only
 // those, and updates the members. A topic is routed over the whole history
 // (one pass of store.ForEach for every such topic at once) only when its
@@ -185,6 +192,16 @@ type Config struct {
 	Site   feed.Site
 	Specs  []topic.Spec
 	Router *topic.Router
+	// Picks are, by slug, the papers each like-topic shows, as the
+	// learning stage chose them; a topic without an entry is routed.
+	Picks map[string][]Pick
+}
+
+// Pick is a paper a like-topic shows, with the terms that become its
+// item's categories: the words that weighed most for it.
+type Pick struct {
+	ID    string
+	Terms []string
 }
 
 // Builder builds the site in one output directory from the history it is
@@ -257,6 +274,70 @@ func rules(s topic.Spec) string {
 	return fmt.Sprintf("%016x", h.Sum64())
 }
 
+// rules identifies what a topic's members depend on: for a like-topic, its
+// picks too.
+func (b *Builder) rules(s topic.Spec) string {
+	picks, ok := b.cfg.Picks[s.Slug]
+	if !ok {
+		return rules(s)
+	}
+	data, err := json.Marshal(picks)
+	if err != nil { // strings always marshal
+		panic(err)
+	}
+	h := fnv.New64a()
+	h.Write(data)
+	return fmt.Sprintf("%s-like-%016x", rules(s), h.Sum64())
+}
+
+// isLike reports whether topic i is a like-topic.
+func (b *Builder) isLike(i int) bool {
+	_, ok := b.cfg.Picks[b.cfg.Specs[i].Slug]
+	return ok
+}
+
+// fillPicks makes the members of every like-topic its picks still in the
+// history, in feed order.
+func (b *Builder) fillPicks(s *store.Store) error {
+	var need []string
+	for i, spec := range b.cfg.Specs {
+		if b.isLike(i) {
+			for _, p := range b.cfg.Picks[spec.Slug] {
+				need = append(need, p.ID)
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	slices.Sort(need)
+	papers, err := s.Get(slices.Compact(need)...)
+	if err != nil {
+		return fmt.Errorf("read the papers of like-topics: %w", err)
+	}
+	for i, ts := range b.topics {
+		if !b.isLike(i) {
+			continue
+		}
+		var ms []member
+		for _, pick := range b.cfg.Picks[b.cfg.Specs[i].Slug] {
+			if p, ok := papers[pick.ID]; ok {
+				ms = append(ms, member{Key: KeyOf(p), Hash: contentHash(p), Terms: pick.Terms})
+			}
+		}
+		slices.SortFunc(ms, func(a, b member) int { return CompareKeys(a.Key, b.Key) })
+		if !slices.EqualFunc(ms, ts.Members, func(a, b member) bool {
+			return a.Key.ID == b.Key.ID && a.Key.Date.Equal(b.Key.Date) && a.Upvotes == b.Upvotes && a.Hash == b.Hash && slices.Equal(a.Terms, b.Terms)
+		}) {
+			ts.Members, ts.dirty = ms, true
+		}
+		if !ts.All || ts.scan {
+			ts.All, ts.scan, ts.dirty = true, false, true
+		}
+	}
+	return nil
+}
+
 // capacity is how many members a topic keeps: its limit and as many again.
 func capacity(s topic.Spec) int { return 2 * max(s.Limit, 1) }
 
@@ -304,7 +385,7 @@ func (b *Builder) Load(s *store.Store) error {
 	b.topics = make([]*topicState, len(b.cfg.Specs))
 	for i, spec := range b.cfg.Specs {
 		ts, ok := saved[spec.Slug]
-		r := rules(spec)
+		r := b.rules(spec)
 		if !ok || stale || ts.Rules != r || ts.Version != stateVersion {
 			ts = &topicState{Version: stateVersion, Rules: r, scan: true, dirty: true}
 		}
@@ -346,7 +427,7 @@ func (b *Builder) Build(s *store.Store, changed []*paper.Paper, pruned []string,
 	b.hits = map[string][]topic.Hit{}
 	defer func() { b.hits = nil }()
 	for i, ts := range b.topics {
-		if ts.scan {
+		if ts.scan || b.isLike(i) {
 			continue
 		}
 		for _, id := range pruned {
@@ -362,6 +443,9 @@ func (b *Builder) Build(s *store.Store, changed []*paper.Paper, pruned []string,
 			ts.scan = true // papers beyond the reserve may belong in the feed
 		}
 	}
+	if err := b.fillPicks(s); err != nil {
+		return res, err
+	}
 	// The members now reflect s, or are marked to be routed over it.
 	b.gen = s.Gen()
 	n, err := b.scan(s)
@@ -374,8 +458,8 @@ func (b *Builder) Build(s *store.Store, changed []*paper.Paper, pruned []string,
 		// Members that left the history unannounced: route every topic
 		// again rather than show a feed without them.
 		b.log.Warn("a paper shown in the feeds is no longer in the history; routing the history again", "paper", missing.id)
-		for _, ts := range b.topics {
-			ts.scan, ts.dirty = true, true
+		for i, ts := range b.topics {
+			ts.scan, ts.dirty = !b.isLike(i), true
 		}
 		if n, err = b.scan(s); err != nil {
 			return res, err
@@ -653,7 +737,7 @@ func (b *Builder) write(s *store.Store, now time.Time, res *Result) ([]feed.Topi
 				err = &missingError{id: m.ID}
 				break
 			}
-			if len(m.Terms) == 0 {
+			if len(m.Terms) == 0 && !b.isLike(i) {
 				// Saved without its terms: keep them from now on.
 				if m.Terms, _ = b.terms(i, p); len(m.Terms) > 0 {
 					ts.Members[j].Terms, ts.dirty = m.Terms, true

@@ -1,0 +1,119 @@
+package site
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/paperfeed/paperfeed/topic"
+)
+
+// A like-topic shows exactly its picks still in the history, in feed order,
+// with the picks' terms as categories; its feeds change with the picks, and
+// keyword topics beside it are routed as ever.
+func TestLikeTopicShowsItsPicks(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	rng := rand.New(rand.NewPCG(13, 13))
+	seed(t, s, rng, 60)
+	specs := append(slices.Clone(testSpecs), topic.Spec{Slug: "mine", Title: "Mine", Limit: 3})
+	cfg := config(t, specs)
+	cfg.Picks = map[string][]Pick{"mine": {
+		{ID: "2606.00007", Terms: []string{"robot", "vision"}},
+		{ID: "2606.00003", Terms: []string{"agents"}},
+		{ID: "2601.99999", Terms: []string{"gone"}}, // not in the history
+		{ID: "2606.00042"},
+		{ID: "2606.00011", Terms: []string{"model"}},
+	}}
+	b := New(out, cfg, slog.New(slog.DiscardHandler))
+	if _, err := b.Build(s, nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	// The picks in feed order, cut to the limit.
+	papers, err := s.Get("2606.00007", "2606.00003", "2606.00042", "2606.00011")
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := map[string]string{"2606.00007": "robot, vision", "2606.00003": "agents", "2606.00042": "", "2606.00011": "model"}
+	var order []string
+	for id := range papers {
+		order = append(order, id)
+	}
+	slices.SortFunc(order, func(a, b string) int { return Compare(papers[a], papers[b]) })
+	var want []string
+	for _, id := range order[:3] {
+		want = append(want, "https://arxiv.org/abs/"+id+": "+terms[id])
+	}
+	if got := feedTerms(t, out, "mine"); !slices.Equal(got, want) {
+		t.Fatalf("mine shows\n%q\nwant\n%q", got, want)
+	}
+	if got := b.Shown()["mine"]; len(got) != 3 {
+		t.Errorf("Shown: %v, want 3 papers", got)
+	}
+	// The keyword topics are untouched by the like-topic beside them.
+	cfgPlain := config(t, testSpecs)
+	for i, spec := range testSpecs {
+		if got, want := feedIDs(t, out, spec.Slug), expected(t, s, cfgPlain)[i]; !slices.Equal(got, want) {
+			t.Errorf("topic %s shows %v, want %v", spec.Slug, got, want)
+		}
+	}
+
+	// Unchanged picks: nothing is written again.
+	res, err := b.Build(s, nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != 0 || res.Scanned != 0 {
+		t.Errorf("an unchanged build wrote %d files and routed %d topics, want none", res.Written, res.Scanned)
+	}
+
+	// New picks: the like-topic's feeds change, no topic is routed again.
+	cfg.Picks = map[string][]Pick{"mine": {{ID: "2606.00020", Terms: []string{"language"}}}}
+	b.SetConfig(cfg)
+	if err := b.Load(s); err != nil {
+		t.Fatal(err)
+	}
+	res, err = b.Build(s, nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := feedTerms(t, out, "mine"), []string{"https://arxiv.org/abs/2606.00020: language"}; !slices.Equal(got, want) {
+		t.Errorf("after new picks mine shows %q, want %q", got, want)
+	}
+	if res.Scanned != 0 {
+		t.Errorf("new picks routed %d topics, want none", res.Scanned)
+	}
+	mineAtom := atomURL(t, cfg, "mine")
+	if !slices.Contains(res.Changed, mineAtom) {
+		t.Errorf("changed feeds %v lack %s", res.Changed, mineAtom)
+	}
+
+	// A restart reads the saved state: the same picks write nothing.
+	s = reopen(t, dir, s)
+	b = New(out, cfg, slog.New(slog.DiscardHandler))
+	if err := b.Load(s); err != nil {
+		t.Fatal(err)
+	}
+	res, err = b.Build(s, nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Written != 0 || res.Scanned != 0 {
+		t.Errorf("after a restart an unchanged build wrote %d files and routed %d topics, want none", res.Written, res.Scanned)
+	}
+}
+
+// atomURL is the URL of a topic's Atom feed.
+func atomURL(t *testing.T, cfg Config, slug string) string {
+	t.Helper()
+	for _, u := range allURLs(t, cfg) {
+		if filepath.Base(u) == slug+".atom" {
+			return u
+		}
+	}
+	t.Fatalf("no %s.atom among the feeds", slug)
+	return ""
+}
