@@ -22,6 +22,7 @@ import (
 
 	"github.com/paperfeed/paperfeed/deliver"
 	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/learn"
 	"github.com/paperfeed/paperfeed/metrics"
 	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/publish"
@@ -54,6 +55,10 @@ type pipeline struct {
 	specs   []topic.Spec
 	router  *topic.Router
 	hub     string // the WebSub hub: PAPERFEED_WEBSUB_HUB, else the config's
+	// likes are the like-topics, and likeKey what their picks depend on
+	// besides the history ("" without like-topics).
+	likes   []learn.Topic
+	likeKey string
 }
 
 // Status is the outcome of the refreshes so far, for /healthz and
@@ -117,6 +122,12 @@ type App struct {
 	failures map[string]int
 	started  atomic.Bool // a refresh ended in this process
 
+	// learning is held while the like-topics learn (see App.learn), never
+	// while a.mu is, and taken before it; learned is what they last learnt
+	// for the running pipeline (replaced under a.mu with the pipeline).
+	learning sync.Mutex
+	learned  atomic.Pointer[learning]
+
 	status atomic.Pointer[Status]
 }
 
@@ -156,7 +167,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if a.lock, err = lockDir(e.DataDir); err != nil {
 		return nil, err
 	}
-	a.site = site.New(e.OutDir, a.siteConfig(p), log)
+	a.site = site.New(e.OutDir, a.siteConfig(p, nil), log)
 	papers := 0
 	err = a.withStore(func(s *store.Store) error {
 		// Holding the data directory, this is the only writer: temporary
@@ -177,6 +188,15 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, errors.Join(err, a.lock.unlock())
 	}
+	// The like-topics learn before the first build that shows them.
+	ctx, cancel := context.WithTimeout(context.Background(), e.RefreshTimeout)
+	l, err := a.learn(ctx, p)
+	cancel()
+	if err != nil {
+		return nil, errors.Join(err, a.lock.unlock())
+	}
+	a.learned.Store(l)
+	a.site.SetConfig(a.siteConfig(p, l))
 	a.deliver, err = deliver.New(cfg.Targets(e.SiteURL()), a.lockedStore, log, now)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("deliveries: %w", err), a.lock.unlock())
@@ -250,9 +270,10 @@ func (p *pipeline) names() []string {
 	return out
 }
 
-// siteConfig is what the site is built from under p.
-func (a *App) siteConfig(p *pipeline) site.Config {
-	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router}
+// siteConfig is what the site is built from under p, with the like-topics'
+// picks as l learnt them (nil: not yet).
+func (a *App) siteConfig(p *pipeline, l *learning) site.Config {
+	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router, Picks: picks(p, l)}
 }
 
 // cacheMaxAge is how long clients may cache a file: a tenth of the refresh
@@ -299,6 +320,7 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 		return nil, fmt.Errorf("invalid config: %w", err)
 	}
 	p.router = r
+	p.likes, p.likeKey = likeTopics(cfg)
 	return p, nil
 }
 
@@ -383,6 +405,13 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 		return err
 	})
 	a.mu.Unlock()
+	if err == nil {
+		// Off a.mu: the like-topics learn from the history just written,
+		// and their feeds are rebuilt when their picks changed.
+		if lerr := a.relearn(ctx, &st); lerr != nil {
+			a.log.Error("like-topics could not learn from the new history; they keep their papers", "err", oneLine(lerr))
+		}
+	}
 	if err != nil {
 		st.WriteError = writeProblem(err)
 		a.log.Error("refresh could not write; files not written keep their previous version", "err", oneLine(err))
@@ -734,6 +763,16 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The like-topics learn first, off a.mu: seeds not found refuse the
+	// config.
+	a.learning.Lock()
+	defer a.learning.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), a.env.RefreshTimeout)
+	l, err := a.learn(ctx, p)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	old := map[string]SourceConfig{}
@@ -754,8 +793,9 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 	}
 	a.stats.SetTargets(targetNames(cfg))
 	a.pipe.Store(p)
+	a.learned.Store(l)
 	a.stats.SetSources(p.names())
-	a.site.SetConfig(a.siteConfig(p))
+	a.site.SetConfig(a.siteConfig(p, l))
 	st := *a.status.Load()
 	// Sources no longer configured leave the status.
 	st.Sources = slices.DeleteFunc(slices.Clone(st.Sources), func(ss feed.SourceStatus) bool {
@@ -991,7 +1031,7 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 	if a.env.BaseURL == "" {
 		// Links follow the address really listened on (":0" picks a port).
 		a.env.Addr = ln.Addr().String()
-		a.site.SetConfig(a.siteConfig(a.pipe.Load()))
+		a.site.SetConfig(a.siteConfig(a.pipe.Load(), a.learned.Load()))
 	}
 	a.files = serve.New(a.env.OutDir, serve.Options{MaxAge: cacheMaxAge(a.env.Interval), Logger: a.log})
 	err = a.files.Reload()
