@@ -188,15 +188,20 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, errors.Join(err, a.lock.unlock())
 	}
-	// The like-topics learn before the first build that shows them.
-	ctx, cancel := context.WithTimeout(context.Background(), e.RefreshTimeout)
-	l, err := a.learn(ctx, p)
-	cancel()
-	if err != nil {
-		return nil, errors.Join(err, a.lock.unlock())
+	// The like-topics learn before the first build that shows them. An
+	// empty history (a first start) lacks every seed, and the sources
+	// list most of them: the first refresh learns, after its merge, and
+	// fetches only the seeds still missing then.
+	if papers > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), e.RefreshTimeout)
+		l, err := a.learn(ctx, p)
+		cancel()
+		if err != nil {
+			return nil, errors.Join(err, a.lock.unlock())
+		}
+		a.learned.Store(l)
+		a.site.SetConfig(a.siteConfig(p, l))
 	}
-	a.learned.Store(l)
-	a.site.SetConfig(a.siteConfig(p, l))
 	a.deliver, err = deliver.New(cfg.Targets(e.SiteURL()), a.lockedStore, log, now)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("deliveries: %w", err), a.lock.unlock())
@@ -405,11 +410,12 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 		return err
 	})
 	a.mu.Unlock()
+	var learnErr error
 	if err == nil {
 		// Off a.mu: the like-topics learn from the history just written,
 		// and their feeds are rebuilt when their picks changed.
-		if lerr := a.relearn(ctx, &st); lerr != nil {
-			a.log.Error("like-topics could not learn from the new history; they keep their papers", "err", oneLine(lerr))
+		if learnErr = a.relearn(ctx, &st); learnErr != nil {
+			a.log.Error("like-topics could not learn from the new history; they keep their papers", "err", oneLine(learnErr))
 		}
 	}
 	if err != nil {
@@ -434,6 +440,9 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	}
 	if err != nil {
 		return st, err
+	}
+	if learnErr != nil {
+		return st, learnErr
 	}
 	if worked == 0 && asked > 0 {
 		a.log.Warn("every source failed; the feeds keep every item they had", "failed", asked, "files_written", w.files, "next_try", a.nextWake(&st).Format(time.RFC3339))

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/paperfeed/paperfeed/feed"
+	"github.com/paperfeed/paperfeed/learn"
+	"github.com/paperfeed/paperfeed/like"
 	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/site"
 	"github.com/paperfeed/paperfeed/store"
@@ -60,6 +62,10 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 		return err
 	}
 
+	likes, _ := likeTopics(cfg)
+	if explain >= 0 && cfg.Topics[explain].IsLike() {
+		return explainLike(w, router, specs[explain], likes, st)
+	}
 	if explain >= 0 {
 		return explainTopic(w, router, specs[explain], explain, st)
 	}
@@ -70,17 +76,104 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 		}
 		return nil
 	})
+	var learnt []learn.Result
+	if err == nil && len(likes) > 0 {
+		learnt, err = inspectLearn(st, router, likes)
+	}
 	n := st.Len()
 	if err := errors.Join(err, st.Close()); err != nil {
 		return err
+	}
+	chosen := map[int]int{} // like-topics' papers chosen, by topic
+	for k, r := range learnt {
+		chosen[likes[k].Index] = len(r.Picks)
 	}
 	fmt.Fprintf(w, "config OK: %d sources, %d topics; history: %d papers in %s\n\n", len(cfg.Sources), len(specs), n, e.DataDir)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "topic\tpapers\tin feed\t\n")
 	for i, s := range specs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", s.Slug, taken[i], min(taken[i], s.Limit))
+		inFeed := min(taken[i], s.Limit)
+		if c, ok := chosen[i]; ok {
+			inFeed = min(c, s.Limit)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", s.Slug, taken[i], inFeed)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(learnt) > 0 {
+		fmt.Fprintf(w, "\nlike-topics:\n")
+	}
+	for k, r := range learnt {
+		fmt.Fprintf(w, "  %s: %s; %d papers chosen, at most %d a listing day\n", r.Slug, likeStats(r), len(r.Picks), likes[k].Top)
+	}
+	return nil
+}
+
+// inspectLearn runs the learning stage over st for -check and -explain,
+// which write nothing: seeds the history lacks are an error naming them.
+func inspectLearn(st *store.Store, router *topic.Router, likes []learn.Topic) ([]learn.Result, error) {
+	results, err := learnFrom(st, router, likes)
+	if missing, ok := errors.AsType[*learn.MissingError](err); ok {
+		return nil, fmt.Errorf("%w (paperfeed fetches missing seeds from arXiv when it starts or reloads; an id it cannot find there is a config error)", missing)
+	}
+	return results, err
+}
+
+// explainLike prints the papers like-topic spec chooses, in feed order,
+// each with its score and the words that weighed most for and against it.
+// It closes st once it has read them.
+func explainLike(w io.Writer, router *topic.Router, spec topic.Spec, likes []learn.Topic, st *store.Store) error {
+	k := slices.IndexFunc(likes, func(t learn.Topic) bool { return t.Slug == spec.Slug })
+	results, err := inspectLearn(st, router, likes[k:k+1])
+	var papers map[string]*paper.Paper
+	if err == nil {
+		var ids []string
+		for _, p := range results[0].Picks {
+			ids = append(ids, p.ID)
+		}
+		papers, err = st.Get(ids...)
+	}
+	n := st.Len()
+	if err := errors.Join(err, st.Close()); err != nil {
+		return err
+	}
+	r := results[0]
+	fmt.Fprintf(w, "like-topic %s: %s\n", spec.Slug, likeStats(r))
+	if r.Err != nil {
+		return nil
+	}
+	picks := slices.Clone(r.Picks)
+	slices.SortFunc(picks, func(a, b learn.Pick) int { return site.Compare(papers[a.ID], papers[b.ID]) })
+	fmt.Fprintf(w, "its rules take %d of %d papers; it chooses %d, at most %d a listing day; its feeds show the newest %d\n",
+		r.Candidates, n, len(picks), likes[k].Top, min(len(picks), spec.Limit))
+	for i, pk := range picks {
+		p := papers[pk.ID]
+		mark := " "
+		if i >= spec.Limit {
+			mark = "-" // beyond the feed's limit
+		}
+		date := "no date"
+		if d := feed.Date(p); !d.IsZero() {
+			date = d.Format(time.DateOnly)
+		}
+		fmt.Fprintf(w, "\n%s %s  %s  score %+.4f  %s\n", mark, p.ID, date, pk.Score, strings.Join(strings.Fields(p.Title), " "))
+		fmt.Fprintf(w, "    for:     %s\n", contributions(pk.Pro))
+		fmt.Fprintf(w, "    against: %s\n", contributions(pk.Con))
+	}
+	return nil
+}
+
+// contributions prints terms with their parts of a score.
+func contributions(cs []like.Contribution) string {
+	if len(cs) == 0 {
+		return "(none)"
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s %+.4f", c.Term, c.Weight)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // explainTopic prints the papers topic t takes, newest first, each with the

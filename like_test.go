@@ -1,0 +1,286 @@
+package main
+
+// End-to-end tests of like-topics (issue 13): the real run() against the
+// captured Hugging Face answer and an arXiv abstract page served on
+// 127.0.0.1.
+
+import (
+	"bytes"
+	"flag"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
+
+// likeConfig has a keyword-free topic and a like-topic of two agent papers
+// and one paper that only arXiv has (2512.04392, served from testdata).
+const likeConfig = `sources:
+  - name: hf
+    type: huggingface
+topics:
+  - slug: all
+  - slug: agents
+    title: Like my agent papers
+    like: [2606.10423, 2606.07867, 2512.04392]
+    unlike: [2606.12282]
+    top: 4
+`
+
+// likeWorld serves the Hugging Face answer and, as arXiv, the abstract page
+// of 2512.04392; it counts the abstract pages asked for.
+type likeWorld struct {
+	*hfServer
+	mu  sync.Mutex
+	abs map[string]int
+}
+
+func newLikeWorld(t *testing.T) *likeWorld {
+	t.Helper()
+	page, err := os.ReadFile("testdata/arxiv-abs-2512.04392v2.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &likeWorld{abs: map[string]int{}}
+	api := serveJSON(fixture(t))
+	w.hfServer = newHFServer(t, func(rw http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/robots.txt":
+			http.NotFound(rw, r)
+		case strings.HasPrefix(r.URL.Path, "/abs/"):
+			w.mu.Lock()
+			w.abs[strings.TrimPrefix(r.URL.Path, "/abs/")]++
+			w.mu.Unlock()
+			if r.URL.Path != "/abs/2512.04392" {
+				http.NotFound(rw, r)
+				return
+			}
+			rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+			rw.Write(page)
+		default:
+			api(rw, r)
+		}
+	})
+	return w
+}
+
+func (w *likeWorld) absHits() map[string]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range w.abs {
+		out[k] = v
+	}
+	return out
+}
+
+// likeEnv is a fresh environment of w with config cfg.
+func likeEnv(t *testing.T, w *likeWorld, cfg string) map[string]string {
+	t.Helper()
+	env := testEnv(t, w.URL)
+	env["PAPERFEED_ARXIV_URL"] = w.URL
+	writeConfig(t, env, cfg)
+	return env
+}
+
+func writeConfig(t *testing.T, env map[string]string, cfg string) {
+	t.Helper()
+	path := env["PAPERFEED_CONFIG"]
+	if path == "" {
+		path = filepath.Join(filepath.Dir(env["PAPERFEED_DATA_DIR"]), "paperfeed.yaml")
+		env["PAPERFEED_CONFIG"] = path
+	}
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// likeFiles are the like-topic's six feeds and their gzip copies.
+func likeFiles(t *testing.T, env map[string]string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for name, data := range siteFiles(t, env["PAPERFEED_OUT_DIR"]) {
+		if strings.HasPrefix(name, "feeds/agents.") || strings.HasPrefix(name, "feeds/agents-") || strings.Contains(name, "/agents.") {
+			out[name] = data
+		}
+	}
+	if len(out) != 12 {
+		names := []string{}
+		for n := range out {
+			names = append(names, n)
+		}
+		t.Fatalf("like-topic files: %v, want 12", names)
+	}
+	return out
+}
+
+// TestLikeTopicEndToEnd: the like-topic's feed holds at most top papers of
+// the day, none of its seeds, each with its top words as categories; a
+// seed only arXiv has is fetched once and kept; the feeds are byte for
+// byte the same in two fresh runs and after a restart.
+func TestLikeTopicEndToEnd(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	// The seeds Hugging Face lists come with the first refresh; only the
+	// one it does not is asked of arXiv.
+	if got := w.absHits(); len(got) != 1 || got["2512.04392"] != 1 {
+		t.Errorf("abstract pages asked for: %v, want 2512.04392 once", got)
+	}
+	first := likeFiles(t, env)
+	f := parseAtom(t, first["feeds/agents.atom"])
+	if len(f.Entries) == 0 || len(f.Entries) > 4 {
+		t.Fatalf("agents.atom has %d entries, want 1 to 4 (top: 4 of one listing day)", len(f.Entries))
+	}
+	for _, e := range f.Entries {
+		for _, seed := range []string{"2606.10423", "2606.07867", "2512.04392", "2606.12282"} {
+			if strings.HasSuffix(e.ID, seed) {
+				t.Errorf("the feed shows seed %s", seed)
+			}
+		}
+		if len(e.Category) == 0 {
+			t.Errorf("entry %s has no category: the top words are missing", e.ID)
+		}
+	}
+
+	// Another fresh run, in new directories: the same bytes. (The daily
+	// digests are dated by when the history first saw each paper, which two
+	// fresh histories do not share; the restart below holds them too.)
+	env2 := likeEnv(t, w, likeConfig)
+	if code, stderr := runOnce(t, env2); code != 0 {
+		t.Fatalf("second fresh -once: exit code %d: %s", code, stderr)
+	}
+	second := likeFiles(t, env2)
+	for name, data := range first {
+		if strings.Contains(name, ".daily.") {
+			continue
+		}
+		if !bytes.Equal(second[name], data) {
+			t.Errorf("%s differs between two fresh runs", name)
+		}
+	}
+
+	// A restart on the first directories: the seed is in the history, so
+	// not fetched again, and the feeds are the same bytes.
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("restart -once: exit code %d: %s", code, stderr)
+	}
+	if got := w.absHits()["2512.04392"]; got != 2 { // once per fresh data directory
+		t.Errorf("2512.04392 fetched %d times over two fresh runs and a restart, want 2", got)
+	}
+	for name, data := range likeFiles(t, env) {
+		if !bytes.Equal(first[name], data) {
+			t.Errorf("%s differs after a restart", name)
+		}
+	}
+
+	// -check and -explain tell the model and each paper's words.
+	code, out, stderr := runArgs(env, "-check")
+	if code != 0 {
+		t.Fatalf("-check: exit code %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^  agents: svm, \d+ features, 31 training papers, 3 like, 1 unlike; \d+ papers chosen, at most 4 a listing day$`).MatchString(out) {
+		t.Errorf("-check has no like-topic line:\n%s", out)
+	}
+	code, out, stderr = runArgs(env, "-explain", "agents")
+	if code != 0 {
+		t.Fatalf("-explain: exit code %d: %s", code, stderr)
+	}
+	golden(t, "testdata/explain-like.golden", out)
+	for _, e := range f.Entries {
+		if id := strings.TrimPrefix(e.ID, "https://arxiv.org/abs/"); !strings.Contains(out, "  "+id+"  ") {
+			t.Errorf("-explain does not explain %s of the feed", id)
+		}
+	}
+}
+
+// golden compares got with the file at path, or rewrites it under -update.
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("got\n%s\nwant (%s)\n%s", got, path, want)
+	}
+}
+
+// TestLikeSeedNotFound: a seed neither the history nor arXiv has is an
+// error naming it, at start and in -check; it is asked for once a run.
+func TestLikeSeedNotFound(t *testing.T) {
+	w := newLikeWorld(t)
+	bad := strings.Replace(likeConfig, "2606.07867, 2512.04392", "2606.07867, 2601.00001v2", 1)
+	env := likeEnv(t, w, bad)
+	code, stderr := runOnce(t, env)
+	if code == 0 || !strings.Contains(stderr, "like-topic agents: 2601.00001 not in the history; not found on arXiv either") {
+		t.Errorf("-once: exit code %d, stderr %q; want a failure naming 2601.00001", code, stderr)
+	}
+	if got := w.absHits()["2601.00001"]; got != 1 {
+		t.Errorf("2601.00001 asked for %d times, want once", got)
+	}
+	// With a history, -check names the missing seed too.
+	writeConfig(t, env, likeConfig)
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	writeConfig(t, env, bad)
+	code, _, stderr = runArgs(env, "-check")
+	if code != 1 || !strings.Contains(stderr, "like-topic agents: 2601.00001 not in the history") {
+		t.Errorf("-check: exit code %d, stderr %q; want 1 and the missing id", code, stderr)
+	}
+}
+
+// TestLikeReloadRefusesMissingSeed: a SIGHUP with a seed not found is
+// refused and the running like-topic keeps its feed; a good reload that
+// changes the seeds changes it.
+func TestLikeReloadRefusesMissingSeed(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	s := startServer(t, env)
+	if err := s.waitRefresh(t); err != nil {
+		t.Fatal(err)
+	}
+	before := likeFiles(t, env)["feeds/agents.atom"]
+
+	writeConfig(t, env, strings.Replace(likeConfig, "2512.04392]", "2601.00002]", 1))
+	hup(t)
+	select {
+	case err := <-s.reloaded:
+		if err == nil || !strings.Contains(err.Error(), "2601.00002") {
+			t.Errorf("reload: got %v, want an error naming 2601.00002", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no reload within 20s")
+	}
+	if got := likeFiles(t, env)["feeds/agents.atom"]; !bytes.Equal(got, before) {
+		t.Error("a refused reload changed the like-topic's feed")
+	}
+
+	writeConfig(t, env, strings.Replace(likeConfig, "like: [2606.10423, 2606.07867, 2512.04392]", "like: [2606.12575]", 1))
+	hup(t)
+	select {
+	case err := <-s.reloaded:
+		if err != nil {
+			t.Fatalf("reload: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no reload within 20s")
+	}
+	if got := likeFiles(t, env)["feeds/agents.atom"]; bytes.Equal(got, before) {
+		t.Error("new seeds left the like-topic's feed as it was")
+	}
+}
