@@ -34,7 +34,19 @@ type atomEntry struct {
 	Published  string             `xml:"published"`
 	Authors    []feeds.AtomAuthor `xml:"author"`
 	Categories []atomCategory     `xml:"category"`
-	Content    feeds.AtomContent  `xml:"content"`
+	Content    atomHTML           `xml:"content"`
+}
+
+// atomHTML is an entry's <content type="html">: its HTML in a CDATA section,
+// as RSS's description holds it (rssHTML), and as WordPress writes Atom. It
+// is this package's rather than feeds.AtomContent because that writes the
+// HTML as character data: encoding/xml escapes it rune by rune, and the
+// item HTML being most of a feed's bytes, that escaping was 42% of the
+// time encoding/xml took over the feeds, about 0.1 s of CPU in a refresh
+// of 100 topics (565 files). A reader gets the same text either way.
+type atomHTML struct {
+	Type string `xml:"type,attr"`
+	HTML string `xml:",cdata"`
 }
 
 type atomCategory struct {
@@ -76,7 +88,7 @@ func (ch *channel) atom() ([]byte, error) {
 			ID:        e.id,
 			Updated:   e.date.Format(dateLayout),
 			Published: e.firstDate().Format(dateLayout),
-			Content:   feeds.AtomContent{Content: e.content, Type: "html"},
+			Content:   atomHTML{Type: "html", HTML: e.content},
 		}
 		if e.link != "" {
 			ae.Links = []feeds.AtomLink{{Href: e.link, Rel: "alternate", Type: "text/html"}}
