@@ -6,7 +6,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/paperfeed/paperfeed/scrape"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
@@ -283,4 +287,86 @@ func TestLikeReloadRefusesMissingSeed(t *testing.T) {
 	if got := likeFiles(t, env)["feeds/agents.atom"]; bytes.Equal(got, before) {
 		t.Error("new seeds left the like-topic's feed as it was")
 	}
+}
+
+// TestLikeLearnsOnlyWhenSomethingChanged: the like-topics learn after a
+// refresh that changed the history and on a reload that changed them, not
+// on a refresh that changed nothing nor on a reload that left them alone;
+// and they learn without the write lock, so a reload or a refresh's
+// write never waits for a corpus being built.
+func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	e, err := parseEnv(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig("c.yaml", []byte(likeConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	opt := scrape.Options{}
+	fastScrape(&opt)
+	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	learnt := func() int { return strings.Count(logs.String(), `msg="like-topics learnt"`) }
+	steps := []struct {
+		name string
+		do   func() error
+		want int
+	}{
+		{"first refresh", func() error { _, err := a.Refresh(context.Background()); return err }, 1},
+		{"refresh that changed nothing", func() error { _, err := a.Refresh(context.Background()); return err }, 1},
+		{"reload of the same config", func() error { _, err := a.Reload(cfg); return err }, 1},
+		{"reload with another top", func() error {
+			c, err := ParseConfig("c.yaml", []byte(strings.Replace(likeConfig, "top: 4", "top: 2", 1)))
+			if err != nil {
+				return err
+			}
+			_, err = a.Reload(c)
+			return err
+		}, 2},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := learnt(); got != s.want {
+			t.Errorf("after the %s the like-topics learnt %d times, want %d", s.name, got, s.want)
+		}
+	}
+	if n := len(parseAtom(t, likeFiles(t, env)["feeds/agents.atom"]).Entries); n != 2 {
+		t.Errorf("after top: 2 the feed has %d entries, want 2", n)
+	}
+
+	// Learning again with the write lock held elsewhere finishes.
+	c, err := ParseConfig("c.yaml", []byte(strings.Replace(likeConfig, "top: 4", "top: 3", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	done := make(chan error, 1)
+	go func() {
+		a.learning.Lock()
+		defer a.learning.Unlock()
+		_, err := a.learn(context.Background(), p)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("learning waited for the write lock")
+	}
+	a.mu.Unlock()
 }

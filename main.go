@@ -97,8 +97,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("paperfeed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&o.once, "once", false, "run one refresh, write the site, publish it when PAPERFEED_PUBLISH_URL is set, and exit (0 when at least one source worked); deliveries need the server")
-	fs.BoolVar(&o.check, "check", false, "validate the config, print each topic with how many papers of the current history it takes, and exit")
-	fs.StringVar(&o.explain, "explain", "", "print the papers topic `slug` takes from the current history and which terms matched in which field, and exit")
+	fs.BoolVar(&o.check, "check", false, "validate the config, print each topic with how many papers of the current history it takes and each like-topic's model, and exit")
+	fs.StringVar(&o.explain, "explain", "", "print the papers topic `slug` takes from the current history and which terms matched in which field (a like-topic: each paper's score and the words for and against it), and exit")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "ask the running server's /healthz on PAPERFEED_ADDR and exit 0 when healthy (for container health checks)")
 	if err := fs.Parse(args); err != nil {
 		// Asked for, the help is the output (paperfeed -h | less);
