@@ -772,18 +772,25 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The like-topics learn first, off a.mu: seeds not found refuse the
-	// config.
-	a.learning.Lock()
-	defer a.learning.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), a.env.RefreshTimeout)
-	l, err := a.learn(ctx, p)
-	cancel()
-	if err != nil {
-		return nil, err
+	// Changed like-topics learn first, off a.mu: seeds not found refuse
+	// the config. Unchanged ones keep what they learnt (read under a.mu
+	// below), and the reload does not wait for a refresh's learning.
+	var l *learning
+	if p.likeKey != a.pipe.Load().likeKey {
+		a.learning.Lock()
+		defer a.learning.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), a.env.RefreshTimeout)
+		l, err = a.learn(ctx, p)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if l == nil {
+		l = a.learned.Load()
+	}
 	old := map[string]SourceConfig{}
 	for _, s := range a.pipe.Load().sources {
 		old[s.name] = s.cfg

@@ -343,6 +343,25 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 		t.Errorf("after top: 2 the feed has %d entries, want 2", n)
 	}
 
+	// A reload that leaves the like-topics alone does not wait for a
+	// refresh's learning.
+	a.learning.Lock()
+	reloaded := make(chan error, 1)
+	top2, err := ParseConfig("c.yaml", []byte(strings.Replace(likeConfig, "top: 4", "top: 2", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, err := a.Reload(top2); reloaded <- err }()
+	select {
+	case err := <-reloaded:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("a reload waited for the like-topics' learning")
+	}
+	a.learning.Unlock()
+
 	// Learning again with the write lock held elsewhere finishes.
 	c, err := ParseConfig("c.yaml", []byte(strings.Replace(likeConfig, "top: 4", "top: 3", 1)))
 	if err != nil {

@@ -215,6 +215,9 @@ func picks(p *pipeline, l *learning) map[string][]site.Pick {
 // relearn learns the like-topics again after a refresh's write when the
 // history moved on, and rebuilds the site with the new picks. It runs
 // beside a.mu: the write has finished, and only the rebuild takes the lock.
+// A reload meanwhile that leaves the like-topics as they are takes the
+// picks when they are ready; one that changes them learnt its own, and
+// these are dropped.
 func (a *App) relearn(ctx context.Context, st *Status) error {
 	p := a.pipe.Load()
 	if len(p.likes) == 0 {
@@ -232,11 +235,12 @@ func (a *App) relearn(ctx context.Context, st *Status) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.pipe.Load() != p {
-		return nil // a reload replaced the config and learnt for it
+	cur := a.pipe.Load()
+	if cur.likeKey != p.likeKey {
+		return nil // a reload changed the like-topics and learnt for them
 	}
 	a.learned.Store(l)
-	a.site.SetConfig(a.siteConfig(p, l))
+	a.site.SetConfig(a.siteConfig(cur, l))
 	return a.withStore(func(s *store.Store) error {
 		if err := a.site.Load(s); err != nil {
 			return err
