@@ -62,7 +62,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		in       paper.Paper
 		wantKind byte
 	}{
-		{"every field, compressed", fullPaper(), kindFlate},
+		{"every field, compressed", fullPaper(), kindZstd},
 		{"short record stays raw", short, kindRaw},
 		{"negative numbers and pre-1970 time", negative, kindRaw},
 		{"only an id", paper.Paper{ID: "hep-th/9901001"}, kindRaw},
@@ -186,6 +186,9 @@ func TestRecordDecodeErrors(t *testing.T) {
 		{"later version", rawRecord(`{"v":3,"title":"T"}`), "record version 3, this program reads 2"},
 		{"format 1 record", withHeader(kindRaw, appendBody(nil, &full)), "not a paper"},
 		{"corrupt flate stream", withHeader(kindFlate, []byte{0xff, 0xff, 0xff}), "decompress"},
+		{"corrupt zstd stream", withHeader(kindZstd, []byte{0x28, 0xb5, 0x2f, 0xfd, 0xff, 0xff}), "decompress"},
+		{"zstd frame cut short", withHeader(kindZstd, zstdOf(t, []byte(`{"v":2,"title":"a title long enough"}`))[:12]), "decompress"},
+		{"zstd bomb", withHeader(kindZstd, zstdOf(t, make([]byte, maxBody+10))), "expands beyond"},
 		{"flate bomb", withHeader(kindFlate, compress(t, make([]byte, maxBody+10))), "expands beyond"},
 	}
 	var d decoder
@@ -232,6 +235,35 @@ func TestRecordGolden(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("decode golden:\n got %+v\nwant %+v", got, p)
+	}
+}
+
+// TestRecordGoldenFlate decodes a record as this program wrote them before
+// it compressed with zstd: flate records stay in every history written
+// until then.
+func TestRecordGoldenFlate(t *testing.T) {
+	v := readFile(t, "testdata/record-v2-flate.golden")
+	if v[0] != kindFlate {
+		t.Fatalf("the flate golden record has kind %d", v[0])
+	}
+	want := fullPaper()
+	var d decoder
+	got, err := d.decode(want.ID, v)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decode flate record:\n got %+v\nwant %+v", got, want)
+	}
+	// One unpacker reads both kinds in turn, each into its own buffer.
+	z, err := (&encoder{}).encode(&want)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	for _, rec := range [][]byte{v, z, v} {
+		if got, err := d.decode(want.ID, rec); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("decode kind %d after the other: %v\n got %+v", rec[0], err, got)
+		}
 	}
 }
 
@@ -313,6 +345,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add(rawRecord(`{"v":2,"title":"T","unknown":[1,{"a":null}],"day":"2026-06-12T02:00:00+02:00"}`))
 	f.Add([]byte{kindRaw, 0, 0, 0, 0})
 	f.Add([]byte{kindFlate, 0, 0, 0, 0, 0xff})
+	f.Add([]byte{kindZstd, 0, 0, 0, 0, 0x28, 0xb5, 0x2f, 0xfd})
+	if v, err := os.ReadFile("testdata/record-v2-flate.golden"); err == nil {
+		f.Add(v)
+	}
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var d decoder
 		p, err := d.decode("id", v)
@@ -391,4 +427,14 @@ func TestRecordJSONv1v2(t *testing.T) {
 			t.Errorf("decode %q:\n got %+v\nwant %+v", body, got, want)
 		}
 	}
+}
+
+// zstdOf is body as one zstd frame, as the encoder writes it.
+func zstdOf(t *testing.T, body []byte) []byte {
+	t.Helper()
+	zw, err := newZstdEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return zw.EncodeAll(body, nil)
 }
