@@ -118,8 +118,8 @@
 // the history) and "gen" as 8-byte big-endian integers; a bbolt file without
 // the marker, or with a marker this program does not know, is foreign.
 //
-// Bucket "papers" maps ID to a record: a kind byte (1 raw, 2 compress/flate),
-// a CRC-32C (little-endian) of the stored bytes (bbolt checksums only its
+// Bucket "papers" maps ID to a record: a kind byte (1 raw, 2 flate, 3 one
+// zstd frame; this program writes 1 and 3 and reads all three), a CRC-32C (little-endian) of the stored bytes (bbolt checksums only its
 // meta pages), then the stored bytes. The body is a JSON object: "v", the
 // record version (2), then the paper under paper.Paper's json tags, without
 // "id" (it is the key) and with "hub" even when false. Bodies of 256 bytes
@@ -127,7 +127,7 @@
 // fields it does not know and leaves the fields a record lacks zero, so
 // adding a field to paper.Paper needs no migration; "v" and the marker
 // change, with a migration, only when a field changes meaning. A real
-// Hugging Face paper takes about 2.5 KB of JSON, 1.2 KB compressed, and a
+// Hugging Face paper takes about 2.5 KB of JSON, 1.3 KB compressed, and a
 // store about 1.4 KB of file per paper.
 //
 // The one field a record lacks that does not read as zero is "hub", which
