@@ -83,3 +83,34 @@ func TestParseConfigLikeErrors(t *testing.T) {
 		})
 	}
 }
+
+// likeTopics gives the learning stage each like-topic with its index among
+// all topics and whether it has rules of its own; its key changes with
+// what the picks depend on.
+func TestLikeTopics(t *testing.T) {
+	parse := func(yaml string) *Config {
+		t.Helper()
+		cfg, err := ParseConfig("c.yaml", []byte("sources:\n  - name: hf\n    type: huggingface\ntopics:\n"+yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := parse("  - slug: all\n  - slug: q\n    like: [2607.23193]\n    query: 'NOT category:math*'\n  - slug: plain\n    like: [2607.23193]\n    top: 3\n")
+	likes, key := likeTopics(cfg)
+	if len(likes) != 2 || likes[0].Slug != "q" || likes[0].Index != 1 || !likes[0].Rules || likes[1].Index != 2 || likes[1].Rules || likes[1].Top != 3 {
+		t.Errorf("got %+v", likes)
+	}
+	if none, k := likeTopics(parse("  - slug: all\n")); none != nil || k != "" {
+		t.Errorf("no like-topic: got %v %q", none, k)
+	}
+	for _, changed := range []string{
+		"  - slug: all\n  - slug: q\n    like: [2607.23193]\n    query: 'NOT category:math*'\n  - slug: plain\n    like: [2607.23193]\n    top: 4\n",
+		"  - slug: all\n  - slug: q\n    like: [2607.23193]\n    query: 'NOT category:cs*'\n  - slug: plain\n    like: [2607.23193]\n    top: 3\n",
+		"  - slug: all\n  - slug: q\n    like: [2607.23193]\n    unlike: [2607.23194]\n    query: 'NOT category:math*'\n  - slug: plain\n    like: [2607.23193]\n    top: 3\n",
+	} {
+		if _, k := likeTopics(parse(changed)); k == key {
+			t.Errorf("the key did not change for\n%s", changed)
+		}
+	}
+}

@@ -38,7 +38,8 @@ func likeTopics(cfg *Config) ([]learn.Topic, string) {
 		if !t.IsLike() {
 			continue
 		}
-		out = append(out, learn.Topic{Slug: t.Slug, Index: i, Top: t.Top, MinScore: t.MinScore,
+		rules := len(t.Keywords) > 0 || len(t.Exclude) > 0 || t.Query != "" || t.MinUpvotes > 0
+		out = append(out, learn.Topic{Slug: t.Slug, Index: i, Rules: rules, Top: t.Top, MinScore: t.MinScore,
 			Seeds: like.Seeds{Like: slices.Clone(t.Like), Unlike: slices.Clone(t.Unlike)}})
 		specs = append(specs, t.Spec())
 	}

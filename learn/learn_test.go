@@ -82,7 +82,7 @@ func TestTrainChoosesPerDay(t *testing.T) {
 		{Slug: "diffusion", Index: 0, Seeds: d1, Top: 10},
 		{Slug: "top1", Index: 1, Seeds: d1, Top: 1},
 		{Slug: "floor", Index: 2, Seeds: d1, Top: 10, MinScore: ptr(0.2)},
-		{Slug: "rules", Index: 3, Seeds: d1, Top: 1},
+		{Slug: "rules", Index: 3, Seeds: d1, Top: 1, Rules: true},
 		{Slug: "svm", Index: 4, Seeds: like.Seeds{Like: []string{"2606.00001", "2606.00002"}, Unlike: []string{"2606.00003"}}, Top: 1},
 	}
 	res, err := learn(t, s, specs, topics)

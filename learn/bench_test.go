@@ -1,0 +1,88 @@
+//go:build unix
+
+package learn
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperfeed/paperfeed/internal/synth"
+	"github.com/paperfeed/paperfeed/like"
+	"github.com/paperfeed/paperfeed/store"
+	"github.com/paperfeed/paperfeed/topic"
+)
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkLearn100k is one learning pass over a history of 100,000
+// papers in a store file: the read (store.ForEach into Add), then Train of
+// an SVM topic (three like papers, one unlike) and a centroid topic, both
+// without rules, so every paper is scored. It reports the CPU time of each
+// part, from getrusage.
+func BenchmarkLearn100k(b *testing.B) {
+	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "hf-api-daily-papers-2026-06-12.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	papers, err := synth.Papers(fixture, 100_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := store.Open(filepath.Join(b.TempDir(), "paperfeed.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < len(papers); i += 10_000 {
+		if _, err := s.Merge(papers[i:i+10_000], synth.Day); err != nil {
+			b.Fatal(err)
+		}
+	}
+	specs := []topic.Spec{{Slug: "svm"}, {Slug: "centroid"}}
+	r, err := topic.Compile(specs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	topics := []Topic{
+		{Slug: "svm", Index: 0, Top: 10, Seeds: like.Seeds{Like: []string{papers[1].ID, papers[2].ID, papers[3].ID}, Unlike: []string{papers[4].ID}}},
+		{Slug: "centroid", Index: 1, Top: 10, Seeds: like.Seeds{Like: []string{papers[5].ID}}},
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var read, train time.Duration
+	var stats like.Stats
+	for b.Loop() {
+		c0 := cpuTime(b)
+		l, err := New(r, topics, like.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.ForEach(l.Add); err != nil {
+			b.Fatal(err)
+		}
+		c1 := cpuTime(b)
+		res, err := l.Train()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res[0].Picks) == 0 {
+			b.Fatal("no picks")
+		}
+		read += c1 - c0
+		train += cpuTime(b) - c1
+		stats = res[0].Stats
+	}
+	b.ReportMetric(float64(stats.Iterations), "svm-passes")
+	b.ReportMetric(read.Seconds()/float64(b.N), "read-cpu-s/op")
+	b.ReportMetric(train.Seconds()/float64(b.N), "train-cpu-s/op")
+}
