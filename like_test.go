@@ -230,7 +230,7 @@ func TestLikeSeedNotFound(t *testing.T) {
 	bad := strings.Replace(likeConfig, "2606.07867, 2512.04392", "2606.07867, 2601.00001v2", 1)
 	env := likeEnv(t, w, bad)
 	code, stderr := runOnce(t, env)
-	if code == 0 || !strings.Contains(stderr, "like-topic agents: 2601.00001 not in the history; not found on arXiv either") {
+	if code == 0 || !strings.Contains(stderr, "like-topic agents: 2601.00001 not in the history, and not fetched from arXiv (") || !strings.Contains(stderr, "404") {
 		t.Errorf("-once: exit code %d, stderr %q; want a failure naming 2601.00001", code, stderr)
 	}
 	if got := w.absHits()["2601.00001"]; got != 1 {

@@ -57,13 +57,14 @@ func likeTopics(cfg *Config) ([]learn.Topic, string) {
 }
 
 // SeedError is a like or unlike paper that is in neither the history nor
-// any source asked for it: a config error, never a silently empty topic.
+// on arXiv when asked for: a config error, never a silently empty topic.
 type SeedError struct {
 	Missing *learn.MissingError
+	Fetch   error // why arXiv did not give them
 }
 
 func (e *SeedError) Error() string {
-	return fmt.Sprintf("invalid config: %v; not found on arXiv either: check the ids", e.Missing)
+	return fmt.Sprintf("invalid config: %v, and not fetched from arXiv (%s): check the ids", e.Missing, oneLine(e.Fetch))
 }
 
 func (e *SeedError) Unwrap() error { return e.Missing }
@@ -93,18 +94,22 @@ func (a *App) learn(ctx context.Context, p *pipeline) (*learning, error) {
 		return &learning{}, nil
 	}
 	fetched := false
+	var fetchErr error
 	for {
 		l, err := a.learnOnce(p)
 		var missing *learn.MissingError
 		switch {
 		case errors.As(err, &missing) && !fetched:
-			if err := a.fetchSeeds(ctx, missing.IDs()); err != nil {
+			if fetchErr, err = a.fetchSeeds(ctx, missing.IDs()); err != nil {
 				return nil, err
 			}
 			fetched = true
 			continue
 		case errors.As(err, &missing):
-			return nil, &SeedError{Missing: missing}
+			if fetchErr == nil {
+				fetchErr = errors.New("the pages gave no paper")
+			}
+			return nil, &SeedError{Missing: missing, Fetch: fetchErr}
 		case err != nil:
 			return nil, err
 		}
@@ -124,8 +129,11 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	s, err := store.OpenWith(a.path, store.Options{ReadOnly: true, Wait: storeWait})
 	if errors.Is(err, fs.ErrNotExist) {
 		// No history yet: every seed is missing.
-		l, _ := learn.New(p.router, p.likes, like.Options{})
-		_, err := l.Train()
+		l, err := learn.New(p.router, p.likes, like.Options{})
+		if err != nil {
+			return nil, err
+		}
+		_, err = l.Train()
 		return nil, err
 	}
 	if err != nil {
@@ -156,9 +164,9 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 
 // fetchSeeds fetches the arXiv abstract pages of the seeds ids, as details:
 // true does, and merges the papers found into the history. A page that
-// fails is no error here: the seed stays missing and the learning after
-// says so.
-func (a *App) fetchSeeds(ctx context.Context, ids []string) error {
+// fails is no error here (it is returned first, for the message): the seed
+// stays missing and the learning after says so. The error is the merge's.
+func (a *App) fetchSeeds(ctx context.Context, ids []string) (fetchErr, err error) {
 	ctx, cancel := context.WithTimeout(ctx, a.env.RefreshTimeout)
 	defer cancel()
 	want := make([]paper.Paper, 0, len(ids))
@@ -166,9 +174,9 @@ func (a *App) fetchSeeds(ctx context.Context, ids []string) error {
 		want = append(want, paper.Paper{ID: id})
 	}
 	d := scrape.Details{Name: "like", ArxivURL: a.env.ArxivURL}
-	got, err := d.Fetch(ctx, want, a.opt)
-	if err != nil {
-		a.log.Warn("like-topic seeds: pages failed", "err", oneLine(err))
+	got, fetchErr := d.Fetch(ctx, want, a.opt)
+	if fetchErr != nil {
+		a.log.Warn("like-topic seeds: pages failed", "err", oneLine(fetchErr))
 	}
 	var found []paper.Paper
 	for _, p := range got {
@@ -178,11 +186,11 @@ func (a *App) fetchSeeds(ctx context.Context, ids []string) error {
 	}
 	a.log.Info("like-topic seeds fetched", "asked", len(ids), "found", len(found))
 	if len(found) == 0 {
-		return nil
+		return fetchErr, nil
 	}
 	// The site's state then lags the history: its next Build routes every
 	// topic once, as after any write it was not told of.
-	return a.lockedStore(func(s *store.Store) error {
+	return fetchErr, a.lockedStore(func(s *store.Store) error {
 		if _, err := s.Merge(found, a.now()); err != nil {
 			return fmt.Errorf("merge like-topic seeds into history: %w", err)
 		}
