@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/scrape"
+	"github.com/paperfeed/paperfeed/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
@@ -388,4 +390,41 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 		t.Error("learning waited for the write lock")
 	}
 	a.mu.Unlock()
+}
+
+// TestLikeWordlessSeed: a like-topic whose only seed has no word of the
+// vocabulary learns nothing; -check and -explain say why, and the feed
+// is empty rather than wrong.
+func TestLikeWordlessSeed(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	s, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Merge([]paper.Paper{{ID: "2601.00005", Title: "Zyxwvu"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, env, strings.Replace(likeConfig, "like: [2606.10423, 2606.07867, 2512.04392]", "like: [2601.00005]", 1))
+	const why = "no model: like: no like paper has a word of the vocabulary: 2601.00005"
+	code, out, stderr := runArgs(env, "-check")
+	if code != 0 || !strings.Contains(out, "  agents: "+why+"; 0 papers chosen") {
+		t.Errorf("-check: exit code %d, stdout %q, stderr %q; want the reason", code, out, stderr)
+	}
+	code, out, stderr = runArgs(env, "-explain", "agents")
+	if code != 0 || out != "like-topic agents: "+why+"\n" {
+		t.Errorf("-explain: exit code %d, stdout %q, stderr %q; want only the reason", code, out, stderr)
+	}
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	if n := len(parseAtom(t, likeFiles(t, env)["feeds/agents.atom"]).Entries); n != 0 {
+		t.Errorf("the feed has %d entries, want none", n)
+	}
 }

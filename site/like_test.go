@@ -117,3 +117,29 @@ func atomURL(t *testing.T, cfg Config, slug string) string {
 	t.Fatalf("no %s.atom among the feeds", slug)
 	return ""
 }
+
+// A like-topic without picks (it has not learnt yet, or learnt nothing)
+// shows no paper: it is never routed as a topic without rules would be.
+func TestLikeTopicWithoutPicksIsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	seed(t, s, rand.New(rand.NewPCG(1, 2)), 20)
+	specs := []topic.Spec{{Slug: "all", Limit: 30}, {Slug: "mine", Limit: 30}}
+	cfg := config(t, specs)
+	cfg.Picks = map[string][]Pick{"mine": {}}
+	b := New(out, cfg, slog.New(slog.DiscardHandler))
+	res, err := b.Build(s, nil, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := feedIDs(t, out, "mine"); len(got) != 0 {
+		t.Errorf("mine shows %d papers, want none", len(got))
+	}
+	if got := feedIDs(t, out, "all"); len(got) != 20 {
+		t.Errorf("all shows %d papers, want 20", len(got))
+	}
+	if res.Scanned != 1 {
+		t.Errorf("%d topics routed, want 1 (all)", res.Scanned)
+	}
+}

@@ -307,13 +307,13 @@ func (b *Builder) fillPicks(s *store.Store) error {
 			}
 		}
 	}
-	if len(need) == 0 {
-		return nil
-	}
-	slices.Sort(need)
-	papers, err := s.Get(slices.Compact(need)...)
-	if err != nil {
-		return fmt.Errorf("read the papers of like-topics: %w", err)
+	var papers map[string]*paper.Paper
+	if len(need) > 0 {
+		slices.Sort(need)
+		var err error
+		if papers, err = s.Get(slices.Compact(need)...); err != nil {
+			return fmt.Errorf("read the papers of like-topics: %w", err)
+		}
 	}
 	for i, ts := range b.topics {
 		if !b.isLike(i) {
@@ -513,7 +513,7 @@ func (ts *topicState) insert(m member, limit int) {
 func (b *Builder) scan(s *store.Store) (int, error) {
 	var which []int
 	for i, ts := range b.topics {
-		if ts.scan {
+		if ts.scan && !b.isLike(i) {
 			which = append(which, i)
 		}
 	}
