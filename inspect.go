@@ -64,25 +64,38 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 
 	likes, _ := likeTopics(cfg)
 	if explain >= 0 && cfg.Topics[explain].IsLike() {
-		return explainLike(w, router, specs[explain], likes, st)
+		return explainLike(w, e, router, specs[explain], likes, st)
 	}
 	if explain >= 0 {
 		return explainTopic(w, router, specs[explain], explain, st)
 	}
 	taken := make([]int, len(specs))
+	var l *learn.Learner
+	if len(likes) > 0 {
+		if l, err = learn.New(router, likes, like.Options{}); err != nil {
+			return errors.Join(err, st.Close())
+		}
+	}
+	// One pass routes the papers and feeds the like-topics' corpus; the
+	// history is let go before they train, which takes longer.
 	err = st.ForEach(func(p *paper.Paper) error {
 		for _, h := range router.Route(p) {
 			taken[h.Topic]++
 		}
+		if l != nil {
+			return l.Add(p)
+		}
 		return nil
 	})
-	var learnt []learn.Result
-	if err == nil && len(likes) > 0 {
-		learnt, err = inspectLearn(st, router, likes)
-	}
 	n := st.Len()
 	if err := errors.Join(err, st.Close()); err != nil {
 		return err
+	}
+	var learnt []learn.Result
+	if l != nil {
+		if learnt, err = inspectTrain(l); err != nil {
+			return err
+		}
 	}
 	chosen := map[int]int{} // like-topics' papers chosen, by topic
 	for k, r := range learnt {
@@ -110,10 +123,10 @@ func inspect(e Env, cfg *Config, opts options, w io.Writer) error {
 	return nil
 }
 
-// inspectLearn runs the learning stage over st for -check and -explain,
-// which write nothing: seeds the history lacks are an error naming them.
-func inspectLearn(st *store.Store, router *topic.Router, likes []learn.Topic) ([]learn.Result, error) {
-	results, err := learnFrom(st, router, likes)
+// inspectTrain trains the like-topics for -check and -explain, which write
+// nothing: seeds the history lacks are an error naming them.
+func inspectTrain(l *learn.Learner) ([]learn.Result, error) {
+	results, err := l.Train()
 	if missing, ok := errors.AsType[*learn.MissingError](err); ok {
 		return nil, fmt.Errorf("%w (paperfeed fetches missing seeds from arXiv when it starts or reloads; an id it cannot find there is a config error)", missing)
 	}
@@ -122,28 +135,41 @@ func inspectLearn(st *store.Store, router *topic.Router, likes []learn.Topic) ([
 
 // explainLike prints the papers like-topic spec chooses, in feed order,
 // each with its score and the words that weighed most for and against it.
-// It closes st once it has read them.
-func explainLike(w io.Writer, router *topic.Router, spec topic.Spec, likes []learn.Topic, st *store.Store) error {
+// It closes st once it has read the history, trains, and opens the history
+// again to read the chosen papers.
+func explainLike(w io.Writer, e Env, router *topic.Router, spec topic.Spec, likes []learn.Topic, st *store.Store) error {
 	k := slices.IndexFunc(likes, func(t learn.Topic) bool { return t.Slug == spec.Slug })
-	results, err := inspectLearn(st, router, likes[k:k+1])
-	var papers map[string]*paper.Paper
+	l, err := learn.New(router, likes[k:k+1], like.Options{})
 	if err == nil {
-		var ids []string
-		for _, p := range results[0].Picks {
-			ids = append(ids, p.ID)
-		}
-		papers, err = st.Get(ids...)
+		err = st.ForEach(l.Add)
 	}
 	n := st.Len()
 	if err := errors.Join(err, st.Close()); err != nil {
 		return err
 	}
+	results, err := inspectTrain(l)
+	if err != nil {
+		return err
+	}
 	r := results[0]
+	var ids []string
+	for _, p := range r.Picks {
+		ids = append(ids, p.ID)
+	}
+	st, err = store.OpenWith(filepath.Join(e.DataDir, storeFile), store.Options{ReadOnly: true, Wait: inspectWait})
+	if err != nil {
+		return err
+	}
+	papers, err := st.Get(ids...)
+	if err := errors.Join(err, st.Close()); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "like-topic %s: %s\n", spec.Slug, likeStats(r))
 	if r.Err != nil {
 		return nil
 	}
-	picks := slices.Clone(r.Picks)
+	// A paper pruned since the history was read is left out.
+	picks := slices.DeleteFunc(slices.Clone(r.Picks), func(p learn.Pick) bool { return papers[p.ID] == nil })
 	slices.SortFunc(picks, func(a, b learn.Pick) int { return site.Compare(papers[a.ID], papers[b.ID]) })
 	fmt.Fprintf(w, "its rules take %d of %d papers; it chooses %d, at most %d a listing day; its feeds show the newest %d\n",
 		r.Candidates, n, len(picks), likes[k].Top, min(len(picks), spec.Limit))

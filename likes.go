@@ -69,18 +69,6 @@ func (e *SeedError) Error() string {
 
 func (e *SeedError) Unwrap() error { return e.Missing }
 
-// learnFrom runs the learning stage over the history s for likes.
-func learnFrom(s *store.Store, router *topic.Router, likes []learn.Topic) ([]learn.Result, error) {
-	l, err := learn.New(router, likes, like.Options{})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.ForEach(l.Add); err != nil {
-		return nil, fmt.Errorf("read the history for like-topics: %w", err)
-	}
-	return l.Train()
-}
-
 // learn brings the like-topics of p up to date with the history: it learns
 // again when the history moved on or the like config changed since it last
 // did, and reuses what it learnt otherwise. It holds the history, read-only,
