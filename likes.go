@@ -101,11 +101,6 @@ func (a *App) learn(ctx context.Context, p *pipeline) (*learning, error) {
 		case err != nil:
 			return nil, err
 		}
-		for _, r := range l.results {
-			if r.Err != nil {
-				a.log.Warn("like-topic shows no paper yet", "topic", r.Slug, "err", r.Err)
-			}
-		}
 		return l, nil
 	}
 }
@@ -147,6 +142,11 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 		return nil, err
 	}
 	a.log.Info("like-topics learnt", "topics", len(results), "gen", gen, "read", read.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
+	for _, r := range results {
+		if r.Err != nil {
+			a.log.Warn("like-topic shows no paper", "topic", r.Slug, "err", r.Err)
+		}
+	}
 	return &learning{key: p.likeKey, gen: gen, results: results}, nil
 }
 
