@@ -306,8 +306,20 @@ func (b *Builder) countBigrams(df []int32, floor, minDF int32) []candidate {
 	}
 	sketch := make([]uint8, size)
 	mask := uint64(size - 1)
+	// Both counters of a bigram are in one 64-byte block, so that a
+	// lookup misses the cache once rather than twice: the sketch is far
+	// larger than the cache, and the two passes over it took 1.5 of the
+	// build's 6.4 s of CPU at 100,000 papers with the counters anywhere
+	// (see the figures with BenchmarkBuildMemory). A bigram's count is
+	// still never below its occurrences, whatever the slots, so the
+	// features are the same; only a few more bigrams reach the map.
 	slots := func(k uint64) (uint64, uint64) {
-		return (k * 0x9e3779b97f4a7c15 >> 32) & mask, ((k ^ k>>29) * 0xbf58476d1ce4e5b9 >> 32) & mask
+		i := (k * 0x9e3779b97f4a7c15 >> 32) & mask
+		j := i&^63 | (k^k>>29)*0xbf58476d1ce4e5b9>>58
+		if j == i {
+			j ^= 1
+		}
+		return i, j
 	}
 	each(func(_ int, k uint64) {
 		i, j := slots(k)

@@ -2,7 +2,8 @@ package like
 
 import (
 	"math"
-	"slices"
+	"math/bits"
+	"sync"
 
 	"github.com/paperfeed/paperfeed/paper"
 )
@@ -17,6 +18,7 @@ type Vocab struct {
 	terms  []string         // feature -> "word" or "word word"
 	idf    []float64        // feature -> ln((1+n)/(1+df)) + 1
 	df     []int32          // feature -> document frequency
+	pool   sync.Pool        // of *weigher, for Vector
 }
 
 // Len is the number of features.
@@ -80,8 +82,13 @@ func (v *Vocab) Vector(p *paper.Paper) Vector {
 	s := scanner{buf: make([]byte, 0, maxWord)}
 	s.scan(p.Title, add)
 	s.scan(p.Abstract, add)
-	w := weigher{feats: make([]uint32, 0, 2*len(toks))}
-	return Vector{f: w.weigh(v, toks, nil), vocab: v}
+	w, _ := v.pool.Get().(*weigher)
+	if w == nil {
+		w = new(weigher)
+	}
+	f := w.weigh(v, toks, nil)
+	v.pool.Put(w)
+	return Vector{f: f, vocab: v}
 }
 
 // weigher turns token sequences into weighted features, keeping its
@@ -89,6 +96,8 @@ func (v *Vocab) Vector(p *paper.Paper) Vector {
 type weigher struct {
 	feats []uint32
 	xs    []float64
+	tf    []int32  // feature -> occurrences in the paper being weighed
+	seen  []uint64 // bit f: feature f is in the paper being weighed
 }
 
 // weigh appends the features of toks, a paper's token sequence (-1 for a
@@ -96,40 +105,54 @@ type weigher struct {
 // to dst, packed as in Vector. Every vector, in the Corpus or not, is made
 // here.
 func (w *weigher) weigh(v *Vocab, toks []int32, dst []uint32) []uint32 {
-	feats := w.feats[:0]
+	// A paper's features are counted in an array over the vocabulary and
+	// read back in order from a bitmap of those seen, rather than appended
+	// and sorted: sorting them was 0.66 s of the 1.3 s the vectors of
+	// 100,000 papers took (BenchmarkBuildMemory). The order, the counts and
+	// so the sums are the same.
+	if len(w.tf) < len(v.terms) {
+		w.tf = make([]int32, len(v.terms))
+		w.seen = make([]uint64, (len(v.terms)+63)/64)
+	}
+	tf, seen := w.tf, w.seen
+	see := func(f int32) {
+		if tf[f] == 0 {
+			seen[f>>6] |= 1 << (f & 63)
+		}
+		tf[f]++
+	}
 	prev := int32(-1)
 	for _, t := range toks {
 		if t >= 0 {
 			if f := v.uni[t]; f >= 0 {
-				feats = append(feats, uint32(f))
+				see(f)
 			}
 			if prev >= 0 {
 				if f, ok := v.bi[pair(prev, t)]; ok {
-					feats = append(feats, uint32(f))
+					see(f)
 				}
 			}
 		}
 		prev = t
 	}
-	w.feats = feats
+	feats, xs := w.feats[:0], w.xs[:0]
+	var sum float64
+	for k, word := range seen {
+		for word != 0 {
+			f := k<<6 | bits.TrailingZeros64(word)
+			word &= word - 1
+			x := float64(sublinear(int(tf[f])) * v.idf[f])
+			tf[f] = 0
+			feats = append(feats, uint32(f))
+			xs = append(xs, x)
+			sum += float64(x * x)
+		}
+		seen[k] = 0
+	}
+	w.feats, w.xs = feats, xs
 	if len(feats) == 0 {
 		return dst
 	}
-	slices.Sort(feats)
-	xs := w.xs[:0]
-	var sum float64
-	for i := 0; i < len(feats); {
-		j := i + 1
-		for j < len(feats) && feats[j] == feats[i] {
-			j++
-		}
-		x := float64(sublinear(j-i) * v.idf[feats[i]])
-		feats[len(xs)] = feats[i]
-		xs = append(xs, x)
-		sum += float64(x * x)
-		i = j
-	}
-	w.xs = xs
 	norm := math.Sqrt(sum)
 	for k, x := range xs {
 		// At least one unit: a feature the paper has is never weightless.
