@@ -43,8 +43,16 @@ topics:
 // of 2512.04392; it counts the abstract pages asked for.
 type likeWorld struct {
 	*hfServer
-	mu  sync.Mutex
-	abs map[string]int
+	mu     sync.Mutex
+	abs    map[string]int
+	answer []byte // the Hugging Face answer; the fixture unless changed
+}
+
+// setAnswer makes data the Hugging Face answer.
+func (w *likeWorld) setAnswer(data []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.answer = data
 }
 
 func newLikeWorld(t *testing.T) *likeWorld {
@@ -53,8 +61,13 @@ func newLikeWorld(t *testing.T) *likeWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &likeWorld{abs: map[string]int{}}
-	api := serveJSON(fixture(t))
+	w := &likeWorld{abs: map[string]int{}, answer: fixture(t)}
+	api := func(rw http.ResponseWriter, r *http.Request) {
+		w.mu.Lock()
+		data := w.answer
+		w.mu.Unlock()
+		serveJSON(data)(rw, r)
+	}
 	w.hfServer = newHFServer(t, func(rw http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == "/robots.txt":
@@ -323,7 +336,12 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 	}{
 		{"first refresh", func() error { _, err := a.Refresh(context.Background()); return err }, 1},
 		{"refresh that changed nothing", func() error { _, err := a.Refresh(context.Background()); return err }, 1},
-		{"reload of the same config", func() error { _, err := a.Reload(cfg); return err }, 1},
+		{"refresh that changed the history", func() error {
+			w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
+			_, err := a.Refresh(context.Background())
+			return err
+		}, 2},
+		{"reload of the same config", func() error { _, err := a.Reload(cfg); return err }, 2},
 		{"reload with another top", func() error {
 			c, err := ParseConfig("c.yaml", []byte(strings.Replace(likeConfig, "top: 4", "top: 2", 1)))
 			if err != nil {
@@ -331,7 +349,7 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 			}
 			_, err = a.Reload(c)
 			return err
-		}, 2},
+		}, 3},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
