@@ -176,7 +176,7 @@ func (b *Builder) Build() (*Corpus, error) {
 		floor = max(floor, udf[len(udf)-b.opt.MaxFeatures])
 	}
 	udf = nil
-	bigrams := b.countBigrams(df, floor, minDF)
+	bigrams := b.countBigrams(df, floor, minDF, bigramChunk)
 	// Features: words (key rank<<32) and bigrams (key a<<32 | b+1) within
 	// the cut-offs; the most frequent MaxFeatures of them, numbered in the
 	// order of their keys.
@@ -284,9 +284,11 @@ func (b *Builder) Build() (*Corpus, error) {
 // bigram's papers. A count-min sketch with a map of the bigrams it let
 // through (what this replaced) took 2.6 s of a build's 6.6 s of CPU at
 // 100,000 papers, cache misses on its 16 MB of counters and the map's
-// mostly; this takes 0.4 s (BenchmarkBuildMemory) and no more memory,
-// and the features are the same.
-func (b *Builder) countBigrams(df []int32, floor, minDF int32) []candidate {
+// mostly; this takes 0.8 s (BenchmarkBuildMemory's profile, medians of 3)
+// and its 32 MB of numbers raise the build's peak heap from 146 to 153 MB;
+// the features are the same. chunk is the most numbers a range appends
+// (bigramChunk; tests set fewer to have many ranges).
+func (b *Builder) countBigrams(df []int32, floor, minDF int32, chunk int) []candidate {
 	threshold := max(floor, minDF)
 	// The words of bigrams, numbered densely in the order of their ranks,
 	// so that a range's bigrams number fewer than 2³².
@@ -304,9 +306,8 @@ func (b *Builder) countBigrams(df []int32, floor, minDF int32) []candidate {
 		return nil
 	}
 	// Occurrences of bigrams by first word bound the numbers a range
-	// appends, which bounds the memory: at most chunk numbers, and as many
-	// again to sort them.
-	const chunk = 1 << 22
+	// appends, which bounds the memory: at most chunk numbers (unless one
+	// word has more), and as many again to sort them.
 	occ := make([]int, nw)
 	total := 0
 	for _, e := range b.docs {
@@ -364,6 +365,10 @@ func (b *Builder) countBigrams(df []int32, floor, minDF int32) []candidate {
 	}
 	return out
 }
+
+// bigramChunk is the most bigram numbers countBigrams appends at a time:
+// 16 MB, and as much again to sort them.
+const bigramChunk = 1 << 22
 
 // radixSort sorts keys, using tmp (as long) as scratch space.
 func radixSort(keys, tmp []uint32) {

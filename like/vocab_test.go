@@ -303,3 +303,54 @@ func TestBuildErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestBigramChunks counts the bigrams of a history a few first words at a
+// time and all at once, and checks both against the papers' bigrams
+// counted one by one.
+func TestBigramChunks(t *testing.T) {
+	b, err := NewBuilder(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range evalPapers(t) {
+		if err := b.Add(&p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	df := make([]int32, len(b.words))
+	want := map[uint64]int32{}
+	for _, e := range b.docs {
+		seen := map[int32]bool{}
+		pairs := map[uint64]bool{}
+		prev := int32(-1)
+		for _, tok := range e.toks {
+			if tok >= 0 && !seen[tok] {
+				seen[tok] = true
+				df[tok]++
+			}
+			if tok >= 0 && prev >= 0 {
+				pairs[pair(prev, tok)] = true
+			}
+			prev = tok
+		}
+		for k := range pairs {
+			want[k]++
+		}
+	}
+	const floor = 2
+	var wantCands []candidate
+	for k, n := range want {
+		if n >= floor && df[k>>32] >= floor && df[uint32(k)] >= floor {
+			wantCands = append(wantCands, candidate{key: k + 1, df: n})
+		}
+	}
+	slices.SortFunc(wantCands, func(x, y candidate) int { return cmp.Compare(x.key, y.key) })
+	if len(wantCands) < 20 {
+		t.Fatalf("only %d bigrams in %d papers", len(wantCands), floor)
+	}
+	for _, chunk := range []int{1, 50, 1000, bigramChunk} {
+		if got := b.countBigrams(df, floor, 2, chunk); !slices.Equal(got, wantCands) {
+			t.Errorf("chunk %d: %d bigrams, want %d", chunk, len(got), len(wantCands))
+		}
+	}
+}
