@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,47 @@ func Papers(fixture []byte, n int) ([]paper.Paper, error) {
 		out[i] = p
 	}
 	return out, nil
+}
+
+// DistinctPapers is Papers with every abstract rewritten into a text of
+// its own, of the same number of words: runs of two to four words drawn
+// from the first papers' abstracts, and one word in eight a rare one drawn
+// from a Zipf law. Papers repeats the fixture's thirty abstracts, which is
+// what routing and rendering need; a learner needs papers that differ, as
+// real ones do, or each liked paper has thousands of exact copies among
+// the papers it is to be told apart from.
+func DistinctPapers(fixture []byte, n int) ([]paper.Paper, error) {
+	papers, err := Papers(fixture, n)
+	if err != nil {
+		return nil, err
+	}
+	var words []string
+	for i := range min(n, 30) {
+		words = append(words, strings.Fields(papers[i].Abstract)...)
+	}
+	if len(words) == 0 {
+		return papers, nil
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 1, 1_000_000)
+	var b strings.Builder
+	for i := range papers {
+		b.Reset()
+		for left := len(strings.Fields(papers[i].Abstract)); left > 0; {
+			if rng.IntN(8) == 0 {
+				b.WriteString("q" + strconv.FormatUint(zipf.Uint64(), 36) + " ")
+				left--
+				continue
+			}
+			at := rng.IntN(len(words))
+			for _, w := range words[at:min(len(words), at+2+rng.IntN(3))] {
+				b.WriteString(w + " ")
+				left--
+			}
+		}
+		papers[i].Abstract = b.String()
+	}
+	return papers, nil
 }
 
 // Topic is one generated keyword topic.
