@@ -367,8 +367,8 @@ func (b *Builder) countBigrams(df []int32, floor, minDF int32, chunk int) []cand
 }
 
 // bigramChunk is the most bigram numbers countBigrams appends at a time:
-// 16 MB, and as much again to sort them.
-const bigramChunk = 1 << 22
+// 8 MB, and as much again to sort them.
+const bigramChunk = 1 << 21
 
 // radixSort sorts keys, using tmp (as long) as scratch space.
 func radixSort(keys, tmp []uint32) {
