@@ -284,9 +284,11 @@ func (b *Builder) Build() (*Corpus, error) {
 // bigram's papers. A count-min sketch with a map of the bigrams it let
 // through (what this replaced) took 2.6 s of a build's 6.6 s of CPU at
 // 100,000 papers, cache misses on its 16 MB of counters and the map's
-// mostly; this takes 0.8 s (BenchmarkBuildMemory's profile, medians of 3)
-// and its 32 MB of numbers raise the build's peak heap from 146 to 153 MB;
-// the features are the same. chunk is the most numbers a range appends
+// mostly; this takes 1.2 s (BenchmarkBuildMemory's profile) and raises
+// its peak heap from 149 to 151 MB (medians of 3, A/B); the features are
+// the same. Most of that time is the passes over the tokens, one a range:
+// with 4M numbers a range rather than bigramChunk's 2M it took 0.8 s, but
+// BenchmarkBuild's peak heap came to 186 MB, near its 192 MiB limit. chunk is the most numbers a range appends
 // (bigramChunk; tests set fewer to have many ranges).
 func (b *Builder) countBigrams(df []int32, floor, minDF int32, chunk int) []candidate {
 	threshold := max(floor, minDF)
