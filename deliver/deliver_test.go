@@ -365,6 +365,33 @@ func TestTopicLeftAndTakenAgain(t *testing.T) {
 	}
 }
 
+// TestReconfigureLeavesTopicAtOnce: a Reconfigure that drops a topic from
+// a target leaves it then, not at the next Offer: its queued papers are not
+// sent meanwhile (the reset a Reconfigure makes retries a failed target at
+// once, which sent them), and the history no longer owes them.
+func TestReconfigureLeavesTopicAtOnce(t *testing.T) {
+	h := newHistory(t)
+	h.merge(papers(0, 4), t0)
+	rc := newReceiver(t, slackOK)
+	rc.then(reply{status: 503})
+	clock := newFakeClock(t0.Add(time.Hour))
+	tg := slackTarget("a", rc.srv.URL, "agents")
+	tg.Backlog = 2
+	hs := start(t, h, clock, tg)
+	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 4), "vision": {}})
+	hs.waiting("a") // the first attempt failed; both queued
+	other := tg
+	other.Topics = []string{"vision"}
+	if err := hs.d.Reconfigure([]Target{other}); err != nil {
+		t.Fatal(err)
+	}
+	hs.idle("a", 1)
+	rc.none(t)
+	if m := h.marks("a"); len(m.Pending) != 0 || !m.Since["agents"].IsZero() {
+		t.Errorf("after leaving agents: %+v, want nothing queued and no time for it", m)
+	}
+}
+
 // TestHistoryUnavailable: when the history cannot be opened, nothing is
 // sent and the target backs off; it goes on when the history is back.
 func TestHistoryUnavailable(t *testing.T) {

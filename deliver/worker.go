@@ -145,6 +145,11 @@ func (w *worker) reconfigure(t checked) {
 	defer w.mu.Unlock()
 	mode := w.cfg.Mode
 	w.setConfig(t)
+	if len(t.Topics) > 0 && w.loaded {
+		// Topics the target no longer names are left now, not at the next
+		// Offer: until then the worker would send their queued papers.
+		w.leave(t.Topics)
+	}
 	if t.Mode != mode && t.Mode == ModeDigest && w.digestAt.IsZero() {
 		w.digestAt, w.digestDirty = w.d.now(), true
 	}
@@ -194,15 +199,13 @@ func (w *worker) offer(shown map[string][]string, now time.Time) {
 	w.take(shown, now)
 }
 
-// take compares an offer with what the worker knows. The caller holds mu.
-func (w *worker) take(shown map[string][]string, now time.Time) {
-	w.offers++
-	taken := w.topics(shown)
+// leave makes the worker take only the topics taken: the others lose their
+// time and their queue. The caller holds mu.
+func (w *worker) leave(taken []string) {
 	takes := map[string]bool{}
 	for _, slug := range taken {
 		takes[slug] = true
 	}
-	// Topics no longer taken lose their time and their queue.
 	for slug := range w.since {
 		if !takes[slug] {
 			delete(w.since, slug)
@@ -218,6 +221,13 @@ func (w *worker) take(shown map[string][]string, now time.Time) {
 		delete(w.known, it.id)
 		return true
 	})
+}
+
+// take compares an offer with what the worker knows. The caller holds mu.
+func (w *worker) take(shown map[string][]string, now time.Time) {
+	w.offers++
+	taken := w.topics(shown)
+	w.leave(taken)
 
 	next := make(map[string]knownPaper, len(w.known))
 	// Topics the target took before first, so that a paper in one of them
