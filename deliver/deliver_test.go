@@ -328,9 +328,11 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// TestTopicLeftAndTakenAgain: a topic the target no longer takes loses its
-// queue; taken again, it starts anew with its backlog.
-func TestTopicLeftAndTakenAgain(t *testing.T) {
+// leaveAgents starts target a on topic agents with a backlog of two
+// papers, whose first attempt fails (both stay queued), then reconfigures
+// it to take vision instead.
+func leaveAgents(t *testing.T) (*history, *receiver, *fakeClock, Target, *harness) {
+	t.Helper()
 	h := newHistory(t)
 	h.merge(papers(0, 4), t0)
 	rc := newReceiver(t, slackOK)
@@ -346,6 +348,13 @@ func TestTopicLeftAndTakenAgain(t *testing.T) {
 	if err := hs.d.Reconfigure([]Target{other}); err != nil {
 		t.Fatal(err)
 	}
+	return h, rc, clock, tg, hs
+}
+
+// TestTopicLeftAndTakenAgain: a topic the target no longer takes loses its
+// queue; taken again, it starts anew with its backlog.
+func TestTopicLeftAndTakenAgain(t *testing.T) {
+	h, rc, clock, tg, hs := leaveAgents(t)
 	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 4), "vision": {}})
 	hs.idle("a", 2)
 	if m := h.marks("a"); len(m.Pending) != 0 || !m.Since["agents"].IsZero() {
@@ -370,21 +379,7 @@ func TestTopicLeftAndTakenAgain(t *testing.T) {
 // sent meanwhile (the reset a Reconfigure makes retries a failed target at
 // once, which sent them), and the history no longer owes them.
 func TestReconfigureLeavesTopicAtOnce(t *testing.T) {
-	h := newHistory(t)
-	h.merge(papers(0, 4), t0)
-	rc := newReceiver(t, slackOK)
-	rc.then(reply{status: 503})
-	clock := newFakeClock(t0.Add(time.Hour))
-	tg := slackTarget("a", rc.srv.URL, "agents")
-	tg.Backlog = 2
-	hs := start(t, h, clock, tg)
-	hs.d.Offer(map[string][]string{"agents": paperIDs(0, 4), "vision": {}})
-	hs.waiting("a") // the first attempt failed; both queued
-	other := tg
-	other.Topics = []string{"vision"}
-	if err := hs.d.Reconfigure([]Target{other}); err != nil {
-		t.Fatal(err)
-	}
+	h, rc, _, _, hs := leaveAgents(t)
 	hs.idle("a", 1)
 	rc.none(t)
 	if m := h.marks("a"); len(m.Pending) != 0 || !m.Since["agents"].IsZero() {
