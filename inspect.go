@@ -175,14 +175,7 @@ func explainLike(w io.Writer, e Env, router *topic.Router, spec topic.Spec, like
 		r.Candidates, n, len(picks), likes[k].Top, min(len(picks), spec.Limit))
 	for i, pk := range picks {
 		p := papers[pk.ID]
-		mark := " "
-		if i >= spec.Limit {
-			mark = "-" // beyond the feed's limit
-		}
-		date := "no date"
-		if d := feed.Date(p); !d.IsZero() {
-			date = d.Format(time.DateOnly)
-		}
+		mark, date := listed(i, spec.Limit, p)
 		fmt.Fprintf(w, "\n%s %s  %s  score %+.4f  %s\n", mark, p.ID, date, pk.Score, strings.Join(strings.Fields(p.Title), " "))
 		fmt.Fprintf(w, "    for:     %s\n", contributions(pk.Pro))
 		fmt.Fprintf(w, "    against: %s\n", contributions(pk.Con))
@@ -220,14 +213,7 @@ func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, st 
 	fmt.Fprintf(w, "topic %s takes %d of %d papers; its feeds show the newest %d\n", spec.Slug, len(taken), n, min(len(taken), spec.Limit))
 	for k, p := range taken {
 		_, matches := router.Explain(t, p)
-		mark := " "
-		if k >= spec.Limit {
-			mark = "-" // beyond the feed's limit
-		}
-		date := "no date"
-		if d := feed.Date(p); !d.IsZero() {
-			date = d.Format(time.DateOnly)
-		}
+		mark, date := listed(k, spec.Limit, p)
 		fmt.Fprintf(w, "\n%s %s  %s  %s\n", mark, p.ID, date, strings.Join(strings.Fields(p.Title), " "))
 		if len(matches) == 0 {
 			fmt.Fprintf(w, "    takes every paper\n")
@@ -241,4 +227,17 @@ func explainTopic(w io.Writer, router *topic.Router, spec topic.Spec, t int, st 
 		}
 	}
 	return nil
+}
+
+// listed is how -explain marks the i-th paper of a topic's feed order: "-"
+// beyond the feed's limit, and its item date or "no date".
+func listed(i, limit int, p *paper.Paper) (mark, date string) {
+	mark, date = " ", "no date"
+	if i >= limit {
+		mark = "-"
+	}
+	if d := feed.Date(p); !d.IsZero() {
+		date = d.Format(time.DateOnly)
+	}
+	return mark, date
 }
