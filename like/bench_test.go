@@ -208,22 +208,7 @@ func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("papers=%d", n), func(b *testing.B) {
 			s := benchStore(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := cpuTime()
-			var c *Corpus
-			var h heap
-			for b.Loop() {
-				var err error
-				c = nil // not live while the next is built
-				h = peakHeap(func() { c, err = buildFrom(s, Options{}) })
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportCPU(b, start)
-			reportHeap(b, h)
-			b.ReportMetric(float64(c.Vocab().Len()), "features")
+			c := measureBuild(b, func() (*Corpus, error) { return buildFrom(s, Options{}) })
 			nnz := 0
 			for i := range c.Len() {
 				nnz += c.At(i).Len()
@@ -231,6 +216,28 @@ func BenchmarkBuild(b *testing.B) {
 			b.ReportMetric(float64(nnz)/float64(c.Len()), "nnz/paper")
 		})
 	}
+}
+
+// measureBuild runs build once per op and reports its CPU time, its heap
+// (see reportHeap) and the features of the corpus, which it returns.
+func measureBuild(b *testing.B, build func() (*Corpus, error)) *Corpus {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	var c *Corpus
+	var h heap
+	for b.Loop() {
+		var err error
+		c = nil // not live while the next is built
+		h = peakHeap(func() { c, err = build() })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, start)
+	reportHeap(b, h)
+	b.ReportMetric(float64(c.Vocab().Len()), "features")
+	return c
 }
 
 // BenchmarkTrain trains one like-topic over a history of 100,000 papers:

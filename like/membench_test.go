@@ -30,21 +30,6 @@ func BenchmarkBuildMemory(b *testing.B) {
 	live := []metrics.Sample{{Name: heapLive}}
 	metrics.Read(live)
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit + int64(live[0].Value.Uint64())))
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	var c *Corpus
-	var h heap
-	for b.Loop() {
-		var err error
-		c = nil // not live while the next is built
-		h = peakHeap(func() { c, err = Fit(papers, Options{}) })
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	reportCPU(b, start)
-	reportHeap(b, h)
+	measureBuild(b, func() (*Corpus, error) { return Fit(papers, Options{}) })
 	b.ReportMetric(float64(size)/1e6, "papers-MB")
-	b.ReportMetric(float64(c.Vocab().Len()), "features")
 }
