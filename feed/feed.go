@@ -49,9 +49,11 @@
 //   - WriteFile replaces a file through a hidden temporary file in the same
 //     directory (".<name>.tmp-*"), fsync and rename, and leaves a file that
 //     already holds the same bytes untouched; a file on disk is always a
-//     whole old or whole new version. A Writer does the same for many files
-//     and syncs each directory once, at Sync, after which the renames last
-//     through a crash of the machine.
+//     whole old or whole new version. A Writer does the same for many files:
+//     each waits in its temporary file until Sync, which makes them all
+//     durable with one sync of the file system, renames them into place and
+//     syncs each directory once, after which they last through a crash of
+//     the machine.
 //
 // Render gives a topic's three feeds at once, preparing the topic (checks,
 // cleaning, item HTML, terms) once for all of them; Atom, RSS and JSON give

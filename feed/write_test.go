@@ -274,32 +274,47 @@ func TestSame(t *testing.T) {
 	}
 }
 
-// TestWriterSyncsEachDirectoryOnce: a Writer's renames wait for Sync, which
-// syncs each directory written into once; an unchanged file adds nothing
-// to sync.
-func TestWriterSyncsEachDirectoryOnce(t *testing.T) {
+// TestWriterStagesUntilSync: a Writer's files wait for Sync, hidden and
+// whole beside their names, and Sync puts them all in place; an unchanged
+// file stages nothing.
+func TestWriterStagesUntilSync(t *testing.T) {
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w := NewWriter(dir)
-	for _, name := range []string{"feeds/a.atom", "feeds/a.rss", "index.html", "feeds/b.atom"} {
+	names := []string{"feeds/a.atom", "feeds/a.rss", "index.html", "feeds/b.atom"}
+	for _, name := range names {
 		if changed, err := w.WriteFile(name, []byte(name)); err != nil || !changed {
 			t.Fatalf("%s: changed=%v err=%v, want true, nil", name, changed, err)
 		}
 	}
-	want := []string{filepath.Join(dir, "feeds"), dir}
-	if !slices.Equal(w.pending, want) {
-		t.Errorf("to sync: %q, want %q", w.pending, want)
+	// Before Sync: the old version in place, the new one staged.
+	if got, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || string(got) != "old" {
+		t.Errorf("index.html before Sync: %q, %v; want the old version", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "feeds", "a.atom")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("feeds/a.atom before Sync: %v, want no file", err)
+	}
+	if len(w.staged) != len(names) {
+		t.Errorf("%d files staged, want %d", len(w.staged), len(names))
 	}
 	if err := w.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if len(w.pending) != 0 {
-		t.Errorf("still to sync after Sync: %q", w.pending)
+	for _, name := range names {
+		if got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name))); err != nil || string(got) != name {
+			t.Errorf("%s after Sync: %q, %v; want %q", name, got, err, name)
+		}
+	}
+	if len(w.pending) != 0 || len(w.staged) != 0 {
+		t.Errorf("after Sync: %q to sync, %d staged; want none", w.pending, len(w.staged))
 	}
 	if changed, err := w.WriteFile("feeds/a.atom", []byte("feeds/a.atom")); err != nil || changed {
 		t.Fatalf("same bytes: changed=%v err=%v, want false, nil", changed, err)
 	}
-	if len(w.pending) != 0 {
-		t.Errorf("an unchanged file left %q to sync", w.pending)
+	if len(w.staged) != 0 {
+		t.Errorf("an unchanged file was staged: %v", w.staged)
 	}
 	noTemp(t, dir)
 }
@@ -309,16 +324,14 @@ func TestWriterSyncsEachDirectoryOnce(t *testing.T) {
 func TestWriterSyncFails(t *testing.T) {
 	dir := t.TempDir()
 	w := NewWriter(dir)
-	for _, name := range []string{"index.html", "feeds/a.atom"} {
-		if _, err := w.WriteFile(name, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// A directory gone before its sync cannot be opened to be synced.
-	feeds := filepath.Join(dir, "feeds")
-	if err := os.RemoveAll(feeds); err != nil {
+	if _, err := w.WriteFile("index.html", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
+	// A directory renamed into and gone before its sync cannot be opened
+	// to be synced: the renames happen inside Sync, so the test stands in
+	// for one with a directory already pending.
+	feeds := filepath.Join(dir, "feeds")
+	w.pending = append(w.pending, feeds)
 	err := w.Sync()
 	if err == nil || !strings.Contains(err.Error(), "sync directory feeds: ") || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("got %v, want an error naming the feeds directory", err)
@@ -326,10 +339,191 @@ func TestWriterSyncFails(t *testing.T) {
 	if !slices.Equal(w.pending, []string{feeds}) {
 		t.Errorf("to sync after the failure: %q, want only the feeds directory", w.pending)
 	}
+	if got, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || string(got) != "x" {
+		t.Errorf("index.html: %q, %v; want it in place", got, err)
+	}
 	if err := os.Mkdir(feeds, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Sync(); err != nil || len(w.pending) != 0 {
 		t.Errorf("second Sync: %v, %q left; want nil, none", err, w.pending)
+	}
+}
+
+// TestWriterSyncDataFails: when the files' bytes cannot be made durable,
+// Sync renames none of them: each keeps its old version, the temporary
+// files go, and the next write and Sync work.
+func TestWriterSyncDataFails(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(dir)
+	for _, name := range []string{"index.html", "feeds/a.atom"} {
+		if _, err := w.WriteFile(name, []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The feeds directory gone, with its temporary file, before Sync.
+	if err := os.RemoveAll(filepath.Join(dir, "feeds")); err != nil {
+		t.Fatal(err)
+	}
+	err := w.Sync()
+	if err == nil || !strings.Contains(err.Error(), "feeds") {
+		t.Fatalf("got %v, want an error naming the feeds directory", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || string(got) != "old" {
+		t.Errorf("index.html: %q, %v; want the old version kept", got, err)
+	}
+	noTemp(t, dir)
+	if len(w.staged) != 0 {
+		t.Errorf("%d files still staged", len(w.staged))
+	}
+	if changed, err := w.WriteFile("index.html", []byte("new")); err != nil || !changed {
+		t.Fatalf("write again: changed=%v err=%v", changed, err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || string(got) != "new" {
+		t.Errorf("index.html after the second Sync: %q, %v; want the new version", got, err)
+	}
+}
+
+// TestWriterRenameFails: a file that cannot be renamed into place is named
+// in Sync's error and its temporary file removed; the others are put in
+// place.
+func TestWriterRenameFails(t *testing.T) {
+	dir := t.TempDir()
+	w := NewWriter(dir)
+	for _, name := range []string{"a.atom", "b.atom"} {
+		if _, err := w.WriteFile(name, []byte(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a.atom becomes a directory with something in it after its write.
+	if err := os.MkdirAll(filepath.Join(dir, "a.atom", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := w.Sync()
+	if err == nil || !strings.Contains(err.Error(), "write a.atom: ") {
+		t.Fatalf("got %v, want an error naming a.atom", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "b.atom")); err != nil || string(got) != "b.atom" {
+		t.Errorf("b.atom: %q, %v; want it in place", got, err)
+	}
+	noTemp(t, dir)
+}
+
+// TestWriterWritesANameTwice: a name written again before Sync keeps only
+// its last version; written back to the bytes on disk, it stages nothing.
+func TestWriterWritesANameTwice(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.atom")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(dir)
+	for _, data := range []string{"one", "two"} {
+		if changed, err := w.WriteFile("a.atom", []byte(data)); err != nil || !changed {
+			t.Fatalf("%s: changed=%v err=%v", data, changed, err)
+		}
+	}
+	if len(w.staged) != 1 {
+		t.Errorf("%d versions staged, want 1", len(w.staged))
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "two" {
+		t.Errorf("a.atom: %q, %v; want the last version", got, err)
+	}
+	if _, err := w.WriteFile("a.atom", []byte("three")); err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := w.WriteFile("a.atom", []byte("two")); err != nil || changed {
+		t.Errorf("back to the bytes on disk: changed=%v err=%v, want false, nil", changed, err)
+	}
+	if len(w.staged) != 0 {
+		t.Errorf("%d versions staged, want none", len(w.staged))
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "two" {
+		t.Errorf("a.atom: %q, %v; want the version on disk", got, err)
+	}
+	noTemp(t, dir)
+}
+
+// TestFsyncFiles: the fsync of each file, the way for systems without
+// syncfs, syncs every staged file and names one that is gone.
+func TestFsyncFiles(t *testing.T) {
+	dir := t.TempDir()
+	w := NewWriter(dir)
+	for _, name := range []string{"a.atom", "feeds/b.atom"} {
+		if _, err := w.WriteFile(name, []byte(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fsyncFiles(w.staged); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(w.staged[1].tmp); err != nil {
+		t.Fatal(err)
+	}
+	err := fsyncFiles(w.staged)
+	if err == nil || !strings.Contains(err.Error(), "write feeds/b.atom: ") || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want an error naming feeds/b.atom", err)
+	}
+}
+
+// TestWriterDiscard: Discard drops the files written since the last Sync:
+// each keeps its version, no temporary file is left, and the next Sync has
+// nothing to put in place.
+func TestWriterDiscard(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(dir)
+	for _, name := range []string{"index.html", "feeds.opml"} {
+		if _, err := w.WriteFile(name, []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || string(got) != "old" {
+		t.Errorf("index.html: %q, %v; want the old version", got, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "feeds.opml")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("feeds.opml: %v, want no file", err)
+	}
+	noTemp(t, dir)
+}
+
+// TestWriterDiscardFails: a temporary file that cannot be removed is named
+// in Discard's error.
+func TestWriterDiscardFails(t *testing.T) {
+	dir := t.TempDir()
+	w := NewWriter(dir)
+	if _, err := w.WriteFile("a.atom", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	// Its temporary file replaced by a directory with something in it.
+	tmp := w.staged[0].tmp
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Discard(); err == nil || !strings.Contains(err.Error(), "write a.atom: ") {
+		t.Errorf("got %v, want an error naming a.atom", err)
 	}
 }

@@ -230,8 +230,8 @@ type Builder struct {
 	renderer feed.Renderer
 
 	files *feed.Writer // writes every file of the site
-	// sync makes the files written since it last succeeded durable:
-	// files.Sync, which a test makes fail.
+	// sync makes the files written since it last succeeded durable and
+	// puts them in place: files.Sync, which a test makes fail.
 	sync func() error
 }
 
@@ -471,7 +471,11 @@ func (b *Builder) Build(s *store.Store, changed []*paper.Paper, pruned []string,
 	// of them are, and durable, and the files of removed topics go only
 	// after the index that linked them is durable too.
 	if err == nil {
-		err = b.writeIndex(topics, st, &res)
+		if err = b.writeIndex(topics, st, &res); err != nil {
+			// The two go together or not at all: feeds.opml, written
+			// first, is dropped with index.html.
+			err = errors.Join(err, b.files.Discard())
+		}
 	}
 	if err == nil {
 		err = b.sync()
