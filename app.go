@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/paperfeed/paperfeed/deliver"
 	"github.com/paperfeed/paperfeed/feed"
 	"github.com/paperfeed/paperfeed/learn"
+	"github.com/paperfeed/paperfeed/like"
 	"github.com/paperfeed/paperfeed/metrics"
 	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/publish"
@@ -59,6 +61,10 @@ type pipeline struct {
 	// besides the history ("" without like-topics).
 	likes   []learn.Topic
 	likeKey string
+	// unlearntSpecs and unlearntRouter are the site's topics while the
+	// like-topics have not learnt: the others (see siteConfig).
+	unlearntSpecs  []topic.Spec
+	unlearntRouter *topic.Router
 }
 
 // Status is the outcome of the refreshes so far, for /healthz and
@@ -76,6 +82,10 @@ type Status struct {
 	// WriteError says, in one public line, why the last refresh could
 	// not write the history or the site; empty when it could.
 	WriteError string `json:"write_error,omitempty"`
+	// LearnError says, in one public line, why the like-topics could not
+	// learn from the history, or which of them learnt no model and why
+	// (see learnProblem); empty when each learnt one.
+	LearnError string `json:"learn_error,omitempty"`
 	// Published is when the site was last published to the bucket.
 	Published time.Time `json:"last_published,omitzero"`
 }
@@ -127,6 +137,10 @@ type App struct {
 	// for the running pipeline (replaced under a.mu with the pipeline).
 	learning sync.Mutex
 	learned  atomic.Pointer[learning]
+	// unlearnt are the URL paths of the feeds of like-topics that have not
+	// learnt, which the served site lacks (see siteConfig and waiting);
+	// set with each build the server picks up.
+	unlearnt atomic.Pointer[map[string]bool]
 
 	status atomic.Pointer[Status]
 }
@@ -210,6 +224,7 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	a.stats.SetTargets(targetNames(cfg))
 	st := loadStatus(e.DataDir, log)
 	st.Papers = papers
+	st.LearnError = learnProblem(nil, a.learned.Load())
 	a.status.Store(st)
 	if !st.Published.IsZero() {
 		a.published.Store(st.Published.UnixNano())
@@ -276,9 +291,43 @@ func (p *pipeline) names() []string {
 }
 
 // siteConfig is what the site is built from under p, with the like-topics'
-// picks as l learnt them (nil: not yet).
+// picks as l learnt them (nil: not yet). Until they have learnt, the
+// like-topics are left out of the site: a first start builds the site
+// after its first merge and learns after it, and a like-topic written then
+// would be an empty feed that fills a moment later, or stays empty while
+// its seeds cannot be found. Its feeds answer 503 with Retry-After instead
+// (see waiting), which a reader retries, and index.html and feeds.opml list
+// it once it has learnt. A like-topic that learnt and chose nothing is in
+// the site, with an empty feed: that is what it shows.
 func (a *App) siteConfig(p *pipeline, l *learning) site.Config {
-	return site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router, Picks: picks(p, l)}
+	c := site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router, Picks: picks(p, l)}
+	if !learnt(p, l) {
+		c.Specs, c.Router, c.Picks = p.unlearntSpecs, p.unlearntRouter, nil
+	}
+	return c
+}
+
+// learnt reports whether l is what p's like-topics learnt (true without
+// like-topics).
+func learnt(p *pipeline, l *learning) bool {
+	return len(p.likes) == 0 || l != nil && l.key == p.likeKey
+}
+
+// unlearntFeeds are the URL paths of the feeds (and gzip copies) of p's
+// like-topics while l is not what they learnt; nil once it is.
+func unlearntFeeds(p *pipeline, l *learning) map[string]bool {
+	if learnt(p, l) {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, t := range p.likes {
+		for _, ext := range []string{"atom", "rss", "json"} {
+			for _, name := range []string{feed.Path(t.Slug, ext), feed.Path(t.Slug, feed.DailyPrefix+ext)} {
+				out["/"+name], out["/"+name+".gz"] = true, true
+			}
+		}
+	}
+	return out
 }
 
 // cacheMaxAge is how long clients may cache a file: a tenth of the refresh
@@ -326,6 +375,16 @@ func (a *App) compile(cfg *Config) (*pipeline, error) {
 	}
 	p.router = r
 	p.likes, p.likeKey = likeTopics(cfg)
+	if len(p.likes) > 0 {
+		for i, s := range p.specs {
+			if !cfg.Topics[i].IsLike() {
+				p.unlearntSpecs = append(p.unlearntSpecs, s)
+			}
+		}
+		if p.unlearntRouter, err = topic.Compile(p.unlearntSpecs); err != nil {
+			return nil, fmt.Errorf("invalid config: %w", err)
+		}
+	}
 	return p, nil
 }
 
@@ -788,7 +847,8 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if l == nil {
+	relearnt := l != nil
+	if !relearnt {
 		l = a.learned.Load()
 	}
 	old := map[string]SourceConfig{}
@@ -813,6 +873,9 @@ func (a *App) Reload(cfg *Config) ([]string, error) {
 	a.stats.SetSources(p.names())
 	a.site.SetConfig(a.siteConfig(p, l))
 	st := *a.status.Load()
+	if relearnt {
+		st.LearnError = learnProblem(nil, l)
+	}
 	// Sources no longer configured leave the status.
 	st.Sources = slices.DeleteFunc(slices.Clone(st.Sources), func(ss feed.SourceStatus) bool {
 		return !slicesContainsSource(p.sources, ss.Name)
@@ -868,6 +931,7 @@ func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st 
 		if rerr := a.files.Reload(); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("load site for serving: %w", rerr))
 		}
+		a.setUnlearnt()
 	}
 	if err != nil {
 		return res.Written, err
@@ -894,6 +958,47 @@ func writeProblem(err error) string {
 	return "cannot write the history or the site"
 }
 
+// learnProblem says in one public line why the like-topics could not
+// learn (err), or else which of them learnt no model from l and why: the
+// topic and the class of failure, without addresses or error chains (the
+// log has those). It is empty when err is nil and each topic of l has a
+// model, or l is nil (not learnt yet, and not failed).
+func learnProblem(err error, l *learning) string {
+	var missing *learn.MissingError
+	switch {
+	case err == nil:
+	case errors.As(err, &missing):
+		var parts []string
+		for _, slug := range slices.Sorted(maps.Keys(missing.Seeds)) {
+			parts = append(parts, fmt.Sprintf("like-topic %s: seeds not found in the history nor on arXiv: %s", slug, strings.Join(missing.Seeds[slug], ", ")))
+		}
+		return strings.Join(parts, "; ")
+	case errors.Is(err, store.ErrLocked):
+		return "like-topics cannot read the history: another process holds it"
+	case errors.Is(err, store.ErrDamaged):
+		return "like-topics cannot read the history: the file is damaged"
+	default:
+		return "like-topics could not learn from the history"
+	}
+	if l == nil {
+		return ""
+	}
+	var parts []string
+	for _, r := range l.results {
+		switch {
+		case r.Err == nil:
+			continue
+		case errors.Is(r.Err, like.ErrNoWords):
+			parts = append(parts, fmt.Sprintf("like-topic %s: no model: no like paper has a word of the vocabulary", r.Slug))
+		case errors.Is(r.Err, like.ErrNoFeatures):
+			parts = append(parts, fmt.Sprintf("like-topic %s: no model: no word is in enough papers", r.Slug))
+		default:
+			parts = append(parts, fmt.Sprintf("like-topic %s: no model", r.Slug))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
 // healthWindow is how old the last success may be while healthy: two
 // intervals and a margin for a slow scrape.
 func (a *App) healthWindow() time.Duration {
@@ -906,7 +1011,9 @@ func (a *App) healthWindow() time.Duration {
 //     the site served (the previous run's) is recent enough;
 //   - failing: the last refresh could not write the history or the site;
 //   - stale: no source answered within the health window;
-//   - degraded: some source has not answered within the health window;
+//   - degraded: some source has not answered within the health window,
+//     the bucket has not taken the site within it, or the like-topics
+//     could not learn (or one learnt no model) in their last pass;
 //   - ok.
 func (a *App) health(now time.Time) (string, bool) {
 	st := a.status.Load()
@@ -919,6 +1026,8 @@ func (a *App) health(now time.Time) (string, bool) {
 		return "failing", false
 	case !fresh:
 		return "stale", false
+	case st.LearnError != "":
+		return "degraded", false
 	}
 	if a.pub != nil {
 		if ps := a.pub.Status(); ps.LastError != "" && now.Sub(ps.LastSuccess) > a.healthWindow() {
@@ -1001,6 +1110,30 @@ func (a *App) starting(next http.Handler) http.Handler {
 	})
 }
 
+// waiting answers for the feeds of like-topics that have not learnt yet,
+// which the site leaves out (see siteConfig): 503 with Retry-After, as
+// while starting, so a reader retries rather than drops a feed that is
+// about to exist, and never reads it empty first.
+func (a *App) waiting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := a.unlearnt.Load(); u == nil || !(*u)[r.URL.Path] {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "paperfeed is starting: this like-topic has not learnt yet", http.StatusServiceUnavailable)
+	})
+}
+
+// setUnlearnt records which like-topics' feeds the site just loaded for
+// serving lacks. Callers hold a.mu, under which the pipeline and what the
+// like-topics learnt are replaced, so it matches what was built.
+func (a *App) setUnlearnt() {
+	u := unlearntFeeds(a.pipe.Load(), a.learned.Load())
+	a.unlearnt.Store(&u)
+}
+
 // pendingSources is every configured source, with what is known of it.
 func (a *App) pendingSources() []feed.SourceStatus {
 	known := map[string]feed.SourceStatus{}
@@ -1023,7 +1156,7 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", a.stats.Handler())
-	mux.Handle("/", a.starting(a.files))
+	mux.Handle("/", a.starting(a.waiting(a.files)))
 	return a.stats.Middleware(metrics.Route, mux)
 }
 
@@ -1051,6 +1184,7 @@ func (a *App) Serve(ctx context.Context, reload <-chan os.Signal, h hooks) error
 	}
 	a.files = serve.New(a.env.OutDir, serve.Options{MaxAge: cacheMaxAge(a.env.Interval), Logger: a.log})
 	err = a.files.Reload()
+	a.setUnlearnt()
 	a.mu.Unlock()
 	if err != nil {
 		a.log.Warn("the previous site cannot be served; the starting page is shown until the first refresh", "err", oneLine(err))

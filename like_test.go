@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +48,16 @@ type likeWorld struct {
 	mu     sync.Mutex
 	abs    map[string]int
 	answer []byte // the Hugging Face answer; the fixture unless changed
+	// onAbs, when set, is asked before an abstract page is served: false
+	// answers 404 instead.
+	onAbs func(r *http.Request) bool
+}
+
+// setOnAbs makes fn be asked before each abstract page (nil: none).
+func (w *likeWorld) setOnAbs(fn func(r *http.Request) bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.onAbs = fn
 }
 
 // setAnswer makes data the Hugging Face answer.
@@ -75,8 +87,9 @@ func newLikeWorld(t *testing.T) *likeWorld {
 		case strings.HasPrefix(r.URL.Path, "/abs/"):
 			w.mu.Lock()
 			w.abs[strings.TrimPrefix(r.URL.Path, "/abs/")]++
+			onAbs := w.onAbs
 			w.mu.Unlock()
-			if r.URL.Path != "/abs/2512.04392" {
+			if r.URL.Path != "/abs/2512.04392" || onAbs != nil && !onAbs(r) {
 				http.NotFound(rw, r)
 				return
 			}
@@ -444,5 +457,175 @@ func TestLikeWordlessSeed(t *testing.T) {
 	}
 	if n := len(parseAtom(t, likeFiles(t, env)["feeds/agents.atom"]).Entries); n != 0 {
 		t.Errorf("the feed has %d entries, want none", n)
+	}
+}
+
+// likeFeed is GET /feeds/agents.atom from s: the status and, on 200, how
+// many entries it has.
+func likeFeed(t *testing.T, s *server) (*http.Response, int) {
+	t.Helper()
+	resp := get(t, s.url+"/feeds/agents.atom", nil)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return resp, 0
+	}
+	return resp, len(parseAtom(t, body).Entries)
+}
+
+// TestLikeFeedNotServedEmptyOnFirstStart: on a first start the site is
+// built before the like-topics learn (the seeds come with the first
+// merge). At that moment, held here while the refresh fetches the seed only
+// arXiv has, the like-topic's feed is not written, empty, and answers 503
+// with Retry-After, while the other topics are served; once it has learnt,
+// in the same refresh, it is written with its papers and listed.
+func TestLikeFeedNotServedEmptyOnFirstStart(t *testing.T) {
+	w := newLikeWorld(t)
+	asked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	w.setOnAbs(func(r *http.Request) bool {
+		once.Do(func() { close(asked) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return true
+	})
+	env := likeEnv(t, w, likeConfig)
+	s := startServer(t, env)
+	select {
+	case <-asked: // the first build is done: the seeds are fetched after it
+	case <-time.After(20 * time.Second):
+		t.Fatal("the seed was not asked for within 20s")
+	}
+	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
+	if _, ok := files["index.html"]; !ok {
+		t.Fatal("the first build wrote no index.html")
+	}
+	if data, ok := files["feeds/agents.atom"]; ok {
+		t.Errorf("the first build wrote the like-topic's feed before it learnt (%d entries)", len(parseAtom(t, data).Entries))
+	}
+	if bytes.Contains(files["index.html"], []byte("feeds/agents.atom")) || bytes.Contains(files["feeds.opml"], []byte("agents.atom")) {
+		t.Error("index.html or feeds.opml links the like-topic before it learnt")
+	}
+	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("agents.atom before the like-topic learnt: %s with %d entries, Retry-After %q; want 503 with Retry-After", resp.Status, n, resp.Header.Get("Retry-After"))
+	}
+	if resp := get(t, s.url+"/feeds/agents.daily.json", nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("agents.daily.json before the like-topic learnt: %s, want 503", resp.Status)
+	}
+	if resp := get(t, s.url+"/feeds/all.atom", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("all.atom while the like-topic learns: %s, want 200", resp.Status)
+	}
+
+	close(release)
+	if err := s.waitRefresh(t); err != nil {
+		t.Fatalf("first refresh: %v", err)
+	}
+	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusOK || n == 0 || n > 4 {
+		t.Errorf("agents.atom after the first refresh: %s with %d entries, want 200 with 1 to 4", resp.Status, n)
+	}
+	resp := get(t, s.url+"/", nil)
+	if index, _ := io.ReadAll(resp.Body); !bytes.Contains(index, []byte("feeds/agents.atom")) {
+		t.Error("index.html does not list the like-topic once it learnt")
+	}
+	if code, h, raw := getHealth(t, s.url); code != http.StatusOK || h.Status != "ok" {
+		t.Errorf("healthz after the first refresh: %d %s", code, raw)
+	}
+}
+
+// TestLikeLearnFailureIsOnHealthz: like-topics that cannot learn make
+// /healthz degraded with a public line naming the topic and the seed, and
+// their feed is not written empty; a learning pass that succeeds makes it
+// ok again.
+func TestLikeLearnFailureIsOnHealthz(t *testing.T) {
+	w := newLikeWorld(t)
+	var down atomic.Bool
+	down.Store(true)
+	w.setOnAbs(func(*http.Request) bool { return !down.Load() })
+	env := likeEnv(t, w, likeConfig)
+	env["PAPERFEED_LOG_LEVEL"] = "error"
+	s := startServer(t, env)
+	if err := s.waitRefresh(t); err == nil || !strings.Contains(err.Error(), "2512.04392") {
+		t.Fatalf("first refresh with a seed not found: %v, want an error naming 2512.04392", err)
+	}
+	code, h, raw := getHealth(t, s.url)
+	const want = "like-topic agents: seeds not found in the history nor on arXiv: 2512.04392"
+	if code != http.StatusServiceUnavailable || h.Status != "degraded" || h.LearnError != want {
+		t.Errorf("healthz while the like-topic cannot learn: %d %s; want 503, degraded, learn_error %q", code, raw, want)
+	}
+	for _, internal := range []string{"127.0.0.1", "404", "http"} {
+		if strings.Contains(raw, internal) {
+			t.Errorf("healthz shows internal detail %q: %s", internal, raw)
+		}
+	}
+	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("agents.atom of a like-topic that never learnt: %s with %d entries, want 503 with Retry-After", resp.Status, n)
+	}
+
+	// arXiv answers again; a refresh (of the source the reload changed)
+	// learns, and health is back.
+	down.Store(false)
+	writeConfig(t, env, strings.Replace(likeConfig, "type: huggingface", "type: huggingface\n    days: 2", 1))
+	hup(t)
+	if err := <-s.reloaded; err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if err := s.waitRefresh(t); err != nil {
+		t.Fatalf("refresh after arXiv came back: %v", err)
+	}
+	code, h, raw = getHealth(t, s.url)
+	if code != http.StatusOK || h.Status != "ok" || h.LearnError != "" {
+		t.Errorf("healthz once the like-topic learnt: %d %s; want 200, ok, no learn_error", code, raw)
+	}
+	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusOK || n == 0 {
+		t.Errorf("agents.atom once the like-topic learnt: %s with %d entries, want papers", resp.Status, n)
+	}
+}
+
+// TestLikeWithoutModelIsOnHealthz: a like-topic that learnt no model (its
+// seed has no word of the vocabulary) makes /healthz degraded, naming it,
+// and keeps its feed, empty: it learnt, and chose nothing. A reload that
+// gives it a model makes health ok again.
+func TestLikeWithoutModelIsOnHealthz(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	env["PAPERFEED_LOG_LEVEL"] = "error"
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	st, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Merge([]paper.Paper{{ID: "2601.00005", Title: "Zyxwvu"}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, env, strings.Replace(likeConfig, "like: [2606.10423, 2606.07867, 2512.04392]", "like: [2601.00005]", 1))
+	s := startServer(t, env)
+	if err := s.waitRefresh(t); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	code, h, raw := getHealth(t, s.url)
+	const want = "like-topic agents: no model: no like paper has a word of the vocabulary"
+	if code != http.StatusServiceUnavailable || h.Status != "degraded" || h.LearnError != want {
+		t.Errorf("healthz with a like-topic without a model: %d %s; want 503, degraded, learn_error %q", code, raw, want)
+	}
+	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusOK || n != 0 {
+		t.Errorf("agents.atom of a like-topic that chose nothing: %s with %d entries, want 200 and empty", resp.Status, n)
+	}
+
+	writeConfig(t, env, likeConfig)
+	hup(t)
+	if err := <-s.reloaded; err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	if code, h, raw := getHealth(t, s.url); code != http.StatusOK || h.Status != "ok" || h.LearnError != "" {
+		t.Errorf("healthz once the like-topic has a model: %d %s; want 200, ok, no learn_error", code, raw)
 	}
 }

@@ -187,7 +187,8 @@ func (a *App) fetchSeeds(ctx context.Context, ids []string) (fetchErr, err error
 }
 
 // picks are the learnt papers of p's like-topics, for the site: every
-// like-topic has an entry, empty until it has learnt.
+// like-topic has an entry, empty until it has learnt (siteConfig then
+// leaves the like-topics out).
 func picks(p *pipeline, l *learning) map[string][]site.Pick {
 	if len(p.likes) == 0 {
 		return nil
@@ -214,10 +215,12 @@ func picks(p *pipeline, l *learning) map[string][]site.Pick {
 // beside a.mu: the write has finished, and only the rebuild takes the lock.
 // A reload meanwhile that leaves the like-topics as they are takes the
 // picks when they are ready; one that changes them learnt its own, and
-// these are dropped.
+// these are dropped. It says in st how the like-topics learnt
+// (LearnError), and a rebuild that failed (WriteError).
 func (a *App) relearn(ctx context.Context, st *Status) error {
 	p := a.pipe.Load()
 	if len(p.likes) == 0 {
+		st.LearnError = ""
 		return nil
 	}
 	a.learning.Lock()
@@ -225,8 +228,10 @@ func (a *App) relearn(ctx context.Context, st *Status) error {
 	before := a.learned.Load()
 	l, err := a.learn(ctx, p)
 	if err != nil {
+		st.LearnError = learnProblem(err, nil)
 		return err
 	}
+	st.LearnError = learnProblem(nil, l)
 	if l == before {
 		return nil // nothing changed: no rebuild
 	}
@@ -234,17 +239,24 @@ func (a *App) relearn(ctx context.Context, st *Status) error {
 	defer a.mu.Unlock()
 	cur := a.pipe.Load()
 	if cur.likeKey != p.likeKey {
-		return nil // a reload changed the like-topics and learnt for them
+		// A reload changed the like-topics and learnt for them.
+		st.LearnError = learnProblem(nil, a.learned.Load())
+		return nil
 	}
 	a.learned.Store(l)
 	a.site.SetConfig(a.siteConfig(cur, l))
-	return a.withStore(func(s *store.Store) error {
+	err = a.withStore(func(s *store.Store) error {
 		if err := a.site.Load(s); err != nil {
 			return err
 		}
 		_, err := a.build(s, nil, nil, st)
 		return err
 	})
+	if err != nil {
+		st.WriteError = writeProblem(err)
+		return fmt.Errorf("rebuild the site with the like-topics' picks: %w", err)
+	}
+	return nil
 }
 
 // likeStats is the -check table's line of a like-topic.

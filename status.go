@@ -31,7 +31,9 @@ func loadStatus(dir string, log *slog.Logger) *Status {
 		log.Warn("saved refresh status unreadable; starting without it", "file", statusFile, "err", err)
 		return &Status{}
 	}
-	st.WriteError = ""
+	// A previous process's failures are not this one's: it writes and
+	// learns again before it reports them.
+	st.WriteError, st.LearnError = "", ""
 	return st
 }
 

@@ -24,6 +24,7 @@ type health struct {
 	LastSuccess time.Time `json:"last_success"`
 	NextRefresh time.Time `json:"next_refresh"`
 	WriteError  string    `json:"write_error"`
+	LearnError  string    `json:"learn_error"`
 	Sources     []struct {
 		Name    string    `json:"name"`
 		State   string    `json:"state"`
