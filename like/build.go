@@ -176,7 +176,8 @@ func (b *Builder) Build() (*Corpus, error) {
 		floor = max(floor, udf[len(udf)-b.opt.MaxFeatures])
 	}
 	udf = nil
-	bigrams := b.countBigrams(df, floor, minDF, bigramChunk)
+	word := b.denseWords(df, floor)
+	bigrams := b.countBigrams(word, max(floor, minDF), bigramChunk)
 	// Features: words (key rank<<32) and bigrams (key a<<32 | b+1) within
 	// the cut-offs; the most frequent MaxFeatures of them, numbered in the
 	// order of their keys.
@@ -253,6 +254,10 @@ func (b *Builder) Build() (*Corpus, error) {
 		ids:   make([]string, n),
 		feats: make([][]uint32, n),
 	}
+	dtok := make([]int32, len(word)) // dense word -> vocabulary token, or -1
+	for d, r := range word {
+		dtok[d] = vtok[r]
+	}
 	var w weigher
 	var f []uint32
 	for d := range b.docs {
@@ -260,7 +265,7 @@ func (b *Builder) Build() (*Corpus, error) {
 		c.ids[d] = e.id
 		for i, t := range e.toks {
 			if t >= 0 {
-				e.toks[i] = vtok[t]
+				e.toks[i] = dtok[t]
 			}
 		}
 		f = w.weigh(v, e.toks, f[:0])
@@ -270,11 +275,40 @@ func (b *Builder) Build() (*Corpus, error) {
 	return c, nil
 }
 
-// countBigrams returns the bigrams found in at least threshold papers
-// (the larger of floor and minDF) whose two words are each in at least
-// floor papers (df holds the words' document frequencies), as candidates of
-// key a<<32 | b+1, in the order of keys. A bigram in fewer papers than
-// floor is never a feature: at least MaxFeatures words have floor papers.
+// denseWords renumbers the papers' tokens in place: the words in at least
+// floor papers (df holds the words' document frequencies) densely, in the
+// order of their ranks, and every other word to -1. It returns the rank of
+// each dense word. No feature is in fewer papers than floor (at least
+// MaxFeatures words are in floor papers), nor is either word of a bigram
+// that is one, so a rarer word only keeps the words on its two sides from
+// making a bigram, as a phrase break (-1) does; a vector is the same from
+// either. Dense numbers keep the bigrams of a range of first words below
+// 2³² (see countBigrams), and reading them needs no table of every word of
+// the history, whose lookups were a cache miss each, once per range.
+func (b *Builder) denseWords(df []int32, floor int32) []int32 {
+	dense := make([]int32, len(df))
+	var word []int32 // dense -> rank
+	for t, f := range df {
+		dense[t] = -1
+		if f >= floor {
+			dense[t] = int32(len(word))
+			word = append(word, int32(t))
+		}
+	}
+	for _, e := range b.docs {
+		for i, t := range e.toks {
+			if t >= 0 {
+				e.toks[i] = dense[t]
+			}
+		}
+	}
+	return word
+}
+
+// countBigrams returns the bigrams found in at least threshold papers, as
+// candidates of key a<<32 | b+1 of the two words' ranks, in the order of
+// keys. The papers' tokens are dense words (see denseWords, which returned
+// word, the rank of each).
 //
 // Most bigrams of a history are in one paper only, and a map of them all
 // took 86 MB for the 100,000 papers of BenchmarkBuild, the most memory of
@@ -288,21 +322,10 @@ func (b *Builder) Build() (*Corpus, error) {
 // its peak heap from 149 to 151 MB (medians of 3, A/B); the features are
 // the same. Most of that time is the passes over the tokens, one a range:
 // with 4M numbers a range rather than bigramChunk's 2M it took 0.8 s, but
-// BenchmarkBuild's peak heap came to 186 MB, near its 192 MiB limit. chunk is the most numbers a range appends
-// (bigramChunk; tests set fewer to have many ranges).
-func (b *Builder) countBigrams(df []int32, floor, minDF int32, chunk int) []candidate {
-	threshold := max(floor, minDF)
-	// The words of bigrams, numbered densely in the order of their ranks,
-	// so that a range's bigrams number fewer than 2³².
-	dense := make([]int32, len(df))
-	var word []int32 // dense -> rank
-	for t, f := range df {
-		dense[t] = -1
-		if f >= floor {
-			dense[t] = int32(len(word))
-			word = append(word, int32(t))
-		}
-	}
+// BenchmarkBuild's peak heap came to 186 MB, near its 192 MiB limit. chunk
+// is the most numbers a range appends (bigramChunk; tests set fewer to
+// have many ranges).
+func (b *Builder) countBigrams(word []int32, threshold int32, chunk int) []candidate {
 	nw := uint64(len(word))
 	if nw == 0 {
 		return nil
@@ -315,8 +338,8 @@ func (b *Builder) countBigrams(df []int32, floor, minDF int32, chunk int) []cand
 	for _, e := range b.docs {
 		prev := int32(-1)
 		for _, t := range e.toks {
-			if t >= 0 && prev >= 0 && dense[t] >= 0 && dense[prev] >= 0 {
-				occ[dense[prev]]++
+			if t >= 0 && prev >= 0 {
+				occ[prev]++
 				total++
 			}
 			prev = t
@@ -337,12 +360,11 @@ func (b *Builder) countBigrams(df []int32, floor, minDF int32, chunk int) []cand
 			set.reset(len(e.toks))
 			prev := int32(-1)
 			for _, t := range e.toks {
-				if t >= 0 && prev >= 0 && dense[t] >= 0 {
-					if a := uint64(dense[prev]); dense[prev] >= 0 && a >= lo && a < hi {
-						k := uint32((a-lo)*nw + uint64(dense[t]))
-						if set.add(k) {
-							keys = append(keys, k)
-						}
+				// prev in [lo, hi), by one comparison of unsigned numbers
+				if a := uint64(prev) - lo; t >= 0 && prev >= 0 && a < hi-lo {
+					k := uint32(a*nw + uint64(t))
+					if set.add(k) {
+						keys = append(keys, k)
 					}
 				}
 				prev = t

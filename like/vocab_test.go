@@ -348,8 +348,9 @@ func TestBigramChunks(t *testing.T) {
 	if len(wantCands) < 20 {
 		t.Fatalf("only %d bigrams in %d papers", len(wantCands), floor)
 	}
+	word := b.denseWords(df, floor)
 	for _, chunk := range []int{1, 50, 1000, bigramChunk} {
-		if got := b.countBigrams(df, floor, 2, chunk); !slices.Equal(got, wantCands) {
+		if got := b.countBigrams(word, floor, chunk); !slices.Equal(got, wantCands) {
 			t.Errorf("chunk %d: %d bigrams, want %d", chunk, len(got), len(wantCands))
 		}
 	}
