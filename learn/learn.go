@@ -39,8 +39,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paperfeed/paperfeed/feed"
@@ -212,9 +214,28 @@ func (l *Learner) Train() ([]Result, error) {
 	case err != nil:
 		return nil, fmt.Errorf("learn: %w", err)
 	}
+	// The topics train at the same time, one a core: each reads the
+	// corpus only. The outcome is in the topics' order whatever the
+	// order they finish in.
+	trained := make([]Result, len(l.topics))
+	errs := make([]error, len(l.topics))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(l.topics)) {
+		wg.Go(func() {
+			for k := range next {
+				trained[k], errs[k] = train(corpus, l.topics[k], l.cands[k])
+			}
+		})
+	}
+	for k := range l.topics {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
 	missing := &MissingError{Seeds: map[string][]string{}}
 	for k, t := range l.topics {
-		res, err := train(corpus, t, l.cands[k])
+		res, err := trained[k], errs[k]
 		var me *like.MissingError
 		switch {
 		case errors.As(err, &me):
