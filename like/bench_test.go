@@ -328,6 +328,24 @@ func BenchmarkExplain(b *testing.B) {
 		m.Explain(c.At(i%c.Len()), 5)
 		i++
 	}
+	// What the terms of 10,000 papers keep, as a like-topic keeps them
+	// for every paper its feeds show.
+	kept := make([][2][]Contribution, 10_000)
+	runtime.GC()
+	before := heapLiveBytes()
+	for i := range kept {
+		kept[i][0], kept[i][1] = m.Explain(c.At(i%c.Len()), 5)
+	}
+	runtime.GC()
+	b.ReportMetric(float64(heapLiveBytes()-before)/float64(len(kept)), "kept-B/paper")
+	runtime.KeepAlive(kept)
+}
+
+// heapLiveBytes is the heap that the last GC found live.
+func heapLiveBytes() int64 {
+	s := []metrics.Sample{{Name: heapLive}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
 
 // BenchmarkModels100 trains 100 like-topics of two like papers each over a
