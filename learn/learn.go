@@ -30,8 +30,9 @@
 // why it chose nothing (Result.Err), and a larger history can mend it.
 //
 // Costs. The corpus (some 800 bytes a paper, see like's Costs) lives only
-// within Train; a Learner keeps besides it an ID and a day per paper taken by
-// a topic's rules, and a Result keeps only its choices.
+// within Train; a Learner keeps besides it an ID and a day per paper and a
+// bit per paper for each topic with rules, a topic's training 16 bytes a
+// paper it scores, and a Result only its choices.
 package learn
 
 import (
@@ -130,7 +131,7 @@ func (e *MissingError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// candidate is a paper a topic's rules take.
+// candidate is a paper of the history, as the topics choose among them.
 type candidate struct {
 	id  string
 	day time.Time
@@ -142,7 +143,13 @@ type Learner struct {
 	b      *like.Builder
 	router *topic.Router
 	topics []Topic
-	cands  [][]candidate // by topic
+	// papers are the papers added, in order, once for every topic: a list
+	// of candidates a topic took 4 MB at 100,000 papers, and a hundred
+	// like-topics had 400 MB of them.
+	papers []candidate
+	// takes are, by topic, the papers its rules take, a bit each by
+	// position in papers; nil for a topic without rules, which takes all.
+	takes [][]uint64
 }
 
 // New returns a Learner for topics, whose Index are topics of router,
@@ -160,7 +167,7 @@ func New(router *topic.Router, topics []Topic, o like.Options) (*Learner, error)
 			return nil, fmt.Errorf("learn: topic %s: index %d is not a topic of the router", t.Slug, t.Index)
 		}
 	}
-	return &Learner{b: b, router: router, topics: topics, cands: make([][]candidate, len(topics))}, nil
+	return &Learner{b: b, router: router, topics: topics, takes: make([][]uint64, len(topics))}, nil
 }
 
 // Add adds a paper of the history: to the corpus, and to the candidates of
@@ -170,18 +177,21 @@ func (l *Learner) Add(p *paper.Paper) error {
 		return fmt.Errorf("learn: %w", err)
 	}
 	var day time.Time
+	if d := feed.Date(p); !d.IsZero() {
+		day = d.UTC().Truncate(24 * time.Hour)
+	}
+	i := len(l.papers)
+	l.papers = append(l.papers, candidate{id: p.ID, day: day})
 	for k, t := range l.topics {
-		if t.Rules {
-			if ok, _ := l.router.Take(t.Index, p); !ok {
-				continue
-			}
+		if !t.Rules {
+			continue
 		}
-		if day.IsZero() {
-			if d := feed.Date(p); !d.IsZero() {
-				day = d.UTC().Truncate(24 * time.Hour)
-			}
+		if i>>6 >= len(l.takes[k]) {
+			l.takes[k] = append(l.takes[k], 0)
 		}
-		l.cands[k] = append(l.cands[k], candidate{id: p.ID, day: day})
+		if ok, _ := l.router.Take(t.Index, p); ok {
+			l.takes[k][i>>6] |= 1 << (i & 63)
+		}
 	}
 	return nil
 }
@@ -217,6 +227,15 @@ func (l *Learner) Train() ([]Result, error) {
 	// The topics train at the same time, one a core: each reads the
 	// corpus only. The outcome is in the topics' order whatever the
 	// order they finish in.
+	// Each paper's place in the corpus, found once for every topic.
+	at := make([]int32, len(l.papers))
+	for i, c := range l.papers {
+		j, ok := corpus.Index(c.id)
+		if !ok { // every paper added is in the corpus
+			return nil, fmt.Errorf("learn: paper %s is not in the corpus", c.id)
+		}
+		at[i] = int32(j)
+	}
 	trained := make([]Result, len(l.topics))
 	errs := make([]error, len(l.topics))
 	next := make(chan int)
@@ -224,7 +243,7 @@ func (l *Learner) Train() ([]Result, error) {
 	for range min(runtime.GOMAXPROCS(0), len(l.topics)) {
 		wg.Go(func() {
 			for k := range next {
-				trained[k], errs[k] = train(corpus, l.topics[k], l.cands[k])
+				trained[k], errs[k] = l.train(corpus, at, k)
 			}
 		})
 	}
@@ -248,15 +267,17 @@ func (l *Learner) Train() ([]Result, error) {
 			results[k] = res
 		}
 	}
-	l.cands = nil
+	l.papers, l.takes = nil, nil
 	if len(missing.Seeds) > 0 {
 		return nil, missing
 	}
 	return results, nil
 }
 
-// train trains one topic and chooses its papers among cands.
-func train(corpus *like.Corpus, t Topic, cands []candidate) (Result, error) {
+// train trains topic k and chooses its papers among those its rules
+// take; at is each paper's place in the corpus.
+func (l *Learner) train(corpus *like.Corpus, at []int32, k int) (Result, error) {
+	t, take := l.topics[k], l.takes[k]
 	m, err := corpus.Train(t.Seeds)
 	if err != nil {
 		return Result{}, err
@@ -265,36 +286,45 @@ func train(corpus *like.Corpus, t Topic, cands []candidate) (Result, error) {
 	for _, id := range slices.Concat(t.Seeds.Like, t.Seeds.Unlike) {
 		seed[id] = true
 	}
-	res := Result{Slug: t.Slug, Stats: m.Stats(), Candidates: len(cands)}
-	var scored []Pick
-	for _, c := range cands {
+	res := Result{Slug: t.Slug, Stats: m.Stats()}
+	// Every paper's score, 16 bytes each, then picks for the chosen only.
+	type scoredPaper struct {
+		i     int32 // in l.papers
+		score float64
+	}
+	var scored []scoredPaper
+	for i, c := range l.papers {
+		if take != nil && take[i>>6]&(1<<(i&63)) == 0 {
+			continue
+		}
+		res.Candidates++
 		if seed[c.id] {
 			continue
 		}
-		v, ok := corpus.Vector(c.id)
-		if !ok { // every candidate was added to the corpus
-			return Result{}, fmt.Errorf("paper %s is not in the corpus", c.id)
-		}
-		s := m.Score(v)
+		s := m.Score(corpus.At(int(at[i])))
 		if t.MinScore != nil && s < *t.MinScore {
 			continue
 		}
-		scored = append(scored, Pick{ID: c.id, Day: c.day, Score: s})
+		scored = append(scored, scoredPaper{int32(i), s})
 	}
-	slices.SortFunc(scored, comparePicks)
+	pick := func(sp scoredPaper) Pick {
+		return Pick{ID: l.papers[sp.i].id, Day: l.papers[sp.i].day, Score: sp.score}
+	}
+	slices.SortFunc(scored, func(a, b scoredPaper) int { return comparePicks(pick(a), pick(b)) })
 	for i := 0; i < len(scored); {
+		day := l.papers[scored[i].i].day
 		j := i
-		for j < len(scored) && scored[j].Day.Equal(scored[i].Day) {
+		for j < len(scored) && l.papers[scored[j].i].day.Equal(day) {
 			j++
 		}
-		res.Picks = append(res.Picks, scored[i:min(j, i+t.Top)]...)
+		for _, sp := range scored[i:min(j, i+t.Top)] {
+			p := pick(sp)
+			p.Pro, p.Con = m.Explain(corpus.At(int(at[sp.i])), explainTerms)
+			res.Picks = append(res.Picks, p)
+		}
 		i = j
 	}
 	res.Picks = slices.Clip(res.Picks)
-	for i := range res.Picks {
-		v, _ := corpus.Vector(res.Picks[i].ID)
-		res.Picks[i].Pro, res.Picks[i].Con = m.Explain(v, explainTerms)
-	}
 	return res, nil
 }
 
