@@ -33,8 +33,9 @@ func main() {
 	serveAddr := flag.String("serve", "", "after writing, answer /api/daily_papers with the fixture on this loopback address until killed")
 	bump := flag.Bool("bump", false, "with -serve: change every paper's upvotes in each answer, so each refresh updates the fixture's papers")
 	fixture := flag.String("fixture", "testdata/hf-api-daily-papers-2026-06-12.json", "Daily Papers API answer the papers are made from")
+	likes := flag.Int("likes", 0, "like-topics in the config besides the keyword topics, three like papers each; the history's papers then have abstracts of their own (synth.DistinctPapers), as a model needs")
 	flag.Parse()
-	if err := run(*out, *fixture, *papers, *topics); err != nil {
+	if err := run(*out, *fixture, *papers, *topics, *likes); err != nil {
 		fmt.Fprintf(os.Stderr, "mkhistory: %v\n", err)
 		os.Exit(1)
 	}
@@ -93,7 +94,7 @@ func serve(addr, fixture string, bump bool) error {
 	return srv.ListenAndServe()
 }
 
-func run(out, fixture string, papers, topics int) error {
+func run(out, fixture string, papers, topics, likes int) error {
 	if out == "" {
 		return fmt.Errorf("-out is required")
 	}
@@ -108,7 +109,11 @@ func run(out, fixture string, papers, topics int) error {
 	if err != nil {
 		return err
 	}
-	ps, err := synth.Papers(data, papers)
+	gen := synth.Papers
+	if likes > 0 {
+		gen = synth.DistinctPapers
+	}
+	ps, err := gen(data, papers)
 	if err != nil {
 		return err
 	}
@@ -131,6 +136,14 @@ func run(out, fixture string, papers, topics int) error {
 		if len(t.Exclude) > 0 {
 			fmt.Fprintf(&b, "    exclude: %s\n", list(t.Exclude))
 		}
+	}
+	for i := range likes {
+		// Three papers spread over the history, different for each topic.
+		var ids []string
+		for j := range 3 {
+			ids = append(ids, ps[(i*7919+j*33_331)%len(ps)].ID)
+		}
+		fmt.Fprintf(&b, "  - slug: like%03d\n    title: \"Like %d\"\n    like: %s\n", i, i, list(ids))
 	}
 	return os.WriteFile(filepath.Join(out, "config.yaml"), []byte(b.String()), 0o644)
 }
