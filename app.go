@@ -95,10 +95,13 @@ type Status struct {
 // reload writes (a second or so), so -check and -explain can read it while
 // the server runs; the data directory's lock keeps a second writer out.
 type App struct {
-	env   Env
-	opt   scrape.Options // politeness and limits for every source
-	log   *slog.Logger
-	now   func() time.Time
+	env Env
+	opt scrape.Options // politeness and limits for every source
+	log *slog.Logger
+	now func() time.Time
+	// once is a -once run: one refresh, and its like-topics learn inside
+	// it (see writeLearnt).
+	once  bool
 	path  string // the history file
 	lock  *dirLock
 	site  *site.Builder
@@ -148,8 +151,8 @@ type App struct {
 // newApp compiles the config, takes the data directory and checks the
 // history. It fails when the config does not compile, another paperfeed uses
 // the data directory, or the history is damaged.
-func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
-	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}, failures: map[string]int{},
+func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time, once bool) (*App, error) {
+	a := &App{env: e, opt: opt, log: log, now: now, once: once, detailed: map[string]bool{}, failures: map[string]int{},
 		path: filepath.Join(e.DataDir, storeFile), stats: metrics.New(), publishing: make(chan struct{}, 1)}
 	p, err := a.compile(cfg)
 	if err != nil {
@@ -205,8 +208,10 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	// The like-topics learn before the first build that shows them. An
 	// empty history (a first start) lacks every seed, and the sources
 	// list most of them: the first refresh learns, after its merge, and
-	// fetches only the seeds still missing then.
-	if papers > 0 {
+	// fetches only the seeds still missing then. A -once learns in its
+	// refresh, after the merge and before the build (see writeLearnt):
+	// learning here too would be a second pass over the history.
+	if papers > 0 && !once {
 		ctx, cancel := context.WithTimeout(context.Background(), e.RefreshTimeout)
 		l, err := a.learn(ctx, p)
 		cancel()
@@ -303,6 +308,10 @@ func (a *App) siteConfig(p *pipeline, l *learning) site.Config {
 	c := site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router, Picks: picks(p, l)}
 	if !learnt(p, l) {
 		c.Specs, c.Router, c.Picks = p.unlearntSpecs, p.unlearntRouter, nil
+		// Feeds they have on disk from an earlier run stay as they are.
+		for _, t := range p.likes {
+			c.Keep = append(c.Keep, t.Slug)
+		}
 	}
 	return c
 }
@@ -462,15 +471,22 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 	}
 
 	var w written
-	a.mu.Lock()
-	err := a.withStore(func(s *store.Store) error {
-		var err error
-		w, err = a.write(s, scraped, &st, now)
-		return err
-	})
-	a.mu.Unlock()
-	var learnErr error
-	if err == nil {
+	var err, learnErr error
+	if a.once && !learnt(pipe, a.learned.Load()) {
+		w, err, learnErr = a.writeLearnt(ctx, scraped, &st, now)
+		if learnErr != nil {
+			a.log.Error("like-topics could not learn from the new history; their feeds keep their previous version", "err", oneLine(learnErr))
+		}
+	} else {
+		a.mu.Lock()
+		err = a.withStore(func(s *store.Store) error {
+			var err error
+			w, err = a.write(s, scraped, &st, now)
+			return err
+		})
+		a.mu.Unlock()
+	}
+	if err == nil && learnErr == nil {
 		// Off a.mu: the like-topics learn from the history just written,
 		// and their feeds are rebuilt when their picks changed.
 		if learnErr = a.relearn(ctx, &st); learnErr != nil {
@@ -593,16 +609,69 @@ type written struct{ added, updated, pruned, files int }
 // write merges what was scraped into s, prunes it and builds the site.
 // Callers hold a.mu.
 func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.Time) (written, error) {
+	w, changed, pruned, err := a.merge(s, scraped, st, now)
+	if err != nil {
+		return w, err
+	}
+	w.files, err = a.build(s, changed, pruned, st)
+	return w, err
+}
+
+// writeLearnt is write for a process whose like-topics have not learnt
+// (-once): it merges the scraped papers, lets the like-topics learn from
+// the history they make, and only then builds the site, so that the run
+// reads the history for them once, and no like-topic is built before it
+// has learnt. When they cannot learn (learnErr), the site is built without
+// them, and their feeds stay as they are on disk (see siteConfig).
+func (a *App) writeLearnt(ctx context.Context, scraped []paper.Paper, st *Status, now time.Time) (w written, err, learnErr error) {
+	var changed []*paper.Paper
+	var pruned []string
+	a.mu.Lock()
+	err = a.withStore(func(s *store.Store) error {
+		var err error
+		w, changed, pruned, err = a.merge(s, scraped, st, now)
+		return err
+	})
+	a.mu.Unlock()
+	if err != nil {
+		return w, err, nil
+	}
+	p := a.pipe.Load()
+	a.learning.Lock()
+	l, err := a.learn(ctx, p)
+	a.learning.Unlock()
+	if learnErr = err; learnErr != nil {
+		st.LearnError = learnProblem(learnErr, nil)
+		l = nil
+	} else {
+		st.LearnError = learnProblem(nil, l)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if l != nil {
+		a.learned.Store(l)
+	}
+	a.site.SetConfig(a.siteConfig(p, l))
+	err = a.withStore(func(s *store.Store) error {
+		var err error
+		w.files, err = a.build(s, changed, pruned, st)
+		return err
+	})
+	return w, err, learnErr
+}
+
+// merge merges scraped into the history and prunes it: write's first half.
+func (a *App) merge(s *store.Store, scraped []paper.Paper, st *Status, now time.Time) (written, []*paper.Paper, []string, error) {
 	var w written
 	// Another process (-once) may have written since the last build.
 	if err := a.site.Load(s); err != nil {
-		return w, err
+		return w, nil, nil, err
 	}
 	// What was scraped is merged even when a source failed part-way: the
 	// history only grows, so a partial answer can add papers but never drop one.
 	res, err := s.Merge(scraped, now)
 	if err != nil {
-		return w, fmt.Errorf("merge into history: %w", err)
+		return w, nil, nil, fmt.Errorf("merge into history: %w", err)
 	}
 	w.added, w.updated = res.Added, res.Updated
 	a.countNew(scraped, res.Changed, now)
@@ -613,13 +682,12 @@ func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.
 	if a.env.Retention > 0 {
 		pruned, err = s.Prune(now.Add(-a.env.Retention))
 		if err != nil {
-			return w, fmt.Errorf("prune history: %w", err)
+			return w, nil, nil, fmt.Errorf("prune history: %w", err)
 		}
 	}
 	w.pruned = len(pruned)
 	st.Papers = s.Len()
-	w.files, err = a.build(s, res.Changed, pruned, st)
-	return w, err
+	return w, res.Changed, pruned, nil
 }
 
 // countNew counts, per source, the papers it listed and those of them the

@@ -276,6 +276,34 @@ func TestLikeSeedNotFound(t *testing.T) {
 	}
 }
 
+// TestLikeOnceSeedMissingKeepsItsFeed: a -once whose like-topic lost a
+// seed (one not found anywhere) exits 1 naming it, writes the other topics,
+// and leaves the like-topic's feeds as the last run wrote them, neither
+// emptied nor removed.
+func TestLikeOnceSeedMissingKeepsItsFeed(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	before := likeFiles(t, env)
+	writeConfig(t, env, strings.Replace(likeConfig, "2606.07867, 2512.04392", "2606.07867, 2601.00001", 1))
+	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
+	code, stderr := runOnce(t, env)
+	if code != 1 || !strings.Contains(stderr, "2601.00001") {
+		t.Errorf("-once: exit code %d, stderr %q; want 1 and the missing id", code, stderr)
+	}
+	after := likeFiles(t, env)
+	for _, name := range []string{"feeds/agents.atom", "feeds/agents.rss", "feeds/agents.daily.json"} {
+		if after[name] == nil || !bytes.Equal(after[name], before[name]) {
+			t.Errorf("%s: %d bytes, want the %d the last run wrote", name, len(after[name]), len(before[name]))
+		}
+	}
+	if !bytes.Contains(siteFiles(t, env["PAPERFEED_OUT_DIR"])["feeds/all.atom"], []byte("MiniMax Sparse Attention for Agents")) {
+		t.Error("the other topics were not written")
+	}
+}
+
 // TestLikeReloadRefusesMissingSeed: a SIGHUP with a seed not found is
 // refused and the running like-topic keeps its feed; a good reload that
 // changes the seeds changes it.
@@ -317,6 +345,66 @@ func TestLikeReloadRefusesMissingSeed(t *testing.T) {
 	}
 }
 
+// TestLikeOnceLearnsOnce: a -once reads the history for its like-topics
+// once, after its merge and before its build, also when the history it
+// starts from has the seeds already (learning at start as well would read
+// it twice); and the feed it writes is the same as a server's.
+func TestLikeOnceLearnsOnce(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	e, err := parseEnv(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig("c.yaml", []byte(likeConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := scrape.Options{}
+	fastScrape(&opt)
+	run := func(name string, once bool) {
+		t.Helper()
+		var logs syncBuffer
+		a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now, once)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := a.Refresh(context.Background()); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		learnt := strings.Count(logs.String(), `msg="like-topics learnt"`)
+		want := 1
+		if !once {
+			want = 2 // at start, and after the refresh changed the history
+		}
+		if learnt != want {
+			t.Errorf("%s: the like-topics learnt %d times, want %d", name, learnt, want)
+		}
+	}
+	run("first -once", true)
+	first := likeFiles(t, env)["feeds/agents.atom"]
+	if n := len(parseAtom(t, first).Entries); n == 0 {
+		t.Fatal("the first -once wrote the like-topic without entries")
+	}
+	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
+	run("-once over a history with the seeds", true)
+	byOnce := likeFiles(t, env)
+	// The same step by a server's refresh, from the same history.
+	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agent Swarms"`), 1))
+	run("server refresh", false)
+	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
+	run("server refresh back", false)
+	byServer := likeFiles(t, env)
+	for _, name := range []string{"feeds/agents.atom", "feeds/agents.daily.json"} {
+		if !bytes.Equal(byOnce[name], byServer[name]) {
+			t.Errorf("%s differs between -once and a server from the same history", name)
+		}
+	}
+}
+
 // TestLikeLearnsOnlyWhenSomethingChanged: the like-topics learn after a
 // refresh that changed the history and on a reload that changed them, not
 // on a refresh that changed nothing nor on a reload that left them alone;
@@ -336,7 +424,7 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 	var logs syncBuffer
 	opt := scrape.Options{}
 	fastScrape(&opt)
-	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
+	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now, false)
 	if err != nil {
 		t.Fatal(err)
 	}

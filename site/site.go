@@ -195,6 +195,10 @@ type Config struct {
 	// Picks are, by slug, the papers each like-topic shows, as the
 	// learning stage chose them; a topic without an entry is routed.
 	Picks map[string][]Pick
+	// Keep are the slugs of topics left out of Specs whose feeds stay as
+	// they are on disk, neither written nor removed: like-topics that
+	// have not learnt yet.
+	Keep []string
 }
 
 // Pick is a paper a like-topic shows, with the terms that become its
@@ -907,6 +911,11 @@ func (b *Builder) removeStale() (int, error) {
 	keep := map[string]bool{}
 	for _, s := range b.cfg.Specs {
 		for _, name := range files(s.Slug) {
+			keep[name] = true
+		}
+	}
+	for _, slug := range b.cfg.Keep {
+		for _, name := range files(slug) {
 			keep[name] = true
 		}
 	}

@@ -464,6 +464,51 @@ func TestStaleStateRoutesAgain(t *testing.T) {
 	checkFeeds(t, 0, out, s, cfg)
 }
 
+// TestKeepLeavesFeedsAlone: a topic left out of the config but in Keep (a
+// like-topic that has not learnt) keeps its feeds on disk as they were,
+// neither rewritten nor removed; once it leaves Keep too, they go.
+func TestKeepLeavesFeedsAlone(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	b := New(out, config(t, testSpecs), discard)
+	if _, err := b.Build(s, seed(t, s, rand.New(rand.NewPCG(41, 42)), 30).Changed, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	last := testSpecs[len(testSpecs)-1].Slug
+	before := map[string][]byte{}
+	for _, name := range files(last) {
+		before[name] = readFile(t, out, name)
+	}
+	cfg := config(t, testSpecs[:len(testSpecs)-1])
+	cfg.Keep = []string{last}
+	b.SetConfig(cfg)
+	res, err := s.Merge([]paper.Paper{newest}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Build(s, res.Changed, nil, Status{}, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Removed != 0 {
+		t.Errorf("removed %d files, want none", got.Removed)
+	}
+	for name, data := range before {
+		if !bytes.Equal(readFile(t, out, name), data) {
+			t.Errorf("%s changed while kept", name)
+		}
+	}
+	cfg.Keep = nil
+	b.SetConfig(cfg)
+	if got, err = b.Build(s, nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+	if got.Removed != len(before) {
+		t.Errorf("removed %d files once no longer kept, want its %d", got.Removed, len(before))
+	}
+}
+
 // TestSetConfig: an edited topic is routed again, the others keep their
 // members; a removed topic takes its files and state with it.
 func TestSetConfig(t *testing.T) {
