@@ -95,13 +95,10 @@ type Status struct {
 // reload writes (a second or so), so -check and -explain can read it while
 // the server runs; the data directory's lock keeps a second writer out.
 type App struct {
-	env Env
-	opt scrape.Options // politeness and limits for every source
-	log *slog.Logger
-	now func() time.Time
-	// once is a -once run: one refresh, and its like-topics learn inside
-	// it (see writeLearnt).
-	once  bool
+	env   Env
+	opt   scrape.Options // politeness and limits for every source
+	log   *slog.Logger
+	now   func() time.Time
 	path  string // the history file
 	lock  *dirLock
 	site  *site.Builder
@@ -151,8 +148,8 @@ type App struct {
 // newApp compiles the config, takes the data directory and checks the
 // history. It fails when the config does not compile, another paperfeed uses
 // the data directory, or the history is damaged.
-func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time, once bool) (*App, error) {
-	a := &App{env: e, opt: opt, log: log, now: now, once: once, detailed: map[string]bool{}, failures: map[string]int{},
+func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{env: e, opt: opt, log: log, now: now, detailed: map[string]bool{}, failures: map[string]int{},
 		path: filepath.Join(e.DataDir, storeFile), stats: metrics.New(), publishing: make(chan struct{}, 1)}
 	p, err := a.compile(cfg)
 	if err != nil {
@@ -205,22 +202,13 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	if err != nil {
 		return nil, errors.Join(err, a.lock.unlock())
 	}
-	// The like-topics learn before the first build that shows them. An
-	// empty history (a first start) lacks every seed, and the sources
-	// list most of them: the first refresh learns, after its merge, and
-	// fetches only the seeds still missing then. A -once learns in its
-	// refresh, after the merge and before the build (see writeLearnt):
-	// learning here too would be a second pass over the history.
-	if papers > 0 && !once {
-		ctx, cancel := context.WithTimeout(context.Background(), e.RefreshTimeout)
-		l, err := a.learn(ctx, p)
-		cancel()
-		if err != nil {
-			return nil, errors.Join(err, a.lock.unlock())
-		}
-		a.learned.Store(l)
-		a.site.SetConfig(a.siteConfig(p, l))
-	}
+	// The like-topics learn in the first refresh, after its merge and
+	// before its build (see writeLearnt), not here: the server serves the
+	// site the last run wrote at once, like-topics included, and a run
+	// reads the history for them once, not at start and again after its
+	// merge moved the history. An empty history (a first start) lacks
+	// every seed, and the sources list most of them: learning after the
+	// merge fetches only the seeds still missing then.
 	a.deliver, err = deliver.New(cfg.Targets(e.SiteURL()), a.lockedStore, log, now)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("deliveries: %w", err), a.lock.unlock())
@@ -472,7 +460,7 @@ func (a *App) RefreshSources(ctx context.Context, names []string) (Status, error
 
 	var w written
 	var err, learnErr error
-	if a.once && !learnt(pipe, a.learned.Load()) {
+	if !learnt(pipe, a.learned.Load()) {
 		w, err, learnErr = a.writeLearnt(ctx, scraped, &st, now)
 		if learnErr != nil {
 			a.log.Error("like-topics could not learn from the new history; their feeds keep their previous version", "err", oneLine(learnErr))
@@ -618,7 +606,7 @@ func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.
 }
 
 // writeLearnt is write for a process whose like-topics have not learnt
-// (-once): it merges the scraped papers, lets the like-topics learn from
+// yet (its first refresh, or a -once): it merges the scraped papers, lets the like-topics learn from
 // the history they make, and only then builds the site, so that the run
 // reads the history for them once, and no like-topic is built before it
 // has learnt. When they cannot learn (learnErr), the site is built without
@@ -1179,12 +1167,13 @@ func (a *App) starting(next http.Handler) http.Handler {
 }
 
 // waiting answers for the feeds of like-topics that have not learnt yet,
-// which the site leaves out (see siteConfig): 503 with Retry-After, as
-// while starting, so a reader retries rather than drops a feed that is
-// about to exist, and never reads it empty first.
+// which the site leaves out (see siteConfig) and has no file of: 503 with
+// Retry-After, as while starting, so a reader retries rather than drops a
+// feed that is about to exist, and never reads it empty first. A feed an
+// earlier run wrote is served as it is meanwhile.
 func (a *App) waiting(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := a.unlearnt.Load(); u == nil || !(*u)[r.URL.Path] {
+		if u := a.unlearnt.Load(); u == nil || !(*u)[r.URL.Path] || a.files.Has(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

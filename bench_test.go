@@ -38,7 +38,7 @@ func benchApp(b *testing.B, hfURL string, cfg *Config) *App {
 	}
 	opt := scrape.Options{}
 	fastScrape(&opt)
-	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, false)
+	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}

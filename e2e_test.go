@@ -375,7 +375,7 @@ func TestSecondProcessOnOneDataDirFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := newApp(e, cfg, scrape.Options{}, newLogger(e, io.Discard), time.Now, false)
+	first, err := newApp(e, cfg, scrape.Options{}, newLogger(e, io.Discard), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,8 @@ type likeWorld struct {
 	// onAbs, when set, is asked before an abstract page is served: false
 	// answers 404 instead.
 	onAbs func(r *http.Request) bool
+	// onAPI, when set, is called before the Hugging Face answer is served.
+	onAPI func(r *http.Request)
 }
 
 // setOnAbs makes fn be asked before each abstract page (nil: none).
@@ -58,6 +60,13 @@ func (w *likeWorld) setOnAbs(fn func(r *http.Request) bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.onAbs = fn
+}
+
+// setOnAPI sets onAPI.
+func (w *likeWorld) setOnAPI(fn func(r *http.Request)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.onAPI = fn
 }
 
 // setAnswer makes data the Hugging Face answer.
@@ -76,8 +85,11 @@ func newLikeWorld(t *testing.T) *likeWorld {
 	w := &likeWorld{abs: map[string]int{}, answer: fixture(t)}
 	api := func(rw http.ResponseWriter, r *http.Request) {
 		w.mu.Lock()
-		data := w.answer
+		data, onAPI := w.answer, w.onAPI
 		w.mu.Unlock()
+		if onAPI != nil {
+			onAPI(r)
+		}
 		serveJSON(data)(rw, r)
 	}
 	w.hfServer = newHFServer(t, func(rw http.ResponseWriter, r *http.Request) {
@@ -345,11 +357,12 @@ func TestLikeReloadRefusesMissingSeed(t *testing.T) {
 	}
 }
 
-// TestLikeOnceLearnsOnce: a -once reads the history for its like-topics
-// once, after its merge and before its build, also when the history it
-// starts from has the seeds already (learning at start as well would read
-// it twice); and the feed it writes is the same as a server's.
-func TestLikeOnceLearnsOnce(t *testing.T) {
+// TestLikeRunLearnsOnce: a run (a -once, or a server's first refresh)
+// reads the history for its like-topics once, after its merge and before
+// its build, also when the history it starts from has the seeds already
+// (learning at start as well read it twice); and -once and a server write
+// the same feed from the same history.
+func TestLikeRunLearnsOnce(t *testing.T) {
 	w := newLikeWorld(t)
 	env := likeEnv(t, w, likeConfig)
 	e, err := parseEnv(env)
@@ -362,12 +375,15 @@ func TestLikeOnceLearnsOnce(t *testing.T) {
 	}
 	opt := scrape.Options{}
 	fastScrape(&opt)
-	run := func(name string, once bool) {
+	refresh := func(name string) {
 		t.Helper()
 		var logs syncBuffer
-		a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now, once)
+		a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
+		}
+		if n := strings.Count(logs.String(), `msg="like-topics learnt"`); n != 0 {
+			t.Errorf("%s: the like-topics learnt %d times at start, want 0", name, n)
 		}
 		if _, err := a.Refresh(context.Background()); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -375,32 +391,28 @@ func TestLikeOnceLearnsOnce(t *testing.T) {
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
 		}
-		learnt := strings.Count(logs.String(), `msg="like-topics learnt"`)
-		want := 1
-		if !once {
-			want = 2 // at start, and after the refresh changed the history
-		}
-		if learnt != want {
-			t.Errorf("%s: the like-topics learnt %d times, want %d", name, learnt, want)
+		if n := strings.Count(logs.String(), `msg="like-topics learnt"`); n != 1 {
+			t.Errorf("%s: the like-topics learnt %d times, want 1", name, n)
 		}
 	}
-	run("first -once", true)
-	first := likeFiles(t, env)["feeds/agents.atom"]
-	if n := len(parseAtom(t, first).Entries); n == 0 {
-		t.Fatal("the first -once wrote the like-topic without entries")
+	refresh("first run")
+	if n := len(parseAtom(t, likeFiles(t, env)["feeds/agents.atom"]).Entries); n == 0 {
+		t.Fatal("the first run wrote the like-topic without entries")
 	}
 	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
-	run("-once over a history with the seeds", true)
-	byOnce := likeFiles(t, env)
-	// The same step by a server's refresh, from the same history.
-	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agent Swarms"`), 1))
-	run("server refresh", false)
-	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
-	run("server refresh back", false)
-	byServer := likeFiles(t, env)
-	for _, name := range []string{"feeds/agents.atom", "feeds/agents.daily.json"} {
-		if !bytes.Equal(byOnce[name], byServer[name]) {
-			t.Errorf("%s differs between -once and a server from the same history", name)
+	refresh("run over a history with the seeds")
+	byApp := likeFiles(t, env)
+	// The same history by the binary's -once, from a fresh data directory.
+	env2 := likeEnv(t, w, likeConfig)
+	if code, stderr := runOnce(t, env2); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	byOnce := likeFiles(t, env2)
+	// The digests are dated by when each day's digest last changed, which
+	// differs between the two histories; the topic's feeds are not.
+	for _, name := range []string{"feeds/agents.atom", "feeds/agents.rss", "feeds/agents.json"} {
+		if !bytes.Equal(byOnce[name], byApp[name]) {
+			t.Errorf("%s differs between -once and the app from the same history", name)
 		}
 	}
 }
@@ -424,7 +436,7 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 	var logs syncBuffer
 	opt := scrape.Options{}
 	fastScrape(&opt)
-	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now, false)
+	a, err := newApp(e, cfg, opt, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,12 +575,12 @@ func likeFeed(t *testing.T, s *server) (*http.Response, int) {
 	return resp, len(parseAtom(t, body).Entries)
 }
 
-// TestLikeFeedNotServedEmptyOnFirstStart: on a first start the site is
-// built before the like-topics learn (the seeds come with the first
-// merge). At that moment, held here while the refresh fetches the seed only
-// arXiv has, the like-topic's feed is not written, empty, and answers 503
-// with Retry-After, while the other topics are served; once it has learnt,
-// in the same refresh, it is written with its papers and listed.
+// TestLikeFeedNotServedEmptyOnFirstStart: on a first start the like-topics
+// learn after the first merge (the seeds come with it) and before the
+// first build. Held here while the refresh fetches the seed only arXiv
+// has, nothing is built yet, and the like-topic's feed answers 503 with
+// Retry-After; once it has learnt, in the same refresh, it is written with
+// its papers and listed.
 func TestLikeFeedNotServedEmptyOnFirstStart(t *testing.T) {
 	w := newLikeWorld(t)
 	asked, release := make(chan struct{}), make(chan struct{})
@@ -584,28 +596,22 @@ func TestLikeFeedNotServedEmptyOnFirstStart(t *testing.T) {
 	env := likeEnv(t, w, likeConfig)
 	s := startServer(t, env)
 	select {
-	case <-asked: // the first build is done: the seeds are fetched after it
+	case <-asked: // merged: the seeds still missing are fetched now
 	case <-time.After(20 * time.Second):
 		t.Fatal("the seed was not asked for within 20s")
 	}
 	files := siteFiles(t, env["PAPERFEED_OUT_DIR"])
-	if _, ok := files["index.html"]; !ok {
-		t.Fatal("the first build wrote no index.html")
-	}
 	if data, ok := files["feeds/agents.atom"]; ok {
-		t.Errorf("the first build wrote the like-topic's feed before it learnt (%d entries)", len(parseAtom(t, data).Entries))
+		t.Errorf("the like-topic's feed was written before it learnt (%d entries)", len(parseAtom(t, data).Entries))
 	}
-	if bytes.Contains(files["index.html"], []byte("feeds/agents.atom")) || bytes.Contains(files["feeds.opml"], []byte("agents.atom")) {
-		t.Error("index.html or feeds.opml links the like-topic before it learnt")
+	if _, ok := files["index.html"]; ok {
+		t.Error("the site was built before the like-topics learnt")
 	}
 	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("agents.atom before the like-topic learnt: %s with %d entries, Retry-After %q; want 503 with Retry-After", resp.Status, n, resp.Header.Get("Retry-After"))
 	}
 	if resp := get(t, s.url+"/feeds/agents.daily.json", nil); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("agents.daily.json before the like-topic learnt: %s, want 503", resp.Status)
-	}
-	if resp := get(t, s.url+"/feeds/all.atom", nil); resp.StatusCode != http.StatusOK {
-		t.Errorf("all.atom while the like-topic learns: %s, want 200", resp.Status)
 	}
 
 	close(release)
@@ -621,6 +627,48 @@ func TestLikeFeedNotServedEmptyOnFirstStart(t *testing.T) {
 	}
 	if code, h, raw := getHealth(t, s.url); code != http.StatusOK || h.Status != "ok" {
 		t.Errorf("healthz after the first refresh: %d %s", code, raw)
+	}
+}
+
+// TestLikeFeedServedWhileARestartLearns: a server started over the site
+// of an earlier run serves the like-topic's feed that run wrote while its
+// first refresh scrapes and learns, not a 503.
+func TestLikeFeedServedWhileARestartLearns(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	if code, stderr := runOnce(t, env); code != 0 {
+		t.Fatalf("-once: exit code %d: %s", code, stderr)
+	}
+	written := likeFiles(t, env)["feeds/agents.atom"]
+	asked, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	w.setOnAPI(func(r *http.Request) {
+		once.Do(func() { close(asked) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	s := startServer(t, env)
+	select {
+	case <-asked:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first refresh did not scrape within 20s")
+	}
+	resp := get(t, s.url+"/feeds/agents.atom", nil)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, written) {
+		t.Errorf("agents.atom while the first refresh runs: %s, %d bytes; want 200 and the %d bytes written before", resp.Status, len(body), len(written))
+	}
+	close(release)
+	if err := s.waitRefresh(t); err != nil {
+		t.Fatalf("first refresh: %v", err)
+	}
+	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusOK || n == 0 {
+		t.Errorf("agents.atom after the first refresh: %s with %d entries", resp.Status, n)
 	}
 }
 

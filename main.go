@@ -169,7 +169,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	if h.scrape != nil {
 		h.scrape(&opt)
 	}
-	a, err := newApp(e, cfg, opt, log, time.Now, opts.once)
+	a, err := newApp(e, cfg, opt, log, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "paperfeed: %v\n", err)
 		return 1

@@ -298,6 +298,14 @@ func (h *Handler) Len() int {
 	return h.cur.Load().files
 }
 
+// Has reports whether the current set serves the URL path.
+func (h *Handler) Has(urlPath string) bool {
+	if urlPath == "" || urlPath[0] != '/' {
+		urlPath = "/" + urlPath
+	}
+	return h.cur.Load().routes[path.Clean(urlPath)] != nil
+}
+
 // openRoot opens the directory. When it is the one the current set has open,
 // that root is returned and the new one closed.
 func (h *Handler) openRoot() (*os.Root, error) {

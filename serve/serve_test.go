@@ -1253,3 +1253,47 @@ func TestLen(t *testing.T) {
 		t.Errorf("Reload of a removed directory: %v, Len %d; want an error and 6 kept", err, h.Len())
 	}
 }
+
+// TestHas: the URL paths the current set serves, as of the last Reload;
+// a .gz copy is served under its file's path, not its own.
+func TestHas(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/site")); err != nil {
+		t.Fatal(err)
+	}
+	h := New(dir, Options{})
+	if h.Has("/feeds/cs-lg.atom") {
+		t.Error("Has a file before the first Reload")
+	}
+	if err := h.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		path string
+		want bool
+	}{
+		{"/feeds/cs-lg.atom", true},
+		{"feeds/cs-lg.rss", true},
+		{"/feeds/../feeds/cs-lg.json", true},
+		{"/", true},
+		{"/feeds/cs-lg.atom.gz", false},
+		{"/feeds/cs-cl.atom", false},
+		{"", true}, // the site's root: its index
+	} {
+		if got := h.Has(tt.path); got != tt.want {
+			t.Errorf("Has(%q) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "feeds", "cs-lg.json")); err != nil {
+		t.Fatal(err)
+	}
+	if !h.Has("/feeds/cs-lg.json") {
+		t.Error("Has forgot a removed file before the next Reload")
+	}
+	if err := h.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if h.Has("/feeds/cs-lg.json") {
+		t.Error("a file removed is still had after Reload")
+	}
+}
