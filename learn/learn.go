@@ -72,6 +72,13 @@ type Topic struct {
 	Seeds    like.Seeds
 	Top      int      // at most this many papers per listing day; at least 1
 	MinScore *float64 // no paper scoring less is chosen; nil: no floor
+	// Keep is the most papers chosen, newest listing days first, whole
+	// days: twice the topic's limit, since its feeds show the newest
+	// limit papers and an older pick would show only once newer ones
+	// left the history. 0 keeps every day's. A hundred like-topics over
+	// 90 listing days kept 90,000 picks, and the site read each of those
+	// papers at every build.
+	Keep int
 }
 
 // Pick is a paper a like-topic shows.
@@ -311,7 +318,7 @@ func (l *Learner) train(corpus *like.Corpus, at []int32, k int) (Result, error) 
 		return Pick{ID: l.papers[sp.i].id, Day: l.papers[sp.i].day, Score: sp.score}
 	}
 	slices.SortFunc(scored, func(a, b scoredPaper) int { return comparePicks(pick(a), pick(b)) })
-	for i := 0; i < len(scored); {
+	for i := 0; i < len(scored) && (t.Keep == 0 || len(res.Picks) < t.Keep); {
 		day := l.papers[scored[i].i].day
 		j := i
 		for j < len(scored) && l.papers[scored[j].i].day.Equal(day) {

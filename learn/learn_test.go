@@ -134,6 +134,44 @@ func TestTrainChoosesPerDay(t *testing.T) {
 	}
 }
 
+// TestTrainKeepsNewestDays: Keep bounds the picks by whole listing days,
+// newest first; the picks kept are those without Keep, cut.
+func TestTrainKeepsNewestDays(t *testing.T) {
+	s := storeOf(t, history())
+	specs := []topic.Spec{{Slug: "all"}, {Slug: "k1"}, {Slug: "k3"}, {Slug: "k5"}}
+	d1 := like.Seeds{Like: []string{"2606.00001"}}
+	topics := []Topic{
+		{Slug: "all", Index: 0, Seeds: d1, Top: 10},
+		{Slug: "k1", Index: 1, Seeds: d1, Top: 10, Keep: 1},
+		{Slug: "k3", Index: 2, Seeds: d1, Top: 10, Keep: 3},
+		{Slug: "k5", Index: 3, Seeds: d1, Top: 10, Keep: 5},
+	}
+	res, err := learn(t, s, specs, topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := res[0].Picks
+	newest := 0 // picks of the newest day
+	for newest < len(all) && all[newest].Day.Equal(day2) {
+		newest++
+	}
+	if newest != 4 || len(all) != 7 {
+		t.Fatalf("without Keep: %d picks, %d of the newest day; want 7 and 4", len(all), newest)
+	}
+	for _, tt := range []struct {
+		k    int
+		want int // picks: whole days until Keep is reached
+	}{{1, 4}, {2, 4}, {3, 7}} {
+		got := res[tt.k].Picks
+		if len(got) != tt.want || !slices.Equal(ids(got), ids(all[:tt.want])) {
+			t.Errorf("%s: picks %v, want %v", res[tt.k].Slug, ids(got), ids(all[:tt.want]))
+		}
+		if res[tt.k].Candidates != res[0].Candidates {
+			t.Errorf("%s: %d candidates, want %d as without Keep", res[tt.k].Slug, res[tt.k].Candidates, res[0].Candidates)
+		}
+	}
+}
+
 // The same history added in another order, in another store, gives the
 // same results, bit for bit.
 func TestTrainIsStable(t *testing.T) {
