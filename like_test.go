@@ -10,6 +10,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -523,12 +524,14 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 	a.mu.Unlock()
 }
 
-// TestLikeWordlessSeed: a like-topic whose only seed has no word of the
-// vocabulary learns nothing; -check and -explain say why, and the feed
-// is empty rather than wrong.
-func TestLikeWordlessSeed(t *testing.T) {
+// wordlessSeedEnv is an environment (with extra variables set) whose
+// history, made by a -once, has 2601.00005, a paper without a word of the
+// vocabulary, and whose like-topic has it as its one seed.
+func wordlessSeedEnv(t *testing.T, extra map[string]string) map[string]string {
+	t.Helper()
 	w := newLikeWorld(t)
 	env := likeEnv(t, w, likeConfig)
+	maps.Copy(env, extra)
 	if code, stderr := runOnce(t, env); code != 0 {
 		t.Fatalf("-once: exit code %d: %s", code, stderr)
 	}
@@ -543,6 +546,14 @@ func TestLikeWordlessSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeConfig(t, env, strings.Replace(likeConfig, "like: [2606.10423, 2606.07867, 2512.04392]", "like: [2601.00005]", 1))
+	return env
+}
+
+// TestLikeWordlessSeed: a like-topic whose only seed has no word of the
+// vocabulary learns nothing; -check and -explain say why, and the feed
+// is empty rather than wrong.
+func TestLikeWordlessSeed(t *testing.T) {
+	env := wordlessSeedEnv(t, nil)
 	const why = "no model: like: no like paper has a word of the vocabulary: 2601.00005"
 	code, out, stderr := runArgs(env, "-check")
 	if code != 0 || !strings.Contains(out, "  agents: "+why+"; 0 papers chosen") {
@@ -726,23 +737,7 @@ func TestLikeLearnFailureIsOnHealthz(t *testing.T) {
 // and keeps its feed, empty: it learnt, and chose nothing. A reload that
 // gives it a model makes health ok again.
 func TestLikeWithoutModelIsOnHealthz(t *testing.T) {
-	w := newLikeWorld(t)
-	env := likeEnv(t, w, likeConfig)
-	env["PAPERFEED_LOG_LEVEL"] = "error"
-	if code, stderr := runOnce(t, env); code != 0 {
-		t.Fatalf("-once: exit code %d: %s", code, stderr)
-	}
-	st, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], storeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Merge([]paper.Paper{{ID: "2601.00005", Title: "Zyxwvu"}}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	writeConfig(t, env, strings.Replace(likeConfig, "like: [2606.10423, 2606.07867, 2512.04392]", "like: [2601.00005]", 1))
+	env := wordlessSeedEnv(t, map[string]string{"PAPERFEED_LOG_LEVEL": "error"})
 	s := startServer(t, env)
 	if err := s.waitRefresh(t); err != nil {
 		t.Fatalf("refresh: %v", err)
