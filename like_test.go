@@ -170,11 +170,7 @@ func likeFiles(t *testing.T, env map[string]string) map[string][]byte {
 // seed only arXiv has is fetched once and kept; the feeds are byte for
 // byte the same in two fresh runs and after a restart.
 func TestLikeTopicEndToEnd(t *testing.T) {
-	w := newLikeWorld(t)
-	env := likeEnv(t, w, likeConfig)
-	if code, stderr := runOnce(t, env); code != 0 {
-		t.Fatalf("-once: exit code %d: %s", code, stderr)
-	}
+	w, env := likeRanOnce(t, nil)
 	// The seeds Hugging Face lists come with the first refresh; only the
 	// one it does not is asked of arXiv.
 	if got := w.absHits(); len(got) != 1 || got["2512.04392"] != 1 {
@@ -294,11 +290,7 @@ func TestLikeSeedNotFound(t *testing.T) {
 // and leaves the like-topic's feeds as the last run wrote them, neither
 // emptied nor removed.
 func TestLikeOnceSeedMissingKeepsItsFeed(t *testing.T) {
-	w := newLikeWorld(t)
-	env := likeEnv(t, w, likeConfig)
-	if code, stderr := runOnce(t, env); code != 0 {
-		t.Fatalf("-once: exit code %d: %s", code, stderr)
-	}
+	w, env := likeRanOnce(t, nil)
 	before := likeFiles(t, env)
 	writeConfig(t, env, strings.Replace(likeConfig, "2606.07867, 2512.04392", "2606.07867, 2601.00001", 1))
 	w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
@@ -524,10 +516,9 @@ func TestLikeLearnsOnlyWhenSomethingChanged(t *testing.T) {
 	a.mu.Unlock()
 }
 
-// wordlessSeedEnv is an environment (with extra variables set) whose
-// history, made by a -once, has 2601.00005, a paper without a word of the
-// vocabulary, and whose like-topic has it as its one seed.
-func wordlessSeedEnv(t *testing.T, extra map[string]string) map[string]string {
+// likeRanOnce is a world and a fresh environment of it (with extra
+// variables set) where a -once of likeConfig has run.
+func likeRanOnce(t *testing.T, extra map[string]string) (*likeWorld, map[string]string) {
 	t.Helper()
 	w := newLikeWorld(t)
 	env := likeEnv(t, w, likeConfig)
@@ -535,6 +526,30 @@ func wordlessSeedEnv(t *testing.T, extra map[string]string) map[string]string {
 	if code, stderr := runOnce(t, env); code != 0 {
 		t.Fatalf("-once: exit code %d: %s", code, stderr)
 	}
+	return w, env
+}
+
+// holdRequests makes hold, which holds each request it is given until
+// release is closed (or the request is given up); asked is closed at the
+// first.
+func holdRequests() (asked, release chan struct{}, hold func(*http.Request)) {
+	asked, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	return asked, release, func(r *http.Request) {
+		once.Do(func() { close(asked) })
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}
+}
+
+// wordlessSeedEnv is an environment (with extra variables set) whose
+// history, made by a -once, has 2601.00005, a paper without a word of the
+// vocabulary, and whose like-topic has it as its one seed.
+func wordlessSeedEnv(t *testing.T, extra map[string]string) map[string]string {
+	t.Helper()
+	_, env := likeRanOnce(t, extra)
 	s, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], storeFile))
 	if err != nil {
 		t.Fatal(err)
@@ -594,16 +609,8 @@ func likeFeed(t *testing.T, s *server) (*http.Response, int) {
 // its papers and listed.
 func TestLikeFeedNotServedEmptyOnFirstStart(t *testing.T) {
 	w := newLikeWorld(t)
-	asked, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	w.setOnAbs(func(r *http.Request) bool {
-		once.Do(func() { close(asked) })
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-		return true
-	})
+	asked, release, hold := holdRequests()
+	w.setOnAbs(func(r *http.Request) bool { hold(r); return true })
 	env := likeEnv(t, w, likeConfig)
 	s := startServer(t, env)
 	select {
@@ -645,21 +652,10 @@ func TestLikeFeedNotServedEmptyOnFirstStart(t *testing.T) {
 // of an earlier run serves the like-topic's feed that run wrote while its
 // first refresh scrapes and learns, not a 503.
 func TestLikeFeedServedWhileARestartLearns(t *testing.T) {
-	w := newLikeWorld(t)
-	env := likeEnv(t, w, likeConfig)
-	if code, stderr := runOnce(t, env); code != 0 {
-		t.Fatalf("-once: exit code %d: %s", code, stderr)
-	}
+	w, env := likeRanOnce(t, nil)
 	written := likeFiles(t, env)["feeds/agents.atom"]
-	asked, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	w.setOnAPI(func(r *http.Request) {
-		once.Do(func() { close(asked) })
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
+	asked, release, hold := holdRequests()
+	w.setOnAPI(func(r *http.Request) { hold(r) })
 	s := startServer(t, env)
 	select {
 	case <-asked:
