@@ -217,7 +217,6 @@ func newApp(e Env, cfg *Config, opt scrape.Options, log *slog.Logger, now func()
 	a.stats.SetTargets(targetNames(cfg))
 	st := loadStatus(e.DataDir, log)
 	st.Papers = papers
-	st.LearnError = learnProblem(nil, a.learned.Load())
 	a.status.Store(st)
 	if !st.Published.IsZero() {
 		a.published.Store(st.Published.UnixNano())
@@ -284,19 +283,18 @@ func (p *pipeline) names() []string {
 }
 
 // siteConfig is what the site is built from under p, with the like-topics'
-// picks as l learnt them (nil: not yet). Until they have learnt, the
-// like-topics are left out of the site: a first start builds the site
-// after its first merge and learns after it, and a like-topic written then
-// would be an empty feed that fills a moment later, or stays empty while
-// its seeds cannot be found. Its feeds answer 503 with Retry-After instead
-// (see waiting), which a reader retries, and index.html and feeds.opml list
-// it once it has learnt. A like-topic that learnt and chose nothing is in
-// the site, with an empty feed: that is what it shows.
+// picks as l learnt them (nil: not yet). Until they have learnt (before
+// the first refresh of the process has, or while seeds cannot be found),
+// the like-topics are left out of the site rather than written as empty feeds:
+// their feeds on disk from an earlier run stay as they are (Keep) and are
+// served, one without a file answers 503 with Retry-After (see waiting),
+// which a reader retries, and index.html and feeds.opml list them once
+// they have learnt. A like-topic that learnt and chose nothing is in the
+// site, with an empty feed: that is what it shows.
 func (a *App) siteConfig(p *pipeline, l *learning) site.Config {
 	c := site.Config{Site: feed.Site{BaseURL: a.env.SiteURL(), Title: "paperfeed", Hub: p.hub}, Specs: p.specs, Router: p.router, Picks: picks(p, l)}
 	if !learnt(p, l) {
 		c.Specs, c.Router, c.Picks = p.unlearntSpecs, p.unlearntRouter, nil
-		// Feeds they have on disk from an earlier run stay as they are.
 		for _, t := range p.likes {
 			c.Keep = append(c.Keep, t.Slug)
 		}
@@ -606,10 +604,10 @@ func (a *App) write(s *store.Store, scraped []paper.Paper, st *Status, now time.
 }
 
 // writeLearnt is write for a process whose like-topics have not learnt
-// yet (its first refresh, or a -once): it merges the scraped papers, lets the like-topics learn from
-// the history they make, and only then builds the site, so that the run
-// reads the history for them once, and no like-topic is built before it
-// has learnt. When they cannot learn (learnErr), the site is built without
+// yet (its first refresh, a server's or a -once's): it merges the scraped
+// papers, lets the like-topics learn from the history they make, and only
+// then builds the site, so that the run reads the history for them once,
+// and no like-topic is built before it has learnt. When they cannot learn (learnErr), the site is built without
 // them, and their feeds stay as they are on disk (see siteConfig).
 func (a *App) writeLearnt(ctx context.Context, scraped []paper.Paper, st *Status, now time.Time) (w written, err, learnErr error) {
 	var changed []*paper.Paper
