@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -139,13 +138,6 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	}
 	read := time.Since(start)
 	results, err := l.Train()
-	l = nil
-	// The corpus and the solver's state, some 200 MB of heap at 100,000
-	// papers, are garbage now: handed back to the system at once, the
-	// server idles at its size between refreshes rather than at the
-	// learning pass's for minutes (100 like-topics over 100,000 papers:
-	// 220 MB idle, see the commit that added this for after).
-	debug.FreeOSMemory()
 	if err != nil {
 		return nil, err
 	}
