@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/topic"
 )
 
@@ -141,5 +142,86 @@ func TestLikeTopicWithoutPicksIsEmpty(t *testing.T) {
 	}
 	if res.Scanned != 1 {
 		t.Errorf("%d topics routed, want 1 (all)", res.Scanned)
+	}
+}
+
+// TestLikeTopicJoiningAfterTheMerge is a new process whose like-topics
+// learn between its merge and its build (the app's first refresh): the
+// Builder is loaded with the config without them, the merge changes the
+// history, and the config with them is set before Build. The like-topic
+// takes the state the history holds for it, so its unchanged feeds are not
+// rendered again, and no topic is routed over the whole history; a pick
+// whose paper changed renders it again. The feeds are those of a fresh
+// Builder.
+func TestLikeTopicJoiningAfterTheMerge(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	s := openStore(t, dir)
+	rng := rand.New(rand.NewPCG(21, 22))
+	seed(t, s, rng, 60)
+	specs := append(slices.Clone(testSpecs), topic.Spec{Slug: "mine", Title: "Mine", Limit: 3})
+	withLike := config(t, specs)
+	withLike.Picks = map[string][]Pick{"mine": {
+		{ID: "2606.00007", Terms: []string{"robot"}},
+		{ID: "2606.00003", Terms: []string{"agents"}},
+		{ID: "2606.00011", Terms: []string{"model"}},
+	}}
+	unlearnt := config(t, testSpecs)
+	if _, err := New(out, withLike, discard).Build(s, nil, nil, Status{}, day); err != nil {
+		t.Fatal(err)
+	}
+
+	// processRun is one such process: it merges papers, then builds.
+	processRun := func(name string, papers []paper.Paper) Result {
+		t.Helper()
+		b := New(out, unlearnt, discard)
+		if err := b.Load(s); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Merge(papers, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.SetConfig(withLike)
+		got, err := b.Build(s, res.Changed, nil, Status{}, day)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Scanned != 0 {
+			t.Errorf("%s: routed %d topics over the whole history, want none", name, got.Scanned)
+		}
+		checkFeeds(t, 0, out, s, unlearnt)
+		fresh := filepath.Join(t.TempDir(), "public")
+		if _, err := New(fresh, withLike, discard).Build(s, nil, nil, Status{}, day); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := feedTerms(t, out, "mine"), feedTerms(t, fresh, "mine"); !slices.Equal(got, want) {
+			t.Errorf("%s: mine shows %q, a fresh build %q", name, got, want)
+		}
+		return got
+	}
+
+	// Nothing new: nothing is rendered.
+	if got := processRun("nothing new", nil); got.Rendered != 0 {
+		t.Errorf("nothing new: %d topics rendered, want none", got.Rendered)
+	}
+
+	// New papers for the keyword topics, none of them a pick.
+	p1, p2 := randomPaper(rng, 100), randomPaper(rng, 101)
+	p1.Title, p2.Title = "diffusion agents", "agent vision"
+	mineAtom := atomURL(t, withLike, "mine")
+	if got := processRun("new papers", []paper.Paper{p1, p2}); got.Rendered == 0 || got.Rendered > len(testSpecs) || slices.Contains(got.Changed, mineAtom) {
+		t.Errorf("new papers: %d topics rendered, changed %v; want some keyword topics and not mine", got.Rendered, got.Changed)
+	}
+
+	// A pick's new title: mine is rendered again.
+	papers, err := s.Get("2606.00003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pick := *papers["2606.00003"]
+	pick.Title = "A title of its own"
+	if got := processRun("a pick's new title", []paper.Paper{pick}); !slices.Contains(got.Changed, mineAtom) {
+		t.Errorf("a pick's new title: changed %v, want mine's feed among them", got.Changed)
 	}
 }
