@@ -29,6 +29,16 @@
 // of it (like.ErrNoWords) are no failure of Train: the topic's Result says
 // why it chose nothing (Result.Err), and a larger history can mend it.
 //
+// Reuse. Inputs names, per topic, everything its Result depends on: the
+// papers' IDs, titles, abstracts and listing days, which papers the topic's
+// rules take, the topic itself (all but its Index) and the model's version
+// (modelVersion). Equal Inputs give an equal Result, so a caller that kept
+// the Result of an earlier pass under its Inputs hands it back with Known,
+// and Train returns it without training that topic; when every topic is
+// known, Train does not even build the corpus. Upvotes and other fields the
+// model does not read change no Inputs, unless they change what a topic's
+// rules take.
+//
 // Costs. The corpus (some 800 bytes a paper, see like's Costs) lives only
 // within Train; a Learner keeps besides it an ID and a day per paper and a
 // bit per paper for each topic with rules, a topic's training 16 bytes a
@@ -37,8 +47,13 @@ package learn
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"maps"
 	"runtime"
 	"slices"
@@ -138,6 +153,36 @@ func (e *MissingError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
+// modelVersion is part of every topic's Inputs: bump it with any change to
+// package like or to this package that changes a Result for the same
+// history and topics, so that no Result kept by an earlier version is
+// reused. TestModelVersion pins the results of a fixed history to it and
+// fails until it is bumped.
+const modelVersion = 1
+
+// sum is an order-independent digest of a set of papers: the sum, lane by
+// lane, of each paper's SHA-256, and their number.
+type sum struct {
+	lanes [4]uint64
+	n     uint64
+}
+
+func (s *sum) add(d *[sha256.Size]byte) {
+	for i := range s.lanes {
+		s.lanes[i] += binary.LittleEndian.Uint64(d[8*i:])
+	}
+	s.n++
+}
+
+func (s *sum) write(h hash.Hash) {
+	var b [40]byte
+	for i, v := range s.lanes {
+		binary.LittleEndian.PutUint64(b[8*i:], v)
+	}
+	binary.LittleEndian.PutUint64(b[32:], s.n)
+	h.Write(b[:])
+}
+
 // candidate is a paper of the history, as the topics choose among them.
 type candidate struct {
 	id  string
@@ -157,13 +202,29 @@ type Learner struct {
 	// takes are, by topic, the papers its rules take, a bit each by
 	// position in papers; nil for a topic without rules, which takes all.
 	takes [][]uint64
+
+	d     *Digest
+	known []*Result // by topic, given by Known
 }
 
-// New returns a Learner for topics, whose Index are topics of router,
-// building its corpus with options o.
-func New(router *topic.Router, topics []Topic, o like.Options) (*Learner, error) {
-	b, err := like.NewBuilder(o)
-	if err != nil {
+// Digest computes a pass's Inputs without learning anything: the first of
+// two passes over the history for a caller that reuses Results, so that
+// one whose Inputs all stay neither tokenises the papers nor holds their
+// tokens. It is not safe for concurrent use.
+type Digest struct {
+	router *topic.Router
+	topics []Topic
+	opt    like.Options
+	buf    []byte // hash's
+	all    sum    // every paper added
+	took   []sum  // by topic, the papers its rules take
+	digest [sha256.Size]byte
+}
+
+// NewDigest returns a Digest for topics, whose Index are topics of router,
+// as New's Learner with options o would compute it.
+func NewDigest(router *topic.Router, topics []Topic, o like.Options) (*Digest, error) {
+	if _, err := like.NewBuilder(o); err != nil {
 		return nil, fmt.Errorf("learn: %w", err)
 	}
 	for _, t := range topics {
@@ -174,7 +235,101 @@ func New(router *topic.Router, topics []Topic, o like.Options) (*Learner, error)
 			return nil, fmt.Errorf("learn: topic %s: index %d is not a topic of the router", t.Slug, t.Index)
 		}
 	}
-	return &Learner{b: b, router: router, topics: topics, takes: make([][]uint64, len(topics))}, nil
+	return &Digest{router: router, topics: topics, opt: o, took: make([]sum, len(topics))}, nil
+}
+
+// Add adds a paper of the history, as Learner.Add does; a paper without
+// an ID is an error there and here.
+func (d *Digest) Add(p *paper.Paper) error {
+	if p.ID == "" {
+		return fmt.Errorf("learn: paper %q has no ID", p.Title)
+	}
+	d.add(p, listingDay(p), nil)
+	return nil
+}
+
+// listingDay is p's listing day, UTC midnight; zero without a date.
+func listingDay(p *paper.Paper) time.Time {
+	if t := feed.Date(p); !t.IsZero() {
+		return t.UTC().Truncate(24 * time.Hour)
+	}
+	return time.Time{}
+}
+
+// add hashes what the model and the choice read of p, and which topics'
+// rules take it, calling took for each of those.
+func (d *Digest) add(p *paper.Paper, day time.Time, took func(k int)) {
+	b := d.buf[:0]
+	for _, f := range []string{p.ID, p.Title, p.Abstract} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(day.Unix()))
+	d.digest = sha256.Sum256(b)
+	d.buf = b
+	d.all.add(&d.digest)
+	for k, t := range d.topics {
+		if !t.Rules {
+			continue
+		}
+		if ok, _ := d.router.Take(t.Index, p); ok {
+			d.took[k].add(&d.digest)
+			if took != nil {
+				took(k)
+			}
+		}
+	}
+}
+
+// New returns a Learner for topics, whose Index are topics of router,
+// building its corpus with options o.
+func New(router *topic.Router, topics []Topic, o like.Options) (*Learner, error) {
+	d, err := NewDigest(router, topics, o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := like.NewBuilder(o)
+	if err != nil {
+		return nil, fmt.Errorf("learn: %w", err)
+	}
+	return &Learner{b: b, router: router, topics: topics, takes: make([][]uint64, len(topics)),
+		d: d, known: make([]*Result, len(topics))}, nil
+}
+
+// Inputs are, by topic, the digests of everything its Result depends on
+// (see the package comment), as hex; call it once every paper is added.
+func (l *Learner) Inputs() []string { return l.d.Inputs() }
+
+// Inputs are, by topic, the digests of everything its Result depends on,
+// as a Learner given the same papers gives them.
+func (d *Digest) Inputs() []string {
+	out := make([]string, len(d.topics))
+	for k, t := range d.topics {
+		t.Index = 0 // where the topic is in the router changes nothing
+		cfg, err := json.Marshal(struct {
+			V int
+			T Topic
+			O like.Options
+		}{modelVersion, t, d.opt})
+		if err != nil { // plain data always marshals
+			panic(err)
+		}
+		h := sha256.New()
+		h.Write(cfg)
+		d.all.write(h)
+		if t.Rules {
+			d.took[k].write(h)
+		}
+		out[k] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out
+}
+
+// Known gives topic k's Result from an earlier pass whose Inputs for it
+// were those of this one: Train returns r as it is and does not train the
+// topic.
+func (l *Learner) Known(k int, r Result) {
+	l.known[k] = &r
 }
 
 // Add adds a paper of the history: to the corpus, and to the candidates of
@@ -183,30 +338,30 @@ func (l *Learner) Add(p *paper.Paper) error {
 	if err := l.b.Add(p); err != nil {
 		return fmt.Errorf("learn: %w", err)
 	}
-	var day time.Time
-	if d := feed.Date(p); !d.IsZero() {
-		day = d.UTC().Truncate(24 * time.Hour)
-	}
+	day := listingDay(p)
 	i := len(l.papers)
 	l.papers = append(l.papers, candidate{id: p.ID, day: day})
 	for k, t := range l.topics {
-		if !t.Rules {
-			continue
-		}
-		if i>>6 >= len(l.takes[k]) {
+		if t.Rules && i>>6 >= len(l.takes[k]) {
 			l.takes[k] = append(l.takes[k], 0)
 		}
-		if ok, _ := l.router.Take(t.Index, p); ok {
-			l.takes[k][i>>6] |= 1 << (i & 63)
-		}
 	}
+	l.d.add(p, day, func(k int) { l.takes[k][i>>6] |= 1 << (i & 63) })
 	return nil
 }
 
-// Train builds the corpus from the papers added, trains every topic and
-// chooses its papers. The Learner cannot be used afterwards. Results are in
-// the order of the topics.
+// Train builds the corpus from the papers added, trains every topic not
+// Known and chooses its papers. The Learner cannot be used afterwards.
+// Results are in the order of the topics.
 func (l *Learner) Train() ([]Result, error) {
+	if !slices.Contains(l.known, nil) {
+		results := make([]Result, len(l.topics))
+		for k, r := range l.known {
+			results[k] = *r
+		}
+		l.b, l.papers, l.takes = nil, nil, nil
+		return results, nil
+	}
 	corpus, err := l.b.Build()
 	l.b = nil
 	results := make([]Result, len(l.topics))
@@ -217,7 +372,10 @@ func (l *Learner) Train() ([]Result, error) {
 	case errors.Is(err, like.ErrNoPapers):
 		// An empty history lacks every seed.
 		missing := &MissingError{Seeds: map[string][]string{}}
-		for _, t := range l.topics {
+		for k, t := range l.topics {
+			if l.known[k] != nil {
+				continue
+			}
 			ids := slices.Concat(t.Seeds.Like, t.Seeds.Unlike)
 			slices.Sort(ids)
 			missing.Seeds[t.Slug] = slices.Compact(ids)
@@ -225,7 +383,11 @@ func (l *Learner) Train() ([]Result, error) {
 		return nil, missing
 	case errors.Is(err, like.ErrNoFeatures):
 		for k := range results {
-			results[k].Err = err
+			if l.known[k] != nil {
+				results[k] = *l.known[k]
+			} else {
+				results[k].Err = err
+			}
 		}
 		return results, nil
 	case err != nil:
@@ -255,7 +417,9 @@ func (l *Learner) Train() ([]Result, error) {
 		})
 	}
 	for k := range l.topics {
-		next <- k
+		if l.known[k] == nil {
+			next <- k
+		}
 	}
 	close(next)
 	wg.Wait()
@@ -264,6 +428,8 @@ func (l *Learner) Train() ([]Result, error) {
 		res, err := trained[k], errs[k]
 		var me *like.MissingError
 		switch {
+		case l.known[k] != nil:
+			results[k] = *l.known[k]
 		case errors.As(err, &me):
 			missing.Seeds[t.Slug] = me.IDs
 		case errors.Is(err, like.ErrNoWords):
