@@ -137,6 +137,9 @@ type App struct {
 	// for the running pipeline (replaced under a.mu with the pipeline).
 	learning sync.Mutex
 	learned  atomic.Pointer[learning]
+	// savedLearning is the learning the history file keeps (see
+	// saveLearning), under mu.
+	savedLearning *learning
 	// unlearnt are the URL paths of the feeds of like-topics that have not
 	// learnt, which the served site lacks (see siteConfig and waiting);
 	// set with each build the server picks up.
@@ -967,6 +970,7 @@ func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st 
 		fs.Deliveries = append(fs.Deliveries, feed.DeliveryStatus{Name: ts.Name, Type: ts.Type, LastSuccess: ts.LastSuccess, Queued: ts.Queued,
 			Failing: ts.LastError != "" && ts.LastErrorAt.After(ts.LastSuccess), Err: ts.LastError})
 	}
+	a.saveLearning(s)
 	res, err := a.site.Build(s, changed, pruned, fs, a.now())
 	// Even a Build that failed part-way wrote some feeds: the hub hears of
 	// them, and the server picks them up (its snapshot must match the disk).
@@ -990,7 +994,7 @@ func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st 
 	if err != nil {
 		return res.Written, err
 	}
-	a.log.Debug("site built", "files_written", res.Written, "files_removed", res.Removed, "topics_routed", res.Scanned)
+	a.log.Debug("site built", "files_written", res.Written, "files_removed", res.Removed, "topics_routed", res.Scanned, "topics_rendered", res.Rendered)
 	return res.Written + res.Removed, nil
 }
 

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperfeed/paperfeed/store"
+)
+
+// The learning a process keeps in the history file (learntState): a new
+// process learns nothing when neither the history nor the like config
+// changed, and trains only the topics whose inputs changed.
+
+const (
+	learntLine  = `msg="like-topics learnt"`
+	nothingLine = `msg="like-topics: nothing to learn`
+)
+
+// moreUpvotes is the fixture with every paper's upvotes raised by n: a
+// history that changed in nothing the model reads.
+func moreUpvotes(t *testing.T, n int) []byte {
+	t.Helper()
+	return regexp.MustCompile(`"upvotes":(\d+)`).ReplaceAllFunc(fixture(t), func(m []byte) []byte {
+		v, _ := strconv.Atoi(string(m[len(`"upvotes":`):]))
+		return fmt.Appendf(nil, `"upvotes":%d`, v+n)
+	})
+}
+
+// onceLogs runs a -once and returns its log, failing on a non-zero exit.
+func onceLogs(t *testing.T, name string, env map[string]string) string {
+	t.Helper()
+	code, stderr := runOnce(t, env)
+	if code != 0 {
+		t.Fatalf("%s: exit code %d: %s", name, code, stderr)
+	}
+	return stderr
+}
+
+// likeFeeds are the like-topic's three feeds (the digests are dated by
+// when each day's digest last changed, which differs between histories).
+func likeFeeds(t *testing.T, env map[string]string) map[string][]byte {
+	t.Helper()
+	all := likeFiles(t, env)
+	out := map[string][]byte{}
+	for _, name := range []string{"feeds/agents.atom", "feeds/agents.rss", "feeds/agents.json"} {
+		out[name] = all[name]
+	}
+	return out
+}
+
+func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	env["PAPERFEED_LOG_LEVEL"] = "info"
+	if logs := onceLogs(t, "first -once", env); strings.Count(logs, learntLine) != 1 {
+		t.Fatalf("the first -once did not learn once:\n%s", logs)
+	}
+	first := likeFiles(t, env)
+	stat := func(name string) time.Time {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(env["PAPERFEED_OUT_DIR"], filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+	mtimes := map[string]time.Time{}
+	for name := range first {
+		mtimes[name] = stat(name)
+	}
+
+	// Nothing changed: nothing is learnt, and the like-topic's files are
+	// left as they are.
+	if logs := onceLogs(t, "unchanged -once", env); strings.Contains(logs, learntLine) || strings.Contains(logs, nothingLine) {
+		t.Errorf("a -once over an unchanged history read it for the like-topics:\n%s", logs)
+	}
+	for name, data := range likeFiles(t, env) {
+		if !bytes.Equal(data, first[name]) || !stat(name).Equal(mtimes[name]) {
+			t.Errorf("%s was written again by a -once that changed nothing", name)
+		}
+	}
+
+	// Upvotes only: the history is digested, nothing trained, and the
+	// feeds are those of a fresh run over the same answer.
+	w.setAnswer(moreUpvotes(t, 7))
+	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, learntLine) || !strings.Contains(logs, nothingLine) {
+		t.Errorf("after new upvotes the like-topics trained, or did not say they had nothing to learn:\n%s", logs)
+	}
+	fresh := likeEnv(t, w, likeConfig)
+	onceLogs(t, "fresh -once", fresh)
+	want := likeFeeds(t, fresh)
+	for name, data := range likeFeeds(t, env) {
+		if !bytes.Equal(data, want[name]) {
+			t.Errorf("%s after reusing what was learnt differs from a fresh run's", name)
+		}
+	}
+	if bytes.Equal(first["feeds/agents.atom"], want["feeds/agents.atom"]) {
+		t.Error("new upvotes left the like-topic's feed as it was: the test shows nothing")
+	}
+
+	// A title the model reads: the topic trains again.
+	w.setAnswer(bytes.Replace(moreUpvotes(t, 7), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
+	if logs := onceLogs(t, "-once after a new title", env); !strings.Contains(logs, learntLine+" topics=1 reused=0") {
+		t.Errorf("after a new title the like-topic did not train again:\n%s", logs)
+	}
+
+	// A second like-topic: it trains, the first is reused.
+	two := likeConfig + `  - slug: more
+    like: [2606.10423]
+    top: 2
+`
+	writeConfig(t, env, two)
+	if logs := onceLogs(t, "-once with a second like-topic", env); !strings.Contains(logs, learntLine+" topics=2 reused=1") {
+		t.Errorf("with a second like-topic, not only it trained:\n%s", logs)
+	}
+	fresh2 := likeEnv(t, w, two)
+	onceLogs(t, "fresh -once with two like-topics", fresh2)
+	want = likeFeeds(t, fresh2)
+	for name, data := range likeFeeds(t, env) {
+		if !bytes.Equal(data, want[name]) {
+			t.Errorf("%s with a reused result differs from a fresh run's", name)
+		}
+	}
+}
+
+// TestLikeUnreadableLearningLearnsAgain: what the history file keeps of
+// the last learning, damaged, is logged and learnt again; nothing else is
+// lost.
+func TestLikeUnreadableLearningLearnsAgain(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"not gzip":         []byte("{}"),
+		"not JSON":         gzipped(t, []byte("not json")),
+		"an unknown error": gzipped(t, []byte(`{"Key":"k","Gen":1,"Topics":[{"Inputs":"x","Slug":"agents","Err":"on fire"}]}`)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			w, env := likeRanOnce(t, map[string]string{"PAPERFEED_LOG_LEVEL": "info"})
+			s, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], "paperfeed.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SaveState(map[string][]byte{learntState: data}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			w.setAnswer(moreUpvotes(t, 3))
+			logs := onceLogs(t, "-once", env)
+			if !strings.Contains(logs, "what they last learnt is unreadable; learning again") || !strings.Contains(logs, learntLine+" topics=1 reused=0") {
+				t.Errorf("a damaged learning was not reported and learnt again:\n%s", logs)
+			}
+			fresh := likeEnv(t, w, likeConfig)
+			onceLogs(t, "fresh -once", fresh)
+			want := likeFeeds(t, fresh)
+			for name, data := range likeFeeds(t, env) {
+				if !bytes.Equal(data, want[name]) {
+					t.Errorf("%s after learning again differs from a fresh run's", name)
+				}
+			}
+			// And it is kept again: the next -once learns nothing.
+			if logs := onceLogs(t, "unchanged -once", env); strings.Contains(logs, learntLine) {
+				t.Errorf("the learning was not kept again:\n%s", logs)
+			}
+		})
+	}
+}
+
+func gzipped(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
