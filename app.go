@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -1336,6 +1337,12 @@ func (a *App) loop(ctx context.Context, hup <-chan os.Signal, h hooks) {
 		done = make(chan outcome, 1)
 		go func() {
 			st, err := a.RefreshSources(ctx, names)
+			// The refresh's garbage goes back to the system now, not as
+			// the heap's goal allows: an idle server otherwise stays near
+			// twice its live heap. With 100 like-topics over 100,000
+			// papers, after a refresh that trained them (a 350 MB peak),
+			// idle RSS 203 MB without this, 135 MB with it.
+			debug.FreeOSMemory()
 			done <- outcome{st, err}
 		}()
 	}
