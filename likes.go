@@ -190,10 +190,13 @@ func likeTopics(cfg *Config) ([]learn.Topic, string) {
 	if len(out) == 0 {
 		return nil, ""
 	}
+	// The model's version too: a release whose model learns otherwise
+	// does not take an earlier one's learning over an unchanged history.
 	data, err := json.Marshal(struct {
+		V int
 		T []learn.Topic
 		S []topic.Spec
-	}{out, specs})
+	}{learn.ModelVersion, out, specs})
 	if err != nil { // plain data always marshals
 		panic(err)
 	}

@@ -32,7 +32,7 @@
 // Reuse. Inputs names, per topic, everything its Result depends on: the
 // papers' IDs, titles, abstracts and listing days, which papers the topic's
 // rules take, the topic itself (all but its Index) and the model's version
-// (modelVersion). Equal Inputs give an equal Result, so a caller that kept
+// (ModelVersion). Equal Inputs give an equal Result, so a caller that kept
 // the Result of an earlier pass under its Inputs hands it back with Known,
 // and Train returns it without training that topic; when every topic is
 // known, Train does not even build the corpus. Upvotes and other fields the
@@ -153,12 +153,13 @@ func (e *MissingError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// modelVersion is part of every topic's Inputs: bump it with any change to
+// ModelVersion is part of every topic's Inputs: bump it with any change to
 // package like or to this package that changes a Result for the same
 // history and topics, so that no Result kept by an earlier version is
-// reused. TestModelVersion pins the results of a fixed history to it and
+// reused. A caller that reuses Results without a pass over the history
+// (the history unchanged since) keys them by it too. TestModelVersion pins the results of a fixed history to it and
 // fails until it is bumped.
-const modelVersion = 1
+const ModelVersion = 1
 
 // sum is an order-independent digest of a set of papers: the sum, lane by
 // lane, of each paper's SHA-256, and their number.
@@ -310,7 +311,7 @@ func (d *Digest) Inputs() []string {
 			V int
 			T Topic
 			O like.Options
-		}{modelVersion, t, d.opt})
+		}{ModelVersion, t, d.opt})
 		if err != nil { // plain data always marshals
 			panic(err)
 		}

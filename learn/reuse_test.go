@@ -170,14 +170,14 @@ func TestKnown(t *testing.T) {
 }
 
 // pinnedResults are the digests of TestModelVersion's results by
-// modelVersion.
+// ModelVersion.
 var pinnedResults = map[int]string{
 	1: "2a3384f0a5ddbc3834f6ea75dc9d4c15349da9c4201ed2e8e7471471479bff8b",
 }
 
 // TestModelVersion fails when the results of a fixed history change while
-// modelVersion stays: Results kept under the old version would be reused
-// as if nothing had changed. Bump modelVersion and pin the new digest.
+// ModelVersion stays: Results kept under the old version would be reused
+// as if nothing had changed. Bump ModelVersion and pin the new digest.
 func TestModelVersion(t *testing.T) {
 	res, err := learner(t, reuseSpecs, reuseTopics(), upvoted()).Train()
 	if err != nil {
@@ -189,7 +189,7 @@ func TestModelVersion(t *testing.T) {
 	}
 	d := sha256.Sum256(data)
 	got := hex.EncodeToString(d[:])
-	if want, ok := pinnedResults[modelVersion]; !ok || got != want {
-		t.Errorf("the results of the fixed history have digest %s, but modelVersion %d pins %q: the model's results changed, so bump modelVersion and pin the new digest for it", got, modelVersion, want)
+	if want, ok := pinnedResults[ModelVersion]; !ok || got != want {
+		t.Errorf("the results of the fixed history have digest %s, but ModelVersion %d pins %q: the model's results changed, so bump ModelVersion and pin the new digest for it", got, ModelVersion, want)
 	}
 }
