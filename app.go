@@ -962,7 +962,7 @@ func slicesContainsSource(ss []source, name string) bool {
 // build, and has the server pick the files up. It returns how many files
 // it wrote. Callers hold a.mu.
 func (a *App) build(s *store.Store, changed []*paper.Paper, pruned []string, st *Status) (int, error) {
-	fs := feed.Status{Refreshed: st.Refreshed, NextRefresh: st.NextRefresh, Sources: st.Sources}
+	fs := feed.Status{Refreshed: st.Refreshed, NextRefresh: st.NextRefresh, Sources: st.Sources, LearnError: st.LearnError}
 	if a.pub != nil {
 		ps := a.pub.Status()
 		fs.Publish = &feed.PublishStatus{LastSuccess: st.Published, Failing: ps.LastError != "", Pending: ps.Pending}

@@ -707,6 +707,9 @@ func TestLikeLearnFailureIsOnHealthz(t *testing.T) {
 	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("agents.atom of a like-topic that never learnt: %s with %d entries, want 503 with Retry-After", resp.Status, n)
 	}
+	if page := indexPage(t, s); !strings.Contains(page, "Like-topics: <span class=\"state failed\">failing</span> · "+want) {
+		t.Errorf("index.html while the like-topic cannot learn does not say so:\n%s", page)
+	}
 
 	// arXiv answers again; a refresh (of the source the reload changed)
 	// learns, and health is back.
@@ -726,6 +729,24 @@ func TestLikeLearnFailureIsOnHealthz(t *testing.T) {
 	if resp, n := likeFeed(t, s); resp.StatusCode != http.StatusOK || n == 0 {
 		t.Errorf("agents.atom once the like-topic learnt: %s with %d entries, want papers", resp.Status, n)
 	}
+	if page := indexPage(t, s); strings.Contains(page, "Like-topics") {
+		t.Errorf("index.html once the like-topic learnt still reports a problem:\n%s", page)
+	}
+}
+
+// indexPage is the server's index.html.
+func indexPage(t *testing.T, s *server) string {
+	t.Helper()
+	resp, err := http.Get(s.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("index.html: %s, %v", resp.Status, err)
+	}
+	return string(data)
 }
 
 // TestLikeWithoutModelIsOnHealthz: a like-topic that learnt no model (its

@@ -52,6 +52,7 @@ section{border-top:1px solid #ddd}ul{padding-left:1.2rem}li{margin:.2rem 0}
 <ul class="sources">
 {{range .Deliveries}}<li class="source"><strong>{{.Name}}</strong> ({{.Type}}) {{if .Failing}}<span class="state failed">failing</span> · {{end}}{{.Queued}} queued · last delivered {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}{{if .Failing}}{{with .Err}}<br>Error: {{.}}{{end}}{{end}}</li>
 {{end}}</ul>
+{{end}}{{with .LearnError}}<p>Like-topics: <span class="state failed">failing</span> · {{.}}</p>
 {{end}}{{with .Publish}}<p class="muted">Published copy: {{if .Failing}}<span class="state failed">failing</span>, {{.Pending}} {{if eq .Pending 1}}file{{else}}files{{end}} waiting · {{end}}last published {{with .LastSuccess}}{{template "time" .}}{{else}}never{{end}}</p>
 {{end}}</header>
 <main>
@@ -103,6 +104,10 @@ type Status struct {
 	Publish *PublishStatus
 	// Deliveries are the targets papers are pushed to.
 	Deliveries []DeliveryStatus
+	// LearnError says in one public line why the like-topics could not
+	// learn, or which of them learnt no model (as /healthz's learn_error
+	// does); "" when they learnt, or there are none.
+	LearnError string
 }
 
 // DeliveryStatus is what the index says of a delivery target: its name,
@@ -156,6 +161,7 @@ type indexData struct {
 	Sources                []indexSource
 	Publish                *indexPublish
 	Deliveries             []indexDelivery
+	LearnError             string
 	Topics                 []indexTopic
 }
 
@@ -208,7 +214,9 @@ type indexPaper struct{ Title, URL, Day string }
 // Index renders index.html: the last and the next refresh; each source's
 // state word ("ok", "partial", "failed", or "pending" for one not tried
 // yet), papers, error line, the parts
-// that failed, last success and next try; then every topic with its
+// that failed, last success and next try; the deliveries, why the
+// like-topics could not learn (Status.LearnError) and the published copy;
+// then every topic with its
 // description, size (Topic.Total, or len(Items) when it is 0), its first
 // newestShown Items, each linked where the paper really is
 // (Paper.PageURL), and subscribe links to its feeds and to its daily
@@ -231,6 +239,7 @@ func Index(s Site, topics []Topic, st Status) ([]byte, error) {
 	for _, ds := range st.Deliveries {
 		d.Deliveries = append(d.Deliveries, indexDelivery{Name: collapse(ds.Name), Type: collapse(ds.Type), LastSuccess: newStamp(ds.LastSuccess), Queued: ds.Queued, Failing: ds.Failing, Err: collapse(ds.Err)})
 	}
+	d.LearnError = collapse(st.LearnError)
 	if p := st.Publish; p != nil {
 		d.Publish = &indexPublish{LastSuccess: newStamp(p.LastSuccess), Failing: p.Failing, Pending: p.Pending}
 	}

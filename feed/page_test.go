@@ -265,6 +265,26 @@ func TestIndexPublish(t *testing.T) {
 	}
 }
 
+// TestIndexLearnError: the like-topics' learning problem is on the page,
+// escaped and on one line, and nothing of it when there is none.
+func TestIndexLearnError(t *testing.T) {
+	idx, err := Index(testSite, nil, Status{Refreshed: refreshed, LearnError: "like-topic <mine>: seeds not found\nin the history nor on arXiv: 2601.99999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, idx)
+	if want := `Like-topics: <span class="state failed">failing</span> · like-topic &lt;mine&gt;: seeds not found in the history nor on arXiv: 2601.99999</p>`; !strings.Contains(string(idx), want) {
+		t.Errorf("index.html lacks %q:\n%s", want, idx)
+	}
+	idx, err = Index(testSite, nil, Status{Refreshed: refreshed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(idx), "Like-topics") {
+		t.Errorf("index.html without a learning problem mentions like-topics:\n%s", idx)
+	}
+}
+
 // TestIndexDeliveries: each delivery target appears with its state, and
 // nothing else of it.
 func TestIndexDeliveries(t *testing.T) {
