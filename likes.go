@@ -134,7 +134,7 @@ func decodeLearning(data []byte) (*learning, error) {
 // loadLearning is the learning s keeps, or nil when it keeps none or one
 // that cannot be read, which is logged: the like-topics then learn again.
 func (a *App) loadLearning(s *store.Store) *learning {
-	state, err := s.State()
+	state, err := s.State(learntState)
 	if err != nil {
 		a.log.Warn("like-topics: cannot read what they last learnt; learning again", "err", err)
 		return nil

@@ -908,17 +908,33 @@ func (s *Store) ForEach(fn func(p *paper.Paper) error) error {
 	return nil
 }
 
-// State returns every entry of the state bucket.
-func (s *Store) State() (map[string][]byte, error) {
+// State returns every entry of the state bucket, or with keys only the
+// entries of those keys it holds.
+func (s *Store) State(keys ...string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketState).ForEach(func(k, v []byte) error {
-			if v == nil {
+		b := tx.Bucket(bucketState)
+		if len(keys) == 0 {
+			return b.ForEach(func(k, v []byte) error {
+				if v == nil {
+					return s.damaged("state key %q is a bucket", k)
+				}
+				out[string(k)] = bytes.Clone(v)
+				return nil
+			})
+		}
+		c := b.Cursor()
+		for _, key := range keys {
+			k, v := c.Seek([]byte(key))
+			switch {
+			case k == nil || string(k) != key:
+			case v == nil:
 				return s.damaged("state key %q is a bucket", k)
+			default:
+				out[key] = bytes.Clone(v)
 			}
-			out[string(k)] = bytes.Clone(v)
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paperfeed/paperfeed/paper"
+	bolt "go.etcd.io/bbolt"
 )
 
 func day(d int) time.Time { return time.Date(2026, 6, d, 0, 0, 0, 0, time.UTC) }
@@ -423,6 +424,9 @@ func TestClosedStore(t *testing.T) {
 	}
 	if _, err := s.State(); err == nil {
 		t.Errorf("State after Close: err = nil, want an error")
+	}
+	if _, err := s.State("k"); err == nil {
+		t.Errorf("State(k) after Close: err = nil, want an error")
 	}
 	if err := s.SaveState(map[string][]byte{"k": nil}, nil); err == nil {
 		t.Errorf("SaveState after Close: err = nil, want an error")
@@ -840,6 +844,10 @@ func TestState(t *testing.T) {
 	if err := s.SaveState(map[string][]byte{"topic/a": []byte("1"), "topic/b": []byte("2"), "gen": []byte("0")}, nil); err != nil {
 		t.Fatalf("SaveState: %v", err)
 	}
+	// With keys, only those it holds.
+	if got, err := s.State("topic/b", "topic", "zzz", "gen"); err != nil || len(got) != 2 || string(got["topic/b"]) != "2" || string(got["gen"]) != "0" {
+		t.Errorf("State(topic/b, topic, zzz, gen) = %q, %v; want topic/b and gen", got, err)
+	}
 	// Deleting a key that is not there is no error; a key both put and
 	// deleted is put.
 	put := map[string][]byte{"topic/a": []byte("1b"), "topic/c": {}}
@@ -979,5 +987,26 @@ func TestPruneWithinASecond(t *testing.T) {
 		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("Prune(%v) = %q, %v; want %q", tt.cutoff, got, err, tt.want)
 		}
+	}
+}
+
+// TestStateKeyIsABucket: a bucket where a state value should be is damage,
+// whether every entry is asked for or that key.
+func TestStateKeyIsABucket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	realStore(t, path, 10)
+	boltFile(t, path, func(tx *bolt.Tx) error {
+		_, err := tx.Bucket(bucketState).CreateBucket([]byte("b"))
+		return err
+	})
+	s := openT(t, path)
+	defer s.Close()
+	for _, keys := range [][]string{nil, {"b"}} {
+		if _, err := s.State(keys...); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), `state key "b" is a bucket`) {
+			t.Errorf("State(%q) = %v, want ErrDamaged naming the key", keys, err)
+		}
+	}
+	if got, err := s.State("a"); err != nil || len(got) != 0 {
+		t.Errorf("State(a) = %q, %v; want nothing, no error", got, err)
 	}
 }
