@@ -44,6 +44,20 @@ func onceLogs(t *testing.T, name string, env map[string]string) string {
 	return stderr
 }
 
+// sameAsFresh checks that the like-topic's feeds in env are those a fresh
+// -once of cfg writes from w's current answer.
+func sameAsFresh(t *testing.T, w *likeWorld, cfg string, env map[string]string, when string) {
+	t.Helper()
+	fresh := likeEnv(t, w, cfg)
+	onceLogs(t, "fresh -once", fresh)
+	want := likeFeeds(t, fresh)
+	for name, data := range likeFeeds(t, env) {
+		if !bytes.Equal(data, want[name]) {
+			t.Errorf("%s %s differs from a fresh run's", name, when)
+		}
+	}
+}
+
 // likeFeeds are the like-topic's three feeds (the digests are dated by
 // when each day's digest last changed, which differs between histories).
 func likeFeeds(t *testing.T, env map[string]string) map[string][]byte {
@@ -94,15 +108,8 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
 	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, learntLine) || !strings.Contains(logs, nothingLine) {
 		t.Errorf("after new upvotes the like-topics trained, or did not say they had nothing to learn:\n%s", logs)
 	}
-	fresh := likeEnv(t, w, likeConfig)
-	onceLogs(t, "fresh -once", fresh)
-	want := likeFeeds(t, fresh)
-	for name, data := range likeFeeds(t, env) {
-		if !bytes.Equal(data, want[name]) {
-			t.Errorf("%s after reusing what was learnt differs from a fresh run's", name)
-		}
-	}
-	if bytes.Equal(first["feeds/agents.atom"], want["feeds/agents.atom"]) {
+	sameAsFresh(t, w, likeConfig, env, "after reusing what was learnt")
+	if bytes.Equal(first["feeds/agents.atom"], likeFeeds(t, env)["feeds/agents.atom"]) {
 		t.Error("new upvotes left the like-topic's feed as it was: the test shows nothing")
 	}
 
@@ -121,14 +128,7 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
 	if logs := onceLogs(t, "-once with a second like-topic", env); !strings.Contains(logs, learntLine+" topics=2 reused=1") {
 		t.Errorf("with a second like-topic, not only it trained:\n%s", logs)
 	}
-	fresh2 := likeEnv(t, w, two)
-	onceLogs(t, "fresh -once with two like-topics", fresh2)
-	want = likeFeeds(t, fresh2)
-	for name, data := range likeFeeds(t, env) {
-		if !bytes.Equal(data, want[name]) {
-			t.Errorf("%s with a reused result differs from a fresh run's", name)
-		}
-	}
+	sameAsFresh(t, w, two, env, "with a reused result")
 }
 
 // TestLikeUnreadableLearningLearnsAgain: what the history file keeps of
@@ -157,14 +157,7 @@ func TestLikeUnreadableLearningLearnsAgain(t *testing.T) {
 			if !strings.Contains(logs, "what they last learnt is unreadable; learning again") || !strings.Contains(logs, learntLine+" topics=1 reused=0") {
 				t.Errorf("a damaged learning was not reported and learnt again:\n%s", logs)
 			}
-			fresh := likeEnv(t, w, likeConfig)
-			onceLogs(t, "fresh -once", fresh)
-			want := likeFeeds(t, fresh)
-			for name, data := range likeFeeds(t, env) {
-				if !bytes.Equal(data, want[name]) {
-					t.Errorf("%s after learning again differs from a fresh run's", name)
-				}
-			}
+			sameAsFresh(t, w, likeConfig, env, "after learning again")
 			// And it is kept again: the next -once learns nothing.
 			if logs := onceLogs(t, "unchanged -once", env); strings.Contains(logs, learntLine) {
 				t.Errorf("the learning was not kept again:\n%s", logs)

@@ -186,20 +186,7 @@ func TestTrainIsStable(t *testing.T) {
 	}
 	h := history()
 	slices.Reverse(h)
-	r, err := topic.Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := New(r, topics, like.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range h {
-		if err := l.Add(&h[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	second, err := l.Train()
+	second, err := learner(t, specs, topics, h).Train()
 	if err != nil {
 		t.Fatal(err)
 	}
