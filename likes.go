@@ -224,9 +224,10 @@ func (e *SeedError) Unwrap() error { return e.Missing }
 // read-only, for its passes over it (one to digest it when there is
 // something to reuse, one to read it for the model when a topic trains);
 // the corpus is built and the models trained after it lets go, and never
-// under a.mu, so a reload or a refresh's write does not wait for them. Seeds the history lacks are fetched once from arXiv and
-// merged into the history (under a.mu, briefly), and the topics learnt
-// again; seeds still missing are a *SeedError. Callers hold a.learning.
+// under a.mu, so a reload or a refresh's write does not wait for them.
+// Seeds the history lacks are fetched once from arXiv and merged into the
+// history (under a.mu, briefly), and the topics learnt again; seeds still
+// missing are a *SeedError. Callers hold a.learning.
 func (a *App) learn(ctx context.Context, p *pipeline) (*learning, error) {
 	if len(p.likes) == 0 {
 		return &learning{}, nil
@@ -286,9 +287,11 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	// changed in upvotes only, as most refreshes do, costs that pass: 1.6
 	// s at 100,000 papers, where reading them for the model took 3.5 s,
 	// and training a hundred topics 70 s more.
-	var known map[string]learn.Result
-	var inputs []string
+	known := map[string]learn.Result{} // the last results, by their inputs
 	if last != nil {
+		for k, r := range last.results {
+			known[last.inputs[k]] = r
+		}
 		d, err := learn.NewDigest(p.router, p.likes, like.Options{})
 		if err == nil {
 			err = s.ForEach(d.Add)
@@ -296,18 +299,8 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("like-topics: read the history: %w", err), s.Close())
 		}
-		inputs = d.Inputs()
-		byInputs := map[string]learn.Result{}
-		for k, r := range last.results {
-			byInputs[last.inputs[k]] = r
-		}
-		known = map[string]learn.Result{}
-		for _, in := range inputs {
-			if r, ok := byInputs[in]; ok {
-				known[in] = r
-			}
-		}
-		if len(known) == len(inputs) {
+		inputs := d.Inputs()
+		if !slices.ContainsFunc(inputs, func(in string) bool { _, ok := known[in]; return !ok }) {
 			if err := s.Close(); err != nil {
 				return nil, fmt.Errorf("like-topics: close history: %w", err)
 			}
@@ -330,9 +323,8 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 		return nil, fmt.Errorf("like-topics: read the history: %w", err)
 	}
 	read := time.Since(start)
-	if inputs == nil {
-		inputs = l.Inputs()
-	}
+	// The inputs of what this pass read, which its results are kept under.
+	inputs := l.Inputs()
 	reused := 0
 	for k, in := range inputs {
 		if r, ok := known[in]; ok {
