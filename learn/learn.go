@@ -157,8 +157,8 @@ func (e *MissingError) Error() string {
 // package like or to this package that changes a Result for the same
 // history and topics, so that no Result kept by an earlier version is
 // reused. A caller that reuses Results without a pass over the history
-// (the history unchanged since) keys them by it too. TestModelVersion pins the results of a fixed history to it and
-// fails until it is bumped.
+// (the history unchanged since) keys them by it too. TestModelVersion pins
+// the results of a fixed history to it and fails until it is bumped.
 const ModelVersion = 1
 
 // sum is an order-independent digest of a set of papers: the sum, lane by
@@ -194,7 +194,6 @@ type candidate struct {
 // for concurrent use.
 type Learner struct {
 	b      *like.Builder
-	router *topic.Router
 	topics []Topic
 	// papers are the papers added, in order, once for every topic: a list
 	// of candidates a topic took 4 MB at 100,000 papers, and a hundred
@@ -204,7 +203,7 @@ type Learner struct {
 	// position in papers; nil for a topic without rules, which takes all.
 	takes [][]uint64
 
-	d     *Digest
+	d     *Digest   // the Inputs, and what each topic's rules take
 	known []*Result // by topic, given by Known
 }
 
@@ -293,7 +292,7 @@ func New(router *topic.Router, topics []Topic, o like.Options) (*Learner, error)
 	if err != nil {
 		return nil, fmt.Errorf("learn: %w", err)
 	}
-	return &Learner{b: b, router: router, topics: topics, takes: make([][]uint64, len(topics)),
+	return &Learner{b: b, topics: topics, takes: make([][]uint64, len(topics)),
 		d: d, known: make([]*Result, len(topics))}, nil
 }
 

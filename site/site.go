@@ -84,6 +84,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -412,12 +413,8 @@ func (b *Builder) load(s *store.Store, inBuild bool) error {
 		}
 		stale = b.savedGen != fmt.Sprint(gen)
 		b.sweep = true // the config may have changed since it was saved
-		b.spare, b.spareGen = map[string]*topicState{}, b.savedGen
-		for slug, ts := range saved {
-			if !slices.ContainsFunc(b.cfg.Specs, func(s topic.Spec) bool { return s.Slug == slug }) {
-				b.spare[slug] = ts
-			}
-		}
+		// The configured topics' states are taken out of spare below.
+		b.spare, b.spareGen = maps.Clone(saved), b.savedGen
 	}
 	b.old = nil
 	b.topics = make([]*topicState, len(b.cfg.Specs))
