@@ -50,14 +50,7 @@ func storeOf(t *testing.T, papers []paper.Paper) *store.Store {
 // learn runs the stage over s for topics whose rules are specs.
 func learn(t *testing.T, s *store.Store, specs []topic.Spec, topics []Topic) ([]Result, error) {
 	t.Helper()
-	r, err := topic.Compile(specs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := New(r, topics, like.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := learner(t, specs, topics, nil)
 	if err := s.ForEach(l.Add); err != nil {
 		t.Fatal(err)
 	}
