@@ -211,9 +211,24 @@ func TestMerge(t *testing.T) {
 			if len(tt.history) > 0 {
 				mergeT(t, s, tt.history, t0)
 			}
+			before := all(t, s)
 			res := mergeT(t, s, tt.in, t1)
 			if got := (changes{res.Added, res.Updated, ids(res.Changed)}); !reflect.DeepEqual(got, tt.res) {
 				t.Errorf("Merge result = %+v, want %+v", got, tt.res)
+			}
+			// Before holds each changed paper as it was stored, nil for a
+			// new one.
+			if len(res.Before) != len(res.Changed) {
+				t.Fatalf("Merge gave %d papers before for %d changed", len(res.Before), len(res.Changed))
+			}
+			for k, p := range res.Changed {
+				i := slices.IndexFunc(before, func(b paper.Paper) bool { return b.ID == p.ID })
+				switch {
+				case i < 0 && res.Before[k] != nil:
+					t.Errorf("Before holds %+v for new paper %s", *res.Before[k], p.ID)
+				case i >= 0 && (res.Before[k] == nil || !reflect.DeepEqual(*res.Before[k], before[i])):
+					t.Errorf("Before of %s is %+v, want %+v as stored", p.ID, res.Before[k], before[i])
+				}
 			}
 			// Changed holds the papers as stored.
 			for _, p := range res.Changed {

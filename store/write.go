@@ -23,6 +23,10 @@ type MergeResult struct {
 	// sorted by ID: what the caller routes again. The papers are the
 	// caller's own.
 	Changed []*paper.Paper
+	// Before holds, for each paper of Changed at the same place, its
+	// stored form before the merge, or nil for an added paper: what a
+	// caller that derives state from some fields only compares.
+	Before []*paper.Paper
 	// Skipped holds the papers of the batch that could not be stored, in
 	// ID order: the history keeps what it held of them, and the rest of
 	// the batch is merged.
@@ -140,9 +144,11 @@ func (s *Store) Merge(papers []paper.Paper, now time.Time) (MergeResult, error) 
 		case o == nil:
 			res.Added++
 			res.Changed = append(res.Changed, p)
+			res.Before = append(res.Before, nil)
 		case changed:
 			res.Updated++
 			res.Changed = append(res.Changed, p)
+			res.Before = append(res.Before, o)
 		}
 		w := write{id: id, value: v, newKey: dayKey(p)}
 		if o != nil {
