@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/paperfeed/paperfeed/like"
 	"github.com/paperfeed/paperfeed/paper"
@@ -121,6 +122,50 @@ func TestInputs(t *testing.T) {
 	extra := append(upvoted(), paper.Paper{ID: "2606.00009", Day: day2, Title: "Another paper"})
 	if got := learner(t, reuseSpecs, reuseTopics(), extra).Inputs(); got[0] == base[0] || got[1] == base[1] {
 		t.Errorf("a paper more left Inputs %q as they were", got)
+	}
+}
+
+// TestUnchanged: Unchanged says a paper's change keeps every topic's
+// Inputs exactly when a Learner given the changed history computes the
+// Inputs it had.
+func TestUnchanged(t *testing.T) {
+	r, err := topic.Compile(reuseSpecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := learner(t, reuseSpecs, reuseTopics(), upvoted()).Inputs()
+	outcomes := map[bool]int{}
+	for _, tt := range []struct {
+		name   string
+		change func(p *paper.Paper)
+	}{
+		{"upvotes the rules do not see", func(p *paper.Paper) { p.Upvotes = 3 }},
+		{"upvotes that change what b takes", func(p *paper.Paper) { p.Upvotes = 7 }},
+		{"upvotes b takes at both", func(p *paper.Paper) { p.Upvotes = 50 }},
+		{"authors, comments and categories", func(p *paper.Paper) {
+			p.Authors, p.Comments, p.Categories = []string{"Someone Else"}, 4, []string{"cs.CL"}
+		}},
+		{"an abstract", func(p *paper.Paper) { p.Abstract += " More." }},
+		{"a title", func(p *paper.Paper) { p.Title += "!" }},
+		{"a listing day", func(p *paper.Paper) { p.Day = day2 }},
+		{"a listing day from when it was first seen", func(p *paper.Paper) { p.Day, p.FirstSeen = time.Time{}, day2 }},
+	} {
+		for _, i := range []int{0, 2} { // one b does not take, one it takes
+			before, h := upvoted(), upvoted()
+			tt.change(&h[i])
+			got := Unchanged(r, reuseTopics(), &before[i], &h[i])
+			want := slices.Equal(learner(t, reuseSpecs, reuseTopics(), h).Inputs(), base)
+			if got != want {
+				t.Errorf("%s, paper %d: Unchanged = %v, but the Inputs stay: %v", tt.name, i, got, want)
+			}
+			outcomes[got]++
+		}
+	}
+	if outcomes[true] == 0 || outcomes[false] == 0 {
+		t.Errorf("the cases gave only one outcome: %v", outcomes)
+	}
+	if a, b := history()[0], history()[1]; Unchanged(r, reuseTopics(), &a, &b) {
+		t.Error("Unchanged took two different papers for one")
 	}
 }
 
