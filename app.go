@@ -141,6 +141,10 @@ type App struct {
 	// savedLearning is the learning the history file keeps (see
 	// saveLearning), under mu.
 	savedLearning *learning
+	// merged is what this process's last merge changed in the history
+	// (see App.merge), so that the like-topics keep what they learnt
+	// without reading the history when it changed nothing they read.
+	merged atomic.Pointer[historyChange]
 	// unlearnt are the URL paths of the feeds of like-topics that have not
 	// learnt, which the served site lacks (see siteConfig and waiting);
 	// set with each build the server picks up.
@@ -659,8 +663,10 @@ func (a *App) merge(s *store.Store, scraped []paper.Paper, st *Status, now time.
 	}
 	// What was scraped is merged even when a source failed part-way: the
 	// history only grows, so a partial answer can add papers but never drop one.
+	from := s.Gen()
 	res, err := s.Merge(scraped, now)
 	if err != nil {
+		a.merged.Store(nil)
 		return w, nil, nil, fmt.Errorf("merge into history: %w", err)
 	}
 	w.added, w.updated = res.Added, res.Updated
@@ -672,9 +678,11 @@ func (a *App) merge(s *store.Store, scraped []paper.Paper, st *Status, now time.
 	if a.env.Retention > 0 {
 		pruned, err = s.Prune(now.Add(-a.env.Retention))
 		if err != nil {
+			a.merged.Store(nil)
 			return w, nil, nil, fmt.Errorf("prune history: %w", err)
 		}
 	}
+	a.merged.Store(&historyChange{from: from, to: s.Gen(), before: res.Before, after: res.Changed, pruned: len(pruned) > 0})
 	w.pruned = len(pruned)
 	st.Papers = s.Len()
 	return w, res.Changed, pruned, nil

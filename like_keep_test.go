@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/store"
 )
 
@@ -22,6 +23,11 @@ import (
 const (
 	learntLine  = `msg="like-topics learnt"`
 	nothingLine = `msg="like-topics: nothing to learn`
+	// mergeLine and digestLine are nothingLine's two forms: the merge of
+	// this run changed nothing they read, or a pass over the history
+	// found so.
+	mergeLine  = nothingLine + `; the merge changed only what they do not read"`
+	digestLine = nothingLine + `; the history changed only in what they do not read"`
 )
 
 // moreUpvotes is the fixture with every paper's upvotes raised by n: a
@@ -102,16 +108,35 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
 		}
 	}
 
-	// Upvotes only: the history is digested, nothing trained, and the
-	// feeds are those of a fresh run over the same answer.
+	// Upvotes only, merged by the run: the history is not read for the
+	// like-topics, nothing is trained, and the feeds are those of a fresh
+	// run over the same answer.
 	w.setAnswer(moreUpvotes(t, 7))
-	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, learntLine) || !strings.Contains(logs, nothingLine) {
-		t.Errorf("after new upvotes the like-topics trained, or did not say they had nothing to learn:\n%s", logs)
+	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, learntLine) || !strings.Contains(logs, mergeLine) {
+		t.Errorf("after new upvotes the like-topics trained, or read the history, or did not say they had nothing to learn:\n%s", logs)
 	}
 	sameAsFresh(t, w, likeConfig, env, "after reusing what was learnt")
 	if bytes.Equal(first["feeds/agents.atom"], likeFeeds(t, env)["feeds/agents.atom"]) {
 		t.Error("new upvotes left the like-topic's feed as it was: the test shows nothing")
 	}
+
+	// Upvotes written by another process first: the run's merge did not
+	// start from the history they learnt from, so the history is
+	// digested, and still nothing is trained.
+	s, err := store.Open(filepath.Join(env["PAPERFEED_DATA_DIR"], "paperfeed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Merge([]paper.Paper{{ID: "2606.10423", Upvotes: 500}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if logs := onceLogs(t, "-once after another writer", env); strings.Contains(logs, learntLine) || !strings.Contains(logs, digestLine) {
+		t.Errorf("after another process wrote upvotes the like-topics trained, or did not digest the history:\n%s", logs)
+	}
+	sameAsFresh(t, w, likeConfig, env, "after another writer")
 
 	// A title the model reads: the topic trains again.
 	w.setAnswer(bytes.Replace(moreUpvotes(t, 7), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
@@ -129,6 +154,25 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
 		t.Errorf("with a second like-topic, not only it trained:\n%s", logs)
 	}
 	sameAsFresh(t, w, two, env, "with a reused result")
+}
+
+// TestLikeUpvotesThatChangeATakeTrain: a like-topic whose other rules
+// read upvotes (min_upvotes) trains again when new upvotes change which
+// papers they take, although the merge changed nothing else.
+func TestLikeUpvotesThatChangeATakeTrain(t *testing.T) {
+	w := newLikeWorld(t)
+	cfg := likeConfig + "    min_upvotes: 9\n"
+	env := likeEnv(t, w, cfg)
+	env["PAPERFEED_LOG_LEVEL"] = "info"
+	if logs := onceLogs(t, "first -once", env); !strings.Contains(logs, learntLine+" topics=1 reused=0") {
+		t.Fatalf("the first -once did not learn:\n%s", logs)
+	}
+	// Seven more upvotes each: papers of 2 to 8 now pass min_upvotes.
+	w.setAnswer(moreUpvotes(t, 7))
+	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, nothingLine) || !strings.Contains(logs, learntLine+" topics=1 reused=0") {
+		t.Errorf("new upvotes that change what the topic takes did not train it:\n%s", logs)
+	}
+	sameAsFresh(t, w, cfg, env, "after upvotes that change what it takes")
 }
 
 // TestLikeUnreadableLearningLearnsAgain: what the history file keeps of

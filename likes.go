@@ -256,6 +256,31 @@ func (a *App) learn(ctx context.Context, p *pipeline) (*learning, error) {
 	}
 }
 
+// historyChange is what one merge (and the prune after it) did to the
+// history: it took it from generation from to generation to, changing the
+// papers before into after (before[i] nil for a new paper).
+type historyChange struct {
+	from, to      uint64
+	before, after []*paper.Paper
+	pruned        bool
+}
+
+// keeps reports whether what was learnt at generation learnt still holds at
+// generation now for p's like-topics: c took the history from the one to
+// the other, removed no paper, added none, and changed none in what a
+// like-topic reads (learn.Unchanged). A nil c keeps nothing.
+func (c *historyChange) keeps(learnt, now uint64, p *pipeline) bool {
+	if c == nil || c.from != learnt || c.to != now || c.pruned {
+		return false
+	}
+	for i, b := range c.before {
+		if b == nil || !learn.Unchanged(p.router, p.likes, b, c.after[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // learnOnce is one learning pass, or the last one's outcome when neither
 // the history nor the like config changed since.
 func (a *App) learnOnce(p *pipeline) (*learning, error) {
@@ -281,6 +306,13 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	}
 	if last != nil && last.key == p.likeKey && last.gen == gen {
 		return last, s.Close()
+	}
+	if last != nil && last.key == p.likeKey && a.merged.Load().keeps(last.gen, gen, p) {
+		// The history moved on from what they learnt by this process's
+		// merge alone, in nothing they read (upvotes, mostly): no pass
+		// over it, where digesting it took 1.6 s at 100,000 papers.
+		a.log.Info("like-topics: nothing to learn; the merge changed only what they do not read", "topics", len(last.results), "gen", gen)
+		return &learning{key: p.likeKey, gen: gen, results: last.results, inputs: last.inputs}, s.Close()
 	}
 	// The first pass only digests the papers: when each topic's inputs
 	// are those of its last result, nothing is trained. A history that
