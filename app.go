@@ -682,7 +682,7 @@ func (a *App) merge(s *store.Store, scraped []paper.Paper, st *Status, now time.
 			return w, nil, nil, fmt.Errorf("prune history: %w", err)
 		}
 	}
-	a.merged.Store(&historyChange{from: from, to: s.Gen(), before: res.Before, after: res.Changed, pruned: len(pruned) > 0})
+	a.merged.Store(changeOf(a.pipe.Load(), from, s.Gen(), res, len(pruned) > 0))
 	w.pruned = len(pruned)
 	st.Papers = s.Len()
 	return w, res.Changed, pruned, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paperfeed/paperfeed/paper"
 	"github.com/paperfeed/paperfeed/store"
+	"github.com/paperfeed/paperfeed/topic"
 )
 
 // The learning a process keeps in the history file (learntState): a new
@@ -173,6 +174,81 @@ func TestLikeUpvotesThatChangeATakeTrain(t *testing.T) {
 		t.Errorf("new upvotes that change what the topic takes did not train it:\n%s", logs)
 	}
 	sameAsFresh(t, w, cfg, env, "after upvotes that change what it takes")
+}
+
+// TestHistoryChange: a merge keeps the like-topics' inputs only when it
+// added, pruned and changed no paper in what they read; and what was
+// learnt is kept only across that merge's own generations, for the like
+// config it was judged for.
+func TestHistoryChange(t *testing.T) {
+	pipe := func(t *testing.T, yaml string) *pipeline {
+		t.Helper()
+		cfg, err := ParseConfig("c.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var specs []topic.Spec
+		for _, tc := range cfg.Topics {
+			specs = append(specs, tc.Spec())
+		}
+		r, err := topic.Compile(specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &pipeline{router: r}
+		p.likes, p.likeKey = likeTopics(cfg)
+		return p
+	}
+	likes := pipe(t, likeConfig+"    min_upvotes: 9\n")
+	none := pipe(t, "sources:\n  - name: hf\n    type: huggingface\ntopics:\n  - slug: all\n")
+	old := &paper.Paper{ID: "2606.00001", Title: "A title", Abstract: "An abstract.", Day: time.Date(2026, 6, 12, 0, 0, 0, 0, time.UTC), Upvotes: 1}
+	with := func(f func(p *paper.Paper)) *paper.Paper {
+		p := *old
+		f(&p)
+		return &p
+	}
+	changed := func(before, after *paper.Paper) store.MergeResult {
+		return store.MergeResult{Before: []*paper.Paper{before}, Changed: []*paper.Paper{after}}
+	}
+	for _, tt := range []struct {
+		name   string
+		p      *pipeline
+		res    store.MergeResult
+		pruned bool
+		want   bool
+	}{
+		{"upvotes the rules do not see", likes, changed(old, with(func(p *paper.Paper) { p.Upvotes = 5 })), false, true},
+		{"nothing changed", likes, store.MergeResult{}, false, true},
+		{"upvotes that pass min_upvotes", likes, changed(old, with(func(p *paper.Paper) { p.Upvotes = 9 })), false, false},
+		{"a title", likes, changed(old, with(func(p *paper.Paper) { p.Title += "!" })), false, false},
+		{"a new paper", likes, changed(nil, old), false, false},
+		{"a pruned paper", likes, store.MergeResult{}, true, false},
+		{"no like-topics", none, store.MergeResult{}, false, false},
+	} {
+		if got := changeOf(tt.p, 1, 2, tt.res, tt.pruned).unchanged; got != tt.want {
+			t.Errorf("%s: unchanged = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+
+	c := changeOf(likes, 1, 2, changed(old, with(func(p *paper.Paper) { p.Upvotes = 5 })), false)
+	for _, tt := range []struct {
+		name        string
+		c           *historyChange
+		learnt, now uint64
+		key         string
+		want        bool
+	}{
+		{"across the merge", c, 1, 2, likes.likeKey, true},
+		{"learnt before another write", c, 0, 2, likes.likeKey, false},
+		{"written since by another", c, 1, 3, likes.likeKey, false},
+		{"another like config", c, 1, 2, likes.likeKey + " ", false},
+		{"a change that kept nothing", changeOf(likes, 1, 2, changed(nil, old), false), 1, 2, likes.likeKey, false},
+		{"no merge", nil, 1, 2, likes.likeKey, false},
+	} {
+		if got := tt.c.keeps(tt.learnt, tt.now, tt.key); got != tt.want {
+			t.Errorf("keeps %s = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
 
 // TestLikeUnreadableLearningLearnsAgain: what the history file keeps of

@@ -257,28 +257,33 @@ func (a *App) learn(ctx context.Context, p *pipeline) (*learning, error) {
 }
 
 // historyChange is what one merge (and the prune after it) did to the
-// history: it took it from generation from to generation to, changing the
-// papers before into after (before[i] nil for a new paper).
+// history: it took it from generation from to generation to, and whether
+// it kept every input of the like-topics of likeKey (see changeOf).
 type historyChange struct {
-	from, to      uint64
-	before, after []*paper.Paper
-	pruned        bool
+	from, to  uint64
+	likeKey   string
+	unchanged bool
 }
 
-// keeps reports whether what was learnt at generation learnt still holds at
-// generation now for p's like-topics: c took the history from the one to
-// the other, removed no paper, added none, and changed none in what a
-// like-topic reads (learn.Unchanged). A nil c keeps nothing.
-func (c *historyChange) keeps(learnt, now uint64, p *pipeline) bool {
-	if c == nil || c.from != learnt || c.to != now || c.pruned {
-		return false
-	}
-	for i, b := range c.before {
-		if b == nil || !learn.Unchanged(p.router, p.likes, b, c.after[i]) {
-			return false
+// changeOf is the change of a merge's result res from generation from to
+// to, for p's like-topics: unchanged when it added no paper, pruned none
+// and changed none in what they read (learn.Unchanged).
+func changeOf(p *pipeline, from, to uint64, res store.MergeResult, pruned bool) *historyChange {
+	c := &historyChange{from: from, to: to, likeKey: p.likeKey, unchanged: len(p.likes) > 0 && !pruned}
+	for i, b := range res.Before {
+		if !c.unchanged {
+			break
 		}
+		c.unchanged = b != nil && learn.Unchanged(p.router, p.likes, b, res.Changed[i])
 	}
-	return true
+	return c
+}
+
+// keeps reports whether what the like-topics of likeKey learnt at
+// generation learnt still holds at generation now: c took the history from
+// the one to the other and kept their inputs. A nil c keeps nothing.
+func (c *historyChange) keeps(learnt, now uint64, likeKey string) bool {
+	return c != nil && c.unchanged && c.from == learnt && c.to == now && c.likeKey == likeKey
 }
 
 // learnOnce is one learning pass, or the last one's outcome when neither
@@ -307,7 +312,7 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	if last != nil && last.key == p.likeKey && last.gen == gen {
 		return last, s.Close()
 	}
-	if last != nil && last.key == p.likeKey && a.merged.Load().keeps(last.gen, gen, p) {
+	if last != nil && last.key == p.likeKey && a.merged.Load().keeps(last.gen, gen, p.likeKey) {
 		// The history moved on from what they learnt by this process's
 		// merge alone, in nothing they read (upvotes, mostly): no pass
 		// over it, where digesting it took 1.6 s at 100,000 papers.
