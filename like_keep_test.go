@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,11 +140,13 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
 	}
 	sameAsFresh(t, w, likeConfig, env, "after another writer")
 
-	// A title the model reads: the topic trains again.
+	// A title the model reads: the topic trains again, and the history is
+	// not digested first, since the merge changed every topic's inputs.
 	w.setAnswer(bytes.Replace(moreUpvotes(t, 7), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"MiniMax Sparse Attention for Agents"`), 1))
-	if logs := onceLogs(t, "-once after a new title", env); !strings.Contains(logs, learntLine+" topics=1 reused=0") {
-		t.Errorf("after a new title the like-topic did not train again:\n%s", logs)
+	if logs := onceLogs(t, "-once after a new title", env); !strings.Contains(logs, learntLine+" topics=1 reused=0 passes=1") {
+		t.Errorf("after a new title the like-topic did not train again, or digested the history first:\n%s", logs)
 	}
+	sameAsFresh(t, w, likeConfig, env, "after a new title")
 
 	// A second like-topic: it trains, the first is reused.
 	two := likeConfig + `  - slug: more
@@ -151,7 +154,7 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
     top: 2
 `
 	writeConfig(t, env, two)
-	if logs := onceLogs(t, "-once with a second like-topic", env); !strings.Contains(logs, learntLine+" topics=2 reused=1") {
+	if logs := onceLogs(t, "-once with a second like-topic", env); !strings.Contains(logs, learntLine+" topics=2 reused=1 passes=2") {
 		t.Errorf("with a second like-topic, not only it trained:\n%s", logs)
 	}
 	sameAsFresh(t, w, two, env, "with a reused result")
@@ -170,16 +173,16 @@ func TestLikeUpvotesThatChangeATakeTrain(t *testing.T) {
 	}
 	// Seven more upvotes each: papers of 2 to 8 now pass min_upvotes.
 	w.setAnswer(moreUpvotes(t, 7))
-	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, nothingLine) || !strings.Contains(logs, learntLine+" topics=1 reused=0") {
+	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, nothingLine) || !strings.Contains(logs, learntLine+" topics=1 reused=0 passes=2") {
 		t.Errorf("new upvotes that change what the topic takes did not train it:\n%s", logs)
 	}
 	sameAsFresh(t, w, cfg, env, "after upvotes that change what it takes")
 }
 
 // TestHistoryChange: a merge keeps the like-topics' inputs only when it
-// added, pruned and changed no paper in what they read; and what was
-// learnt is kept only across that merge's own generations, for the like
-// config it was judged for.
+// added, pruned and changed no paper in what they read, and changes them
+// all when it added, pruned or changed the text of a paper; and it tells
+// of them only across its own generations, for the like config it judged.
 func TestHistoryChange(t *testing.T) {
 	pipe := func(t *testing.T, yaml string) *pipeline {
 		t.Helper()
@@ -210,27 +213,33 @@ func TestHistoryChange(t *testing.T) {
 	changed := func(before, after *paper.Paper) store.MergeResult {
 		return store.MergeResult{Before: []*paper.Paper{before}, Changed: []*paper.Paper{after}}
 	}
+	upvotes := changed(old, with(func(p *paper.Paper) { p.Upvotes = 5 }))
+	takes := changed(old, with(func(p *paper.Paper) { p.Upvotes = 9 }))
+	title := changed(old, with(func(p *paper.Paper) { p.Title += "!" }))
+	added := changed(nil, old)
 	for _, tt := range []struct {
-		name   string
-		p      *pipeline
-		res    store.MergeResult
-		pruned bool
-		want   bool
+		name      string
+		p         *pipeline
+		res       store.MergeResult
+		pruned    bool
+		kept, all bool
 	}{
-		{"upvotes the rules do not see", likes, changed(old, with(func(p *paper.Paper) { p.Upvotes = 5 })), false, true},
-		{"nothing changed", likes, store.MergeResult{}, false, true},
-		{"upvotes that pass min_upvotes", likes, changed(old, with(func(p *paper.Paper) { p.Upvotes = 9 })), false, false},
-		{"a title", likes, changed(old, with(func(p *paper.Paper) { p.Title += "!" })), false, false},
-		{"a new paper", likes, changed(nil, old), false, false},
-		{"a pruned paper", likes, store.MergeResult{}, true, false},
-		{"no like-topics", none, store.MergeResult{}, false, false},
+		{"upvotes the rules do not see", likes, upvotes, false, true, false},
+		{"nothing changed", likes, store.MergeResult{}, false, true, false},
+		{"upvotes that pass min_upvotes", likes, takes, false, false, false},
+		{"a title", likes, title, false, false, true},
+		{"a new paper", likes, added, false, false, true},
+		{"a pruned paper", likes, store.MergeResult{}, true, false, true},
+		{"new upvotes and a new paper", likes, store.MergeResult{Before: slices.Concat(takes.Before, added.Before), Changed: slices.Concat(takes.Changed, added.Changed)}, false, false, true},
+		{"no like-topics", none, upvotes, false, false, false},
 	} {
-		if got := changeOf(tt.p, 1, 2, tt.res, tt.pruned).unchanged; got != tt.want {
-			t.Errorf("%s: unchanged = %v, want %v", tt.name, got, tt.want)
+		c := changeOf(tt.p, 1, 2, tt.res, tt.pruned)
+		if c.kept != tt.kept || c.all != tt.all {
+			t.Errorf("%s: kept %v, all %v; want %v, %v", tt.name, c.kept, c.all, tt.kept, tt.all)
 		}
 	}
 
-	c := changeOf(likes, 1, 2, changed(old, with(func(p *paper.Paper) { p.Upvotes = 5 })), false)
+	c := changeOf(likes, 1, 2, upvotes, false)
 	for _, tt := range []struct {
 		name        string
 		c           *historyChange
@@ -242,11 +251,10 @@ func TestHistoryChange(t *testing.T) {
 		{"learnt before another write", c, 0, 2, likes.likeKey, false},
 		{"written since by another", c, 1, 3, likes.likeKey, false},
 		{"another like config", c, 1, 2, likes.likeKey + " ", false},
-		{"a change that kept nothing", changeOf(likes, 1, 2, changed(nil, old), false), 1, 2, likes.likeKey, false},
 		{"no merge", nil, 1, 2, likes.likeKey, false},
 	} {
-		if got := tt.c.keeps(tt.learnt, tt.now, tt.key); got != tt.want {
-			t.Errorf("keeps %s = %v, want %v", tt.name, got, tt.want)
+		if got := tt.c.across(tt.learnt, tt.now, tt.key); got != tt.want {
+			t.Errorf("across %s = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

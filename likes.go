@@ -257,33 +257,43 @@ func (a *App) learn(ctx context.Context, p *pipeline) (*learning, error) {
 }
 
 // historyChange is what one merge (and the prune after it) did to the
-// history: it took it from generation from to generation to, and whether
-// it kept every input of the like-topics of likeKey (see changeOf).
+// history: it took it from generation from to generation to, and what it
+// did to the inputs of the like-topics of likeKey (see changeOf).
 type historyChange struct {
-	from, to  uint64
-	likeKey   string
-	unchanged bool
+	from, to uint64
+	likeKey  string
+	// kept: it kept every like-topic's inputs. all: it changed them all
+	// (it added, pruned or changed the text of a paper), so every topic
+	// trains. Neither: new upvotes changed what some topic's rules take.
+	kept, all bool
 }
 
 // changeOf is the change of a merge's result res from generation from to
-// to, for p's like-topics: unchanged when it added no paper, pruned none
-// and changed none in what they read (learn.Unchanged).
+// to, for p's like-topics (learn.SameText, learn.Unchanged).
 func changeOf(p *pipeline, from, to uint64, res store.MergeResult, pruned bool) *historyChange {
-	c := &historyChange{from: from, to: to, likeKey: p.likeKey, unchanged: len(p.likes) > 0 && !pruned}
-	for i, b := range res.Before {
-		if !c.unchanged {
-			break
-		}
-		c.unchanged = b != nil && learn.Unchanged(p.router, p.likes, b, res.Changed[i])
+	c := &historyChange{from: from, to: to, likeKey: p.likeKey}
+	if len(p.likes) == 0 {
+		return c
 	}
+	c.all = pruned
+	takes := false
+	for i, b := range res.Before {
+		switch {
+		case b == nil || !learn.SameText(b, res.Changed[i]):
+			c.all = true
+		case !learn.Unchanged(p.router, p.likes, b, res.Changed[i]):
+			takes = true
+		}
+	}
+	c.kept = !c.all && !takes
 	return c
 }
 
-// keeps reports whether what the like-topics of likeKey learnt at
-// generation learnt still holds at generation now: c took the history from
-// the one to the other and kept their inputs. A nil c keeps nothing.
-func (c *historyChange) keeps(learnt, now uint64, likeKey string) bool {
-	return c != nil && c.unchanged && c.from == learnt && c.to == now && c.likeKey == likeKey
+// across reports whether c took the history from generation learnt, when
+// the like-topics of likeKey learnt, to generation now, and nothing else
+// wrote it. A nil c took it nowhere.
+func (c *historyChange) across(learnt, now uint64, likeKey string) bool {
+	return c != nil && c.from == learnt && c.to == now && c.likeKey == likeKey
 }
 
 // learnOnce is one learning pass, or the last one's outcome when neither
@@ -312,10 +322,15 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	if last != nil && last.key == p.likeKey && last.gen == gen {
 		return last, s.Close()
 	}
-	if last != nil && last.key == p.likeKey && a.merged.Load().keeps(last.gen, gen, p.likeKey) {
-		// The history moved on from what they learnt by this process's
-		// merge alone, in nothing they read (upvotes, mostly): no pass
-		// over it, where digesting it took 1.6 s at 100,000 papers.
+	// When the history moved on from what they learnt by this process's
+	// merge alone, the merge tells what it did to their inputs.
+	change := a.merged.Load()
+	if last == nil || last.key != p.likeKey || !change.across(last.gen, gen, p.likeKey) {
+		change = nil
+	}
+	if change != nil && change.kept {
+		// Nothing they read changed (upvotes, mostly): no pass over the
+		// history, where digesting it took 1.6 s at 100,000 papers.
 		a.log.Info("like-topics: nothing to learn; the merge changed only what they do not read", "topics", len(last.results), "gen", gen)
 		return &learning{key: p.likeKey, gen: gen, results: last.results, inputs: last.inputs}, s.Close()
 	}
@@ -323,9 +338,13 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	// are those of its last result, nothing is trained. A history that
 	// changed in upvotes only, as most refreshes do, costs that pass: 1.6
 	// s at 100,000 papers, where reading them for the model took 3.5 s,
-	// and training a hundred topics 70 s more.
+	// and training a hundred topics 70 s more. When the merge changed
+	// every topic's inputs (a new paper), there is nothing to reuse, and
+	// that pass is skipped.
 	known := map[string]learn.Result{} // the last results, by their inputs
-	if last != nil {
+	passes := 1
+	if last != nil && (change == nil || !change.all) {
+		passes = 2
 		for k, r := range last.results {
 			known[last.inputs[k]] = r
 		}
@@ -373,7 +392,7 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.log.Info("like-topics learnt", "topics", len(results), "reused", reused, "gen", gen, "read", read.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
+	a.log.Info("like-topics learnt", "topics", len(results), "reused", reused, "passes", passes, "gen", gen, "read", read.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 	for _, r := range results {
 		if r.Err != nil {
 			a.log.Warn("like-topic shows no paper", "topic", r.Slug, "err", r.Err)

@@ -37,7 +37,8 @@
 // and Train returns it without training that topic; when every topic is
 // known, Train does not even build the corpus. Upvotes and other fields the
 // model does not read change no Inputs, unless they change what a topic's
-// rules take; Unchanged tells so of one paper's change, without a pass.
+// rules take; Unchanged tells so of one paper's change, without a pass, and
+// SameText whether the change changes every topic's Inputs.
 //
 // Costs. The corpus (some 800 bytes a paper, see like's Costs) lives only
 // within Train; a Learner keeps besides it an ID and a day per paper and a
@@ -281,15 +282,23 @@ func (d *Digest) add(p *paper.Paper, day time.Time, took func(k int)) {
 	}
 }
 
+// SameText reports whether a paper that changed from before to after has
+// the same ID, title, abstract and listing day: what every topic's Inputs
+// read of each paper of the history. A change of these in one paper, or a
+// paper added to the history or removed, changes every topic's Inputs.
+func SameText(before, after *paper.Paper) bool {
+	return before.ID == after.ID && before.Title == after.Title && before.Abstract == after.Abstract &&
+		listingDay(before).Equal(listingDay(after))
+}
+
 // Unchanged reports whether a paper that changed from before to after (the
-// same ID) leaves the Inputs of every topic of router as they were: its
-// title, abstract and listing day are the same, and each topic with rules
-// takes both or neither. A history that changed in such papers only (no
-// paper added or removed) has the Inputs it had, so a caller that knows
-// what a write changed keeps its Results without a pass over the history.
+// same ID) leaves the Inputs of every topic of router as they were: it has
+// the same text (SameText), and each topic with rules takes both or
+// neither. A history that changed in such papers only (no paper added or
+// removed) has the Inputs it had, so a caller that knows what a write
+// changed keeps its Results without a pass over the history.
 func Unchanged(router *topic.Router, topics []Topic, before, after *paper.Paper) bool {
-	if before.ID != after.ID || before.Title != after.Title || before.Abstract != after.Abstract ||
-		!listingDay(before).Equal(listingDay(after)) {
+	if !SameText(before, after) {
 		return false
 	}
 	for _, t := range topics {

@@ -127,7 +127,8 @@ func TestInputs(t *testing.T) {
 
 // TestUnchanged: Unchanged says a paper's change keeps every topic's
 // Inputs exactly when a Learner given the changed history computes the
-// Inputs it had.
+// Inputs it had, and SameText that it keeps those of a topic without
+// rules.
 func TestUnchanged(t *testing.T) {
 	r, err := topic.Compile(reuseSpecs)
 	if err != nil {
@@ -154,9 +155,13 @@ func TestUnchanged(t *testing.T) {
 			before, h := upvoted(), upvoted()
 			tt.change(&h[i])
 			got := Unchanged(r, reuseTopics(), &before[i], &h[i])
-			want := slices.Equal(learner(t, reuseSpecs, reuseTopics(), h).Inputs(), base)
-			if got != want {
+			inputs := learner(t, reuseSpecs, reuseTopics(), h).Inputs()
+			if want := slices.Equal(inputs, base); got != want {
 				t.Errorf("%s, paper %d: Unchanged = %v, but the Inputs stay: %v", tt.name, i, got, want)
+			}
+			// Topic a has no rules: its Inputs read the papers' text alone.
+			if same, want := SameText(&before[i], &h[i]), inputs[0] == base[0]; same != want {
+				t.Errorf("%s, paper %d: SameText = %v, but a topic without rules keeps its Inputs: %v", tt.name, i, same, want)
 			}
 			outcomes[got]++
 		}
