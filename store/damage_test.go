@@ -446,6 +446,17 @@ func TestDamagedRecordIsReportedByReads(t *testing.T) {
 			if n != tt.ahead {
 				t.Errorf("ForEach gave %d papers before the damaged one, want %d", n, tt.ahead)
 			}
+			n = 0
+			check("ForEachRecord", s.ForEachRecord(func(_ string, _ uint32, decode func() (*paper.Paper, error)) error {
+				if _, err := decode(); err != nil {
+					return err
+				}
+				n++
+				return nil
+			}))
+			if n != tt.ahead {
+				t.Errorf("ForEachRecord decoded %d papers before the damaged one, want %d", n, tt.ahead)
+			}
 			_, err := s.Get(realisticID(1), tt.id)
 			check("Get", err)
 			_, err = s.Merge([]paper.Paper{{ID: realisticID(2), Upvotes: 1000}, {ID: tt.id, Upvotes: 1}}, t0.Add(48*time.Hour))

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -924,6 +925,67 @@ func TestForEachStopsOnError(t *testing.T) {
 	}()
 	if got := len(allIDs(t, s)); got != 50 {
 		t.Errorf("ForEach after a panic saw %d papers, want 50", got)
+	}
+}
+
+// TestForEachRecord: the records in ID order, decoded as ForEach decodes
+// them, under checksums that change with a paper's content alone.
+func TestForEachRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.db")
+	s := openT(t, path)
+	mergeT(t, s, realistic(t, 0, 50), t0)
+	sums := func(t *testing.T, s *Store, decodeAll bool) map[string]uint32 {
+		t.Helper()
+		out := map[string]uint32{}
+		var ids []string
+		err := s.ForEachRecord(func(id string, sum uint32, decode func() (*paper.Paper, error)) error {
+			ids = append(ids, id)
+			out[id] = sum
+			if decodeAll {
+				p, err := decode()
+				if err != nil {
+					return err
+				}
+				if got, err := s.Get(id); err != nil || !reflect.DeepEqual(got[id], p) {
+					t.Errorf("ForEachRecord decoded %s as %+v, Get as %+v (%v)", id, p, got[id], err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids, allIDs(t, s)) {
+			t.Errorf("ForEachRecord walked %d papers out of ID order", len(ids))
+		}
+		return out
+	}
+	first := sums(t, s, true)
+	if !maps.Equal(sums(t, s, false), first) {
+		t.Error("the checksums differ between two walks")
+	}
+	changed := realisticID(7)
+	mergeT(t, s, []paper.Paper{{ID: changed, Upvotes: 999}}, t0)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openT(t, path)
+	after := sums(t, s, true)
+	for id, sum := range first {
+		if (after[id] != sum) != (id == changed) {
+			t.Errorf("paper %s: checksum %08x after the merge, %08x before", id, after[id], sum)
+		}
+	}
+
+	stop := errors.New("enough")
+	n := 0
+	if err := s.ForEachRecord(func(string, uint32, func() (*paper.Paper, error)) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	}); err != stop || n != 3 {
+		t.Errorf("ForEachRecord = %v after %d papers, want fn's error as is after 3", err, n)
 	}
 }
 
