@@ -79,6 +79,67 @@ func (b *Builder) Add(p *paper.Paper) error {
 	return nil
 }
 
+// Words are the words of the papers added so far, in the order they came:
+// the numbers of Tokens. Seed gives them to a later Builder, so that the
+// tokens kept from this one are valid there. Valid until Build.
+func (b *Builder) Words() []string { return b.words }
+
+// Tokens are the tokens of the paper added last, numbered as Words, -1
+// between phrases: what AddTokens takes. Valid until Build, which
+// renumbers them.
+func (b *Builder) Tokens() []int32 {
+	if len(b.docs) == 0 {
+		return nil
+	}
+	return b.docs[len(b.docs)-1].toks
+}
+
+// Seed starts the Builder's dictionary with words, an earlier Builder's
+// Words, before any paper is added; papers added afterwards add theirs.
+// Words that repeat, that are stop words or that no text could give are an
+// error: the dictionary would tokenise new papers otherwise than Add does.
+func (b *Builder) Seed(words []string) error {
+	if b.built || len(b.words) > 0 || len(b.docs) > 0 {
+		return errors.New("like: seed: the builder has words already")
+	}
+	for i, w := range words {
+		var got []byte
+		n := 0
+		b.sc.scan(w, func(word []byte, _ bool) { got, n = append(got[:0], word...), n+1 })
+		switch _, dup := b.dict[w]; {
+		case dup && stopWords[w]:
+			return fmt.Errorf("like: seed: word %d, %q, is a stop word", i, w)
+		case dup:
+			return fmt.Errorf("like: seed: word %d, %q, repeats", i, w)
+		case n != 1 || string(got) != w:
+			return fmt.Errorf("like: seed: word %d, %q, is not a word as the tokeniser reads them", i, w)
+		}
+		b.dict[w] = int32(i)
+		b.words = append(b.words, w)
+	}
+	return nil
+}
+
+// AddTokens adds the paper id by its tokens, numbered as Words (or as the
+// words given to Seed), as Tokens gave them for it. The Builder keeps toks.
+// A token out of range is an error; the result of Build is that of Add
+// given the paper's title and abstract again.
+func (b *Builder) AddTokens(id string, toks []int32) error {
+	if b.built {
+		return errors.New("like: add: the builder was built already")
+	}
+	if id == "" {
+		return errors.New("like: add: a paper's tokens have no ID")
+	}
+	for _, t := range toks {
+		if t < -1 || int(t) >= len(b.words) {
+			return fmt.Errorf("like: add: paper %s has token %d, not one of the %d words", id, t, len(b.words))
+		}
+	}
+	b.docs = append(b.docs, entry{id: id, toks: toks})
+	return nil
+}
+
 // ErrNoPapers is Build's error for a history without papers.
 var ErrNoPapers = errors.New("like: no papers to learn from")
 

@@ -355,3 +355,96 @@ func TestBigramChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestSeed: a Builder seeded with an earlier one's words, given the papers
+// that one read by their tokens and the others by their text, builds the
+// corpus a fresh Builder builds from all of them, bit for bit.
+func TestSeed(t *testing.T) {
+	papers := evalPapers(t)
+	want, err := Fit(papers, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := len(papers) / 2
+	earlier, err := NewBuilder(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string][]int32{}
+	for i := range papers[:half] {
+		if err := earlier.Add(&papers[i]); err != nil {
+			t.Fatal(err)
+		}
+		kept[papers[i].ID] = slices.Clone(earlier.Tokens())
+	}
+	b, err := NewBuilder(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Seed(slices.Clone(earlier.Words())); err != nil {
+		t.Fatal(err)
+	}
+	// The later papers first: the words they bring follow the seed's.
+	for i := range papers[half:] {
+		if err := b.Add(&papers[half+i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, toks := range kept {
+		if err := b.AddTokens(id, toks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameCorpus(t, got, want)
+}
+
+func TestSeedErrors(t *testing.T) {
+	for _, tt := range []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"diffusion", "models", "diffusion"}, `word 2, "diffusion", repeats`},
+		{[]string{"diffusion", "the"}, `word 1, "the", is a stop word`},
+		{[]string{"two words"}, `word 0, "two words", is not a word`},
+		{[]string{"Models"}, `"Models", is not a word`},
+		{[]string{"x"}, `"x", is not a word`},
+		{[]string{""}, `word 0, "", is not a word`},
+	} {
+		b, err := NewBuilder(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Seed(tt.words); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Seed(%q) = %v, want an error with %q", tt.words, err, tt.want)
+		}
+	}
+	b, err := NewBuilder(Options{MinDF: 1, MaxDF: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Add(&tiny[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Seed([]string{"robots"}); err == nil || !strings.Contains(err.Error(), "has words already") {
+		t.Errorf("Seed after Add: %v", err)
+	}
+	n := int32(len(b.Words()))
+	for _, toks := range [][]int32{{0, n}, {-2}} {
+		if err := b.AddTokens("b", toks); err == nil || !strings.Contains(err.Error(), "not one of the") {
+			t.Errorf("AddTokens(%v) = %v, want a token out of range", toks, err)
+		}
+	}
+	if err := b.AddTokens("", []int32{0}); err == nil || !strings.Contains(err.Error(), "no ID") {
+		t.Errorf("AddTokens without an ID: %v", err)
+	}
+	if _, err := b.Build(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddTokens("c", []int32{0}); err == nil || !strings.Contains(err.Error(), "built already") {
+		t.Errorf("AddTokens after Build: %v", err)
+	}
+}
