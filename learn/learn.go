@@ -206,6 +206,12 @@ type Learner struct {
 
 	d     *Digest   // the Inputs, and what each topic's rules take
 	known []*Result // by topic, given by Known
+
+	// For a Learner of NewCached: the earlier pass's Cache, and what this
+	// pass keeps of each paper of papers for the next (see Cache).
+	cache *Cache
+	keep  []cached
+	rules bool // a topic has rules
 }
 
 // Digest computes a pass's Inputs without learning anything: the first of
@@ -260,6 +266,12 @@ func listingDay(p *paper.Paper) time.Time {
 // add hashes what the model and the choice read of p, and which topics'
 // rules take it, calling took for each of those.
 func (d *Digest) add(p *paper.Paper, day time.Time, took func(k int)) {
+	d.addSum(d.sum(p, day), p, took)
+}
+
+// sum is the digest of what the model and the choice read of p, in
+// d.digest.
+func (d *Digest) sum(p *paper.Paper, day time.Time) *[sha256.Size]byte {
 	b := d.buf[:0]
 	for _, f := range []string{p.ID, p.Title, p.Abstract} {
 		b = binary.LittleEndian.AppendUint64(b, uint64(len(f)))
@@ -268,13 +280,19 @@ func (d *Digest) add(p *paper.Paper, day time.Time, took func(k int)) {
 	b = binary.LittleEndian.AppendUint64(b, uint64(day.Unix()))
 	d.digest = sha256.Sum256(b)
 	d.buf = b
-	d.all.add(&d.digest)
+	return &d.digest
+}
+
+// addSum adds the paper of digest sum; p, which only the topics' rules
+// read, may be nil when no topic has rules.
+func (d *Digest) addSum(sum *[sha256.Size]byte, p *paper.Paper, took func(k int)) {
+	d.all.add(sum)
 	for k, t := range d.topics {
 		if !t.Rules {
 			continue
 		}
 		if ok, _ := d.router.Take(t.Index, p); ok {
-			d.took[k].add(&d.digest)
+			d.took[k].add(sum)
 			if took != nil {
 				took(k)
 			}
@@ -367,19 +385,34 @@ func (l *Learner) Known(k int, r Result) {
 // Add adds a paper of the history: to the corpus, and to the candidates of
 // each topic whose rules take it.
 func (l *Learner) Add(p *paper.Paper) error {
+	_, err := l.add(p, 0)
+	return err
+}
+
+// add adds p, whose record has checksum sum, and returns what a Cache keeps
+// of it.
+func (l *Learner) add(p *paper.Paper, sum uint32) (cached, error) {
 	if err := l.b.Add(p); err != nil {
-		return fmt.Errorf("learn: %w", err)
+		return cached{}, fmt.Errorf("learn: %w", err)
 	}
-	day := listingDay(p)
+	c := cached{sum: sum, day: listingDay(p), toks: l.b.Tokens()}
+	c.digest = *l.d.sum(p, c.day)
+	l.addPaper(p.ID, &c, p)
+	return c, nil
+}
+
+// addPaper adds the paper id, whose digest and listing day c has, to the
+// candidates and the Inputs; p is the paper, for the topics' rules (nil
+// when no topic has rules).
+func (l *Learner) addPaper(id string, c *cached, p *paper.Paper) {
 	i := len(l.papers)
-	l.papers = append(l.papers, candidate{id: p.ID, day: day})
+	l.papers = append(l.papers, candidate{id: id, day: c.day})
 	for k, t := range l.topics {
 		if t.Rules && i>>6 >= len(l.takes[k]) {
 			l.takes[k] = append(l.takes[k], 0)
 		}
 	}
-	l.d.add(p, day, func(k int) { l.takes[k][i>>6] |= 1 << (i & 63) })
-	return nil
+	l.d.addSum(&c.digest, p, func(k int) { l.takes[k][i>>6] |= 1 << (i & 63) })
 }
 
 // Train builds the corpus from the papers added, trains every topic not
