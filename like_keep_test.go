@@ -259,6 +259,80 @@ func TestHistoryChange(t *testing.T) {
 	}
 }
 
+// learntCounts are the papers a training pass read and those it tokenised,
+// from its log line.
+func learntCounts(t *testing.T, logs string) (papers, tokenised int) {
+	t.Helper()
+	m := regexp.MustCompile(learntLine + ` .*papers=(\d+) tokenised=(\d+)`).FindStringSubmatch(logs)
+	if m == nil {
+		t.Fatalf("no training pass in:\n%s", logs)
+	}
+	papers, _ = strconv.Atoi(m[1])
+	tokenised, _ = strconv.Atoi(m[2])
+	return papers, tokenised
+}
+
+// TestLikeTokenCache: a training pass tokenises only the papers whose
+// records changed since the last one, and learns what a pass that
+// tokenises them all learns; a damaged cache is logged, and the pass
+// tokenises every paper and writes it anew.
+func TestLikeTokenCache(t *testing.T) {
+	w := newLikeWorld(t)
+	env := likeEnv(t, w, likeConfig)
+	env["PAPERFEED_LOG_LEVEL"] = "info"
+	cache := filepath.Join(env["PAPERFEED_DATA_DIR"], tokensFile)
+	// The first -once learns twice: before and after it fetches a seed,
+	// which alone the second pass tokenises.
+	if papers, tokenised := learntCounts(t, onceLogs(t, "first -once", env)); papers < 2 || tokenised != 1 {
+		t.Fatalf("the pass after the seed's fetch tokenised %d of %d papers, want 1", tokenised, papers)
+	}
+	retitle := func(title string) {
+		w.setAnswer(bytes.Replace(fixture(t), []byte(`"title":"MiniMax Sparse Attention"`), []byte(`"title":"`+title+`"`), 1))
+	}
+	retitle("MiniMax Sparse Attention for Agents")
+	if papers, tokenised := learntCounts(t, onceLogs(t, "-once after a new title", env)); tokenised != 1 {
+		t.Errorf("after one new title the pass tokenised %d of %d papers, want 1", tokenised, papers)
+	}
+	sameAsFresh(t, w, likeConfig, env, "with the token cache")
+
+	if err := os.WriteFile(cache, []byte("not a cache"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	retitle("MiniMax Sparse Attention for Tool Use")
+	logs := onceLogs(t, "-once over a damaged cache", env)
+	if !strings.Contains(logs, "the token cache is unreadable; tokenising every paper") {
+		t.Errorf("a damaged token cache was not reported:\n%s", logs)
+	}
+	if papers, tokenised := learntCounts(t, logs); tokenised != papers {
+		t.Errorf("over a damaged cache the pass tokenised %d of %d papers, want all", tokenised, papers)
+	}
+	sameAsFresh(t, w, likeConfig, env, "after a damaged token cache")
+	retitle("MiniMax Sparse Attention, Again")
+	if _, tokenised := learntCounts(t, onceLogs(t, "-once after the cache was written anew", env)); tokenised != 1 {
+		t.Errorf("the cache written anew did not serve: %d papers tokenised, want 1", tokenised)
+	}
+
+	// A cache that can be neither read nor replaced (a directory in its
+	// place) costs the tokenising only: the pass learns, and says why.
+	if err := os.Remove(cache); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(cache, "in the way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	retitle("MiniMax Sparse Attention, Once More")
+	logs = onceLogs(t, "-once with a directory for a cache", env)
+	for _, want := range []string{"the token cache is unreadable", "could not write the token cache"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log does not say %q:\n%s", want, logs)
+		}
+	}
+	if left, _ := filepath.Glob(cache + ".*"); len(left) > 0 {
+		t.Errorf("the failed write left %q", left)
+	}
+	sameAsFresh(t, w, likeConfig, env, "without a token cache")
+}
+
 // TestLikeUnreadableLearningLearnsAgain: what the history file keeps of
 // the last learning, damaged, is logged and learnt again; nothing else is
 // lost.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -8,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -368,15 +371,34 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 			return &learning{key: p.likeKey, gen: gen, results: results, inputs: inputs}, nil
 		}
 	}
-	l, err := learn.New(p.router, p.likes, like.Options{})
+	// The papers whose records did not change since the last training
+	// pass come tokenised from the token cache it wrote.
+	cache := a.readTokens()
+	l, err := learn.NewCached(p.router, p.likes, like.Options{}, cache)
+	if err != nil && cache != nil {
+		a.log.Warn("like-topics: the token cache does not fit; tokenising every paper", "file", a.tokensPath(), "err", oneLine(err))
+		cache = nil
+		l, err = learn.NewCached(p.router, p.likes, like.Options{}, nil)
+	}
+	papers, cached := 0, 0
 	if err == nil {
-		err = s.ForEach(l.Add)
+		err = s.ForEachRecord(func(id string, sum uint32, decode func() (*paper.Paper, error)) error {
+			hit, err := l.AddRecord(id, sum, decode)
+			papers++
+			if hit {
+				cached++
+			}
+			return err
+		})
 	}
 	if cerr := s.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close history: %w", cerr)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("like-topics: read the history: %w", err)
+	}
+	if cache == nil || cached != papers || cache.Len() != papers {
+		a.writeTokens(l)
 	}
 	read := time.Since(start)
 	// The inputs of what this pass read, which its results are kept under.
@@ -392,13 +414,69 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.log.Info("like-topics learnt", "topics", len(results), "reused", reused, "passes", passes, "gen", gen, "read", read.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
+	a.log.Info("like-topics learnt", "topics", len(results), "reused", reused, "passes", passes, "papers", papers, "tokenised", papers-cached, "gen", gen, "read", read.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
 	for _, r := range results {
 		if r.Err != nil {
 			a.log.Warn("like-topic shows no paper", "topic", r.Slug, "err", r.Err)
 		}
 	}
 	return &learning{key: p.likeKey, gen: gen, results: results, inputs: inputs}, nil
+}
+
+// tokensFile is the token cache's name, beside the history file: what
+// the last training pass kept of the history's papers (learn.Cache).
+const tokensFile = "like-tokens"
+
+func (a *App) tokensPath() string { return filepath.Join(filepath.Dir(a.path), tokensFile) }
+
+// readTokens reads the token cache; none, or one that cannot be read, is
+// nil (the latter logged): the pass then tokenises every paper.
+func (a *App) readTokens() *learn.Cache {
+	data, err := os.ReadFile(a.tokensPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	var c *learn.Cache
+	if err == nil {
+		c, err = learn.ReadCache(data)
+	}
+	switch {
+	case errors.Is(err, learn.ErrCacheVersion):
+		a.log.Info("like-topics: the token cache is of another version; tokenising every paper", "file", a.tokensPath())
+	case err != nil:
+		a.log.Warn("like-topics: the token cache is unreadable; tokenising every paper", "file", a.tokensPath(), "err", oneLine(err))
+	}
+	return c
+}
+
+// writeTokens writes l's token cache for the next pass, whole or not at
+// all (a temporary file renamed); a failure is logged, and costs the next
+// pass its tokenising only.
+func (a *App) writeTokens(l *learn.Learner) {
+	path := a.tokensPath()
+	err := func() error {
+		f, err := os.CreateTemp(filepath.Dir(path), tokensFile+".*")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name()) // after the rename, a no-op
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if _, err := l.WriteCache(bw); err != nil {
+			f.Close()
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(f.Name(), path)
+	}()
+	if err != nil {
+		a.log.Warn("like-topics: could not write the token cache; the next pass tokenises every paper", "file", path, "err", oneLine(err))
+	}
 }
 
 // fetchSeeds fetches the arXiv abstract pages of the seeds ids, as details:
