@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/paperfeed/paperfeed/like"
@@ -25,8 +26,23 @@ import (
 // as without it, bit for bit. WriteTo encodes it; ReadCache reads it back.
 type Cache struct {
 	words  []string
-	papers map[string]*cached
-	order  []string // the IDs, sorted
+	order  []string // the papers' IDs, sorted
+	papers []cached // by order
+	at     int      // where the last find found a paper
+}
+
+// find is where the cache has paper id, if it has it: the one after the
+// last found first, as a walk of the history in ID order asks for them.
+func (c *Cache) find(id string) (int, bool) {
+	i := c.at
+	if i >= len(c.order) || c.order[i] != id {
+		var ok bool
+		if i, ok = slices.BinarySearch(c.order, id); !ok {
+			return 0, false
+		}
+	}
+	c.at = i + 1
+	return i, true
 }
 
 // cached is what a Cache keeps of one paper.
@@ -71,8 +87,10 @@ func (l *Learner) AddRecord(id string, sum uint32, decode func() (*paper.Paper, 
 	}
 	var c *cached
 	if l.cache != nil {
-		if k := l.cache.papers[id]; k != nil && k.sum == sum {
-			c = k
+		if i, ok := l.cache.find(id); ok && l.cache.papers[i].sum == sum {
+			// The cache's copy of the ID, not the caller's: one string a
+			// paper.
+			c, id = &l.cache.papers[i], l.cache.order[i]
 		}
 	}
 	var p *paper.Paper
@@ -107,13 +125,15 @@ func (l *Learner) WriteCache(w io.Writer) (int64, error) {
 	if l.keep == nil || l.b == nil {
 		return 0, errors.New("learn: WriteCache of a Learner without a cache, or after Train")
 	}
-	c := &Cache{words: l.b.Words(), papers: make(map[string]*cached, len(l.keep))}
-	for i := range l.keep {
-		id := l.papers[i].id
-		c.papers[id] = &l.keep[i]
-		c.order = append(c.order, id)
+	idx := make([]int, len(l.keep))
+	for i := range idx {
+		idx[i] = i
 	}
-	slices.Sort(c.order)
+	slices.SortFunc(idx, func(i, j int) int { return strings.Compare(l.papers[i].id, l.papers[j].id) })
+	c := &Cache{words: l.b.Words(), order: make([]string, len(idx)), papers: make([]cached, len(idx))}
+	for k, i := range idx {
+		c.order[k], c.papers[k] = l.papers[i].id, l.keep[i]
+	}
 	return c.WriteTo(w)
 }
 
@@ -153,8 +173,8 @@ func (c *Cache) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(c.order)))
-	for _, id := range c.order {
-		p := c.papers[id]
+	for k, id := range c.order {
+		p := &c.papers[k]
 		b = binary.AppendUvarint(b, uint64(len(id)))
 		b = append(b, id...)
 		b = binary.LittleEndian.AppendUint32(b, p.sum)
@@ -224,12 +244,12 @@ func readCache(data []byte) (*Cache, error) {
 		return nil, fmt.Errorf("%w: format %d and model %d, this program reads %d and %d", ErrCacheVersion, format, model, cacheFormat, ModelVersion)
 	}
 	nw := r.count("words")
-	c := &Cache{words: make([]string, 0, nw), papers: map[string]*cached{}}
+	c := &Cache{words: make([]string, 0, nw)}
 	for range nw {
 		c.words = append(c.words, string(r.bytes("word", r.count("word length"))))
 	}
 	np := r.count("papers")
-	c.order = make([]string, 0, np)
+	c.order, c.papers = make([]string, 0, np), make([]cached, 0, np)
 	for range np {
 		if r.err != nil {
 			break
@@ -238,8 +258,9 @@ func readCache(data []byte) (*Cache, error) {
 		if r.err == nil && (id == "" || len(c.order) > 0 && id <= c.order[len(c.order)-1]) {
 			return nil, fmt.Errorf("paper %q: empty, repeated or out of order", id)
 		}
-		p := &cached{}
-		head := r.bytes("paper "+id, 4+sha256.Size+1)
+		r.at = id
+		var p cached
+		head := r.bytes("its checksum, digest and day", 4+sha256.Size+1)
 		if r.err != nil {
 			break
 		}
@@ -248,21 +269,22 @@ func readCache(data []byte) (*Cache, error) {
 		switch head[4+sha256.Size] {
 		case 0:
 		case 1:
-			p.day = time.Unix(r.varint("paper "+id+": day"), 0).UTC()
+			p.day = time.Unix(r.varint("day"), 0).UTC()
 		default:
 			return nil, fmt.Errorf("paper %s: day flag %d", id, head[4+sha256.Size])
 		}
-		nt := r.count("paper " + id + ": tokens")
+		nt := r.count("tokens")
 		p.toks = make([]int32, 0, nt)
 		for range nt {
-			t := r.uvarint("paper " + id + ": token")
+			t := r.uvarint("token")
 			if r.err == nil && t > uint64(len(c.words)) {
 				return nil, fmt.Errorf("paper %s: token %d of %d words", id, int64(t)-1, len(c.words))
 			}
 			p.toks = append(p.toks, int32(t)-1)
 		}
-		c.papers[id] = p
+		c.papers = append(c.papers, p)
 		c.order = append(c.order, id)
+		r.at = ""
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -278,10 +300,15 @@ func readCache(data []byte) (*Cache, error) {
 type cacheReader struct {
 	b   []byte
 	err error
+	at  string // the paper being read, if any
 }
 
 func (r *cacheReader) fail(what, why string) {
-	if r.err == nil {
+	switch {
+	case r.err != nil:
+	case r.at != "":
+		r.err = fmt.Errorf("paper %s: %s: %s", r.at, what, why)
+	default:
 		r.err = fmt.Errorf("%s: %s", what, why)
 	}
 	r.b = nil

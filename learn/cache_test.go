@@ -209,7 +209,7 @@ func uv(xs ...uint64) []byte {
 
 func TestReadCacheErrors(t *testing.T) {
 	var good bytes.Buffer
-	c := &Cache{words: []string{"robot"}, papers: map[string]*cached{"a": {toks: []int32{0, -1, 0}}}, order: []string{"a"}}
+	c := &Cache{words: []string{"robot"}, papers: []cached{{toks: []int32{0, -1, 0}}}, order: []string{"a"}}
 	if _, err := c.WriteTo(&good); err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +250,9 @@ func TestReadCacheErrors(t *testing.T) {
 // it reads again.
 func FuzzReadCache(f *testing.F) {
 	var good bytes.Buffer
-	c := &Cache{words: []string{"robot", "arm"}, papers: map[string]*cached{
-		"a": {sum: 7, toks: []int32{0, 1, -1, 1}},
-		"b": {day: day1, toks: nil},
+	c := &Cache{words: []string{"robot", "arm"}, papers: []cached{
+		{sum: 7, toks: []int32{0, 1, -1, 1}},
+		{day: day1, toks: nil},
 	}, order: []string{"a", "b"}}
 	if _, err := c.WriteTo(&good); err != nil {
 		f.Fatal(err)
