@@ -154,10 +154,20 @@ func TestLikeOnceKeepsWhatItLearnt(t *testing.T) {
     top: 2
 `
 	writeConfig(t, env, two)
-	if logs := onceLogs(t, "-once with a second like-topic", env); !strings.Contains(logs, learntLine+" topics=2 reused=1 passes=2") {
-		t.Errorf("with a second like-topic, not only it trained:\n%s", logs)
+	if logs := onceLogs(t, "-once with a second like-topic", env); !strings.Contains(logs, learntLine+" topics=2 reused=1 passes=1") || !strings.Contains(logs, "tokenised=0 ") {
+		t.Errorf("with a second like-topic, not only it trained, or the history was read twice, or tokenised:\n%s", logs)
 	}
 	sameAsFresh(t, w, two, env, "with a reused result")
+
+	// Without the token cache, the history is digested first, and the
+	// topic whose config is the same is still reused.
+	if err := os.Remove(filepath.Join(env["PAPERFEED_DATA_DIR"], tokensFile)); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, env, strings.Replace(two, "top: 2", "top: 3", 1))
+	if logs := onceLogs(t, "-once without the token cache", env); !strings.Contains(logs, learntLine+" topics=2 reused=1 passes=2") {
+		t.Errorf("without the token cache, a changed like-topic did not train alone after a digest:\n%s", logs)
+	}
 }
 
 // TestLikeUpvotesThatChangeATakeTrain: a like-topic whose other rules
@@ -173,8 +183,8 @@ func TestLikeUpvotesThatChangeATakeTrain(t *testing.T) {
 	}
 	// Seven more upvotes each: papers of 2 to 8 now pass min_upvotes.
 	w.setAnswer(moreUpvotes(t, 7))
-	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, nothingLine) || !strings.Contains(logs, learntLine+" topics=1 reused=0 passes=2") {
-		t.Errorf("new upvotes that change what the topic takes did not train it:\n%s", logs)
+	if logs := onceLogs(t, "-once after new upvotes", env); strings.Contains(logs, nothingLine) || !strings.Contains(logs, learntLine+" topics=1 reused=0 passes=1") {
+		t.Errorf("new upvotes that change what the topic takes did not train it, in one pass:\n%s", logs)
 	}
 	sameAsFresh(t, w, cfg, env, "after upvotes that change what it takes")
 }
