@@ -27,6 +27,31 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// benchHistory makes n papers of their own (synth.DistinctPapers) and a
+// store file holding the first stored of them, closed with the benchmark.
+func benchHistory(b *testing.B, n, stored int) ([]paper.Paper, *store.Store) {
+	b.Helper()
+	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "hf-api-daily-papers-2026-06-12.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	papers, err := synth.DistinctPapers(fixture, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := store.Open(filepath.Join(b.TempDir(), "paperfeed.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	for i := 0; i < stored; i += 10_000 {
+		if _, err := s.Merge(papers[i:min(stored, i+10_000)], synth.Day); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return papers, s
+}
+
 // BenchmarkLearn100k is one learning pass over a history of 100,000
 // papers in a store file: the read (store.ForEach into Add), then Train of
 // an SVM topic (three like papers, one unlike) and a centroid topic, both
@@ -38,24 +63,7 @@ func cpuTime(b *testing.B) time.Duration {
 // has 3,333 exact copies among the negatives, the SVM cannot tell them
 // apart and runs 652 passes, 99 s of CPU.
 func BenchmarkLearn100k(b *testing.B) {
-	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "hf-api-daily-papers-2026-06-12.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	papers, err := synth.DistinctPapers(fixture, 100_000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := store.Open(filepath.Join(b.TempDir(), "paperfeed.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	for i := 0; i < len(papers); i += 10_000 {
-		if _, err := s.Merge(papers[i:i+10_000], synth.Day); err != nil {
-			b.Fatal(err)
-		}
-	}
+	papers, s := benchHistory(b, 100_000, 100_000)
 	specs := []topic.Spec{{Slug: "svm"}, {Slug: "centroid"}}
 	r, err := topic.Compile(specs)
 	if err != nil {
@@ -114,24 +122,7 @@ func BenchmarkLearn100k(b *testing.B) {
 // to io.Discard), then Train of the SVM topic alone. It reports the CPU of
 // the read and of the training.
 func BenchmarkLearn100kCached(b *testing.B) {
-	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "hf-api-daily-papers-2026-06-12.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	papers, err := synth.DistinctPapers(fixture, 100_020)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := store.Open(filepath.Join(b.TempDir(), "paperfeed.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	for i := 0; i < 100_000; i += 10_000 {
-		if _, err := s.Merge(papers[i:i+10_000], synth.Day); err != nil {
-			b.Fatal(err)
-		}
-	}
+	papers, s := benchHistory(b, 100_020, 100_000)
 	r, err := topic.Compile([]topic.Spec{{Slug: "svm"}})
 	if err != nil {
 		b.Fatal(err)

@@ -327,16 +327,13 @@ func (r *cacheReader) uvarint(what string) uint64 {
 	return x
 }
 
+// varint reads what binary.AppendVarint wrote: a zig-zag uvarint.
 func (r *cacheReader) varint(what string) int64 {
-	if r.err != nil {
-		return 0
+	u := r.uvarint(what)
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
 	}
-	x, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(what, "not a varint")
-		return 0
-	}
-	r.b = r.b[n:]
 	return x
 }
 

@@ -862,50 +862,13 @@ func (s *Store) Get(ids ...string) (map[string]*paper.Paper, error) {
 // walk and is returned as is. fn may keep the papers; it must not use the
 // Store except for Len and Gen (see the package comment).
 func (s *Store) ForEach(fn func(p *paper.Paper) error) error {
-	var fnErr error
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var (
-			c    *bolt.Cursor
-			d    decoder
-			k, v []byte
-		)
-		// Only the bbolt and decoding steps run guarded, not fn: a panic
-		// of the caller's is not damage to the file.
-		next := func() (*paper.Paper, error) {
-			var p *paper.Paper
-			err := guard(s.path, func() error {
-				if c == nil {
-					c = tx.Bucket(bucketPapers).Cursor()
-					k, v = c.First()
-				} else {
-					k, v = c.Next()
-				}
-				if k == nil {
-					return nil
-				}
-				q, err := s.decode(&d, k, v)
-				p = &q
-				return err
-			})
-			return p, err
+	return s.ForEachRecord(func(_ string, _ uint32, decode func() (*paper.Paper, error)) error {
+		p, err := decode()
+		if err != nil {
+			return err
 		}
-		for {
-			p, err := next()
-			if err != nil || p == nil {
-				return err
-			}
-			if fnErr = fn(p); fnErr != nil {
-				return fnErr
-			}
-		}
+		return fn(p)
 	})
-	switch {
-	case fnErr != nil:
-		return fnErr
-	case err != nil:
-		return s.wrap(err)
-	}
-	return nil
 }
 
 // ForEachRecord is ForEach for a caller that keeps what it derives from
