@@ -341,11 +341,6 @@ func (a *App) learnOnce(p *pipeline) (*learning, error) {
 	// pass come tokenised from the token cache it wrote.
 	cache := a.readTokens()
 	l, err := learn.NewCached(p.router, p.likes, like.Options{}, cache)
-	if err != nil && cache != nil {
-		a.log.Warn("like-topics: the token cache does not fit; tokenising every paper", "file", a.tokensPath(), "err", oneLine(err))
-		cache = nil
-		l, err = learn.NewCached(p.router, p.likes, like.Options{}, nil)
-	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("like-topics: %w", err), s.Close())
 	}

@@ -59,8 +59,7 @@ func (c *Cache) Len() int { return len(c.order) }
 // NewCached is New for a pass that takes from c, an earlier pass's Cache
 // (nil: none), each paper whose record it holds under the same checksum
 // (see AddRecord), and keeps what the next pass takes (see WriteCache). The
-// pass uses c up: its tokens become the corpus's. A Cache whose words
-// cannot seed a dictionary is an error.
+// pass uses c up: its tokens become the corpus's.
 func NewCached(router *topic.Router, topics []Topic, o like.Options, c *Cache) (*Learner, error) {
 	l, err := New(router, topics, o)
 	if err != nil {
@@ -247,6 +246,13 @@ func readCache(data []byte) (*Cache, error) {
 	c := &Cache{words: make([]string, 0, nw)}
 	for range nw {
 		c.words = append(c.words, string(r.bytes("word", r.count("word length"))))
+	}
+	if r.err == nil {
+		// Words that cannot seed a Builder are damage too: NewCached
+		// cannot take this cache.
+		if err := like.CheckWords(c.words); err != nil {
+			return nil, err
+		}
 	}
 	np := r.count("papers")
 	c.order, c.papers = make([]string, 0, np), make([]cached, 0, np)

@@ -234,6 +234,7 @@ func TestReadCacheErrors(t *testing.T) {
 		{"papers out of order", string(sealed(uv(cacheFormat, ModelVersion, 0, 2, 1), []byte("b"), paperHead, uv(0, 1), []byte("a"), paperHead, uv(0))), `"a": empty, repeated or out of order`},
 		{"a bad day flag", string(sealed(uv(cacheFormat, ModelVersion, 0, 1, 1), []byte("a"), append(bytes.Clone(paperHead[:36]), 7), uv(0))), "day flag 7"},
 		{"bytes after the papers", string(sealed(uv(cacheFormat, ModelVersion, 0, 0, 9))), "bytes after the papers"},
+		{"a stop word for a word", string(sealed(uv(cacheFormat, ModelVersion, 1, 3), []byte("the"), uv(0))), `word 0, "the", is a stop word`},
 		{"cut in a paper", string(sealed(uv(cacheFormat, ModelVersion, 0, 1, 1), []byte("a"), paperHead[:10])), "cut short"},
 	} {
 		_, err := ReadCache([]byte(tt.data))

@@ -96,26 +96,40 @@ func (b *Builder) Tokens() []int32 {
 
 // Seed starts the Builder's dictionary with words, an earlier Builder's
 // Words, before any paper is added; papers added afterwards add theirs.
-// Words that repeat, that are stop words or that no text could give are an
-// error: the dictionary would tokenise new papers otherwise than Add does.
+// Words that CheckWords refuses are an error.
 func (b *Builder) Seed(words []string) error {
 	if b.built || len(b.words) > 0 || len(b.docs) > 0 {
 		return errors.New("like: seed: the builder has words already")
 	}
+	if err := CheckWords(words); err != nil {
+		return fmt.Errorf("like: seed: %w", err)
+	}
 	for i, w := range words {
-		var got []byte
-		n := 0
-		b.sc.scan(w, func(word []byte, _ bool) { got, n = append(got[:0], word...), n+1 })
-		switch _, dup := b.dict[w]; {
-		case dup && stopWords[w]:
-			return fmt.Errorf("like: seed: word %d, %q, is a stop word", i, w)
-		case dup:
-			return fmt.Errorf("like: seed: word %d, %q, repeats", i, w)
-		case n != 1 || string(got) != w:
-			return fmt.Errorf("like: seed: word %d, %q, is not a word as the tokeniser reads them", i, w)
-		}
 		b.dict[w] = int32(i)
-		b.words = append(b.words, w)
+	}
+	b.words = slices.Clip(words) // Add appends to a copy, not to the caller's array
+	return nil
+}
+
+// CheckWords reports the first of words that could not seed a dictionary:
+// one that repeats, that is a stop word or that no text could give, with
+// which the dictionary would tokenise new papers otherwise than Add does.
+func CheckWords(words []string) error {
+	seen := make(map[string]bool, len(words))
+	var sc scanner
+	var got []byte
+	for i, w := range words {
+		n := 0
+		sc.scan(w, func(word []byte, _ bool) { got, n = append(got[:0], word...), n+1 })
+		switch {
+		case stopWords[w]:
+			return fmt.Errorf("word %d, %q, is a stop word", i, w)
+		case seen[w]:
+			return fmt.Errorf("word %d, %q, repeats", i, w)
+		case n != 1 || string(got) != w:
+			return fmt.Errorf("word %d, %q, is not a word as the tokeniser reads them", i, w)
+		}
+		seen[w] = true
 	}
 	return nil
 }
