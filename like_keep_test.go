@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -320,6 +322,21 @@ func TestLikeTokenCache(t *testing.T) {
 	retitle("MiniMax Sparse Attention, Again")
 	if _, tokenised := learntCounts(t, onceLogs(t, "-once after the cache was written anew", env)); tokenised != 1 {
 		t.Errorf("the cache written anew did not serve: %d papers tokenised, want 1", tokenised)
+	}
+
+	// A cache of another version (a format 2 this program does not read):
+	// said, at info level, and replaced.
+	other := append([]byte("paperfeed like-tokens\n"), 2, 1, 0, 0)
+	if err := os.WriteFile(cache, binary.BigEndian.AppendUint32(other, crc32.Checksum(other, crc32.MakeTable(crc32.Castagnoli))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	retitle("MiniMax Sparse Attention, Anew")
+	logs = onceLogs(t, "-once over a cache of another version", env)
+	if !strings.Contains(logs, "the token cache is of another version; tokenising every paper") {
+		t.Errorf("a cache of another version was not reported:\n%s", logs)
+	}
+	if papers, tokenised := learntCounts(t, logs); tokenised != papers {
+		t.Errorf("over a cache of another version the pass tokenised %d of %d papers, want all", tokenised, papers)
 	}
 
 	// A cache that can be neither read nor replaced (a directory in its
